@@ -1,0 +1,9 @@
+DROP TABLE audit_log;
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE helpers;
+DROP TABLE household_members;
+DROP TABLE households;
+DROP TABLE counters;
+DROP TABLE regions;

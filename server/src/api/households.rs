@@ -1,0 +1,151 @@
+//! The household roster: create, read, full replace with `If-Match`, and
+//! the phone's incremental sync.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine;
+use serde::Deserialize;
+
+use super::json::Json;
+use super::{param_error, today_cn};
+use crate::auth::AuthUser;
+use crate::db::households::{self, Actor, HouseholdRecord};
+use crate::domain::household::HouseholdInput;
+use crate::domain::{RegionCode, Role};
+use crate::error::{ApiError, Code};
+use crate::AppState;
+
+/// Who may change the roster.
+const EDITORS: &[Role] = &[Role::VillageOffice, Role::Admin];
+pub const DEFAULT_PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 500;
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(input): Json<HouseholdInput>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_role(EDITORS)?;
+    if let Some(code) = RegionCode::parse(&input.division_code) {
+        user.require_scope(&code)?;
+    }
+    let today = today_cn();
+    let record = state
+        .db
+        .write(move |conn| {
+            let h = households::check(conn, input, today)?;
+            households::insert(conn, &h, Actor(&user.username))
+        })
+        .await?;
+    Ok(with_etag(HttpResponse::Created(), &record)
+        .insert_header((header::LOCATION, format!("/api/v1/households/{}", record.id)))
+        .json(record))
+}
+
+pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let record = state.db.read(move |conn| households::get(conn, &id)).await?.ok_or_else(ApiError::not_found)?;
+    user.require_scope_code(&record.division_code)?;
+    Ok(with_etag(HttpResponse::Ok(), &record).json(record))
+}
+
+pub async fn replace(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    id: web::Path<String>,
+    Json(input): Json<HouseholdInput>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_role(EDITORS)?;
+    let expected = if_match_version(&req)?;
+    if let Some(code) = RegionCode::parse(&input.division_code) {
+        user.require_scope(&code)?;
+    }
+    let id = id.into_inner();
+    let today = today_cn();
+    let record = state
+        .db
+        .write(move |conn| {
+            let current = households::division_of(conn, &id)?.ok_or_else(ApiError::not_found)?;
+            user.require_scope_code(&current)?;
+            let h = households::check(conn, input, today)?;
+            households::replace(conn, &id, &h, expected, Actor(&user.username))
+        })
+        .await?;
+    Ok(with_etag(HttpResponse::Ok(), &record).json(record))
+}
+
+fn with_etag(mut b: actix_web::HttpResponseBuilder, r: &HouseholdRecord) -> actix_web::HttpResponseBuilder {
+    b.insert_header((header::ETAG, format!("\"{}\"", r.version)));
+    b
+}
+
+/// The version in `If-Match` (`"3"`, `W/"3"` or `3`); 428 when absent.
+fn if_match_version(req: &HttpRequest) -> Result<i32, ApiError> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_REQUIRED, Code::VersionRequired))?;
+    raw.to_str()
+        .ok()
+        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_FAILED, Code::VersionMismatch))
+}
+
+#[derive(Deserialize)]
+pub struct SyncQuery {
+    scope: Option<String>,
+    updated_since: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// `GET /households?scope=&updated_since=&limit=&cursor=`.
+pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<SyncQuery>) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let scope = match q.scope {
+        Some(s) => RegionCode::parse(&s).ok_or_else(|| param_error("scope", Code::RegionCodeInvalid))?,
+        None => user.scope.clone(),
+    };
+    user.require_scope(&scope)?;
+    let since = match q.updated_since {
+        Some(s) => Some(
+            chrono::DateTime::parse_from_rfc3339(&s)
+                .map_err(|_| param_error("updated_since", Code::QueryInvalid))?
+                .naive_utc(),
+        ),
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(param_error("limit", Code::QueryInvalid));
+    }
+    let after = match q.cursor {
+        Some(c) => decode_cursor(&c).ok_or_else(|| param_error("cursor", Code::CursorInvalid))?,
+        None => 0,
+    };
+    let (items, next) = state.db.read(move |conn| households::sync_page(conn, &scope, since, after, limit)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": next.map(encode_cursor)})))
+}
+
+fn encode_cursor(seq: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("s{seq}"))
+}
+
+fn decode_cursor(c: &str) -> Option<i64> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
+    std::str::from_utf8(&raw).ok()?.strip_prefix('s')?.parse().ok().filter(|n: &i64| *n >= 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
+        assert_eq!(decode_cursor("not a cursor"), None);
+        assert_eq!(decode_cursor(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("s-1")), None);
+    }
+}

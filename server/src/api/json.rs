@@ -1,0 +1,117 @@
+//! The JSON body extractor: 415 for a body that is not JSON, 413 past the
+//! limit, 400 with line and column for malformed JSON, 422 `schema.invalid`
+//! with a JSON Pointer when the JSON has the wrong shape.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, Code, FieldError};
+
+/// JSON bodies above this are refused with 413.
+pub const JSON_LIMIT: usize = 1 << 20;
+
+/// A JSON request body, parsed as `T`.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Json<T>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Box::pin(async { Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, Code::UnsupportedMediaType)) });
+        }
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Code::PayloadTooLarge)
+                } else {
+                    ApiError::new(StatusCode::BAD_REQUEST, Code::MalformedJson)
+                }
+            })?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+/// Parses JSON bytes as `T` with the errors described above.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, Code::MalformedJson).with_detail(
+            format!("第 {} 行第 {} 列", e.line(), e.column()),
+            format!("line {} column {}", e.line(), e.column()),
+        )
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        ApiError::invalid(vec![FieldError::new(pointer, Code::SchemaInvalid)])
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        out.push('/');
+        match seg {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => out.push_str(variant),
+            Segment::Unknown => {
+                out.pop();
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::household::HouseholdInput;
+
+    fn fields(e: ApiError) -> Vec<(String, &'static str)> {
+        e.errors.into_iter().map(|f| (f.field, f.code.as_str())).collect()
+    }
+
+    #[test]
+    fn wrong_type_points_at_the_field() {
+        let body = br#"{"division_code":"210922201203","group_name":"x","household_code":"1","registered_year":"2014",
+            "poverty_status":"exited","attribute":"general","main_cause":"illness","members":[]}"#;
+        let e = parse::<HouseholdInput>(body).err().unwrap();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(e), vec![("/registered_year".into(), "schema.invalid")]);
+    }
+
+    #[test]
+    fn nested_unknown_field_points_into_the_array() {
+        let mut v: serde_json::Value = serde_json::from_str(include_str!("../../../api-spec/examples/household.json")).unwrap();
+        v["members"][1]["nickname"] = "x".into();
+        let e = parse::<HouseholdInput>(v.to_string().as_bytes()).err().unwrap();
+        let f = fields(e);
+        assert!(f[0].0.starts_with("/members/1"), "{f:?}");
+    }
+
+    #[test]
+    fn malformed_json_is_400_with_position() {
+        let e = parse::<HouseholdInput>(b"{\n  \"a\": }").err().unwrap();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.detail.unwrap().1, "line 2 column 8");
+    }
+}

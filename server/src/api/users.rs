@@ -1,0 +1,102 @@
+//! Users: create (admin, never wider or higher than oneself), list,
+//! disable and enable.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::json::Json;
+use super::param_error;
+use crate::auth::{self, AuthUser};
+use crate::db::users::{self, NewUser};
+use crate::domain::{RegionCode, Role};
+use crate::error::{ApiError, Code, FieldError};
+use crate::AppState;
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub scope: String,
+}
+
+/// Checks a new user's fields, every problem at once, and hashes the password.
+pub fn check_new_user(body: UserBody) -> Result<NewUser, ApiError> {
+    let mut errors = Vec::new();
+    let name_ok = (3..=64).contains(&body.username.len())
+        && body.username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !name_ok {
+        errors.push(FieldError::new("/username", Code::UsernameInvalid));
+    }
+    if body.password.chars().count() < MIN_PASSWORD_CHARS {
+        errors.push(FieldError::new("/password", Code::PasswordTooShort));
+    }
+    let role = Role::parse(&body.role);
+    if role.is_none() {
+        errors.push(FieldError::new("/role", Code::RoleInvalid));
+    }
+    let scope = RegionCode::parse(&body.scope);
+    if scope.is_none() {
+        errors.push(FieldError::new("/scope", Code::RegionCodeInvalid));
+    }
+    match (role, scope) {
+        (Some(role), Some(scope)) if errors.is_empty() => Ok(NewUser {
+            username: body.username,
+            password_hash: auth::hash_password(&body.password)?,
+            role,
+            scope,
+        }),
+        _ => Err(ApiError::invalid(errors)),
+    }
+}
+
+pub async fn create(state: web::Data<AppState>, user: AuthUser, Json(body): Json<UserBody>) -> Result<HttpResponse, ApiError> {
+    user.require_role(&[Role::Admin])?;
+    let new = web::block(move || check_new_user(body)).await.map_err(ApiError::internal)??;
+    if new.role.rank() > user.role.rank() {
+        return Err(ApiError::forbidden(Code::RoleForbidden));
+    }
+    user.require_scope(&new.scope)?;
+    let view = state.db.write(move |conn| users::create(conn, new, &user.username)).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    scope: Option<String>,
+}
+
+pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    user.require_role(&[Role::Admin])?;
+    let scope = match q.into_inner().scope {
+        Some(s) => RegionCode::parse(&s).ok_or_else(|| param_error("scope", Code::RegionCodeInvalid))?,
+        None => user.scope.clone(),
+    };
+    user.require_scope(&scope)?;
+    let items = state.db.read(move |conn| users::list(conn, &scope)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn disable(state: web::Data<AppState>, user: AuthUser, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    set_disabled(state, user, name.into_inner(), true).await
+}
+
+pub async fn enable(state: web::Data<AppState>, user: AuthUser, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    set_disabled(state, user, name.into_inner(), false).await
+}
+
+async fn set_disabled(state: web::Data<AppState>, user: AuthUser, name: String, disabled: bool) -> Result<HttpResponse, ApiError> {
+    user.require_role(&[Role::Admin])?;
+    let view = state
+        .db
+        .write(move |conn| {
+            let target = users::find(conn, &name)?.ok_or_else(ApiError::not_found)?;
+            user.require_scope_code(&target.scope)?;
+            users::set_disabled(conn, &name, disabled, &user.username)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,241 @@
+//! Authentication and authorisation: argon2id passwords, HS256 access
+//! tokens (stateless, so replicas need no shared session store), random
+//! single-use refresh tokens stored hashed, and the role + region-scope
+//! checks every handler goes through.
+
+use std::future::{ready, Ready};
+use std::path::Path;
+
+use actix_web::{web, FromRequest, HttpRequest};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{RegionCode, Role};
+use crate::error::{ApiError, Code};
+
+/// Access tokens live 12 hours: one working day in the villages.
+pub const ACCESS_TTL_SECS: u64 = 12 * 3600;
+/// Refresh tokens live 30 days: phones are offline for days at a time.
+pub const REFRESH_TTL_DAYS: i64 = 30;
+
+/// Fills `buf` from the operating system's generator. Without one the
+/// server cannot make safe tokens, so it stops rather than continue.
+pub fn random_bytes(buf: &mut [u8]) {
+    getrandom::fill(buf).expect("the operating system's random generator is unavailable");
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    random_bytes(&mut bytes);
+    let salt = SaltString::encode_b64(&bytes).map_err(ApiError::internal)?;
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
+}
+
+/// Checks a password. Without a stored hash it still does the work, so a
+/// missing user costs as long as a wrong password.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default());
+    let hash = stored.unwrap_or(dummy);
+    let ok = PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false);
+    ok && stored.is_some()
+}
+
+/// A new refresh token and the hash that is stored instead of it.
+pub fn new_refresh_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    random_bytes(&mut bytes);
+    let token = b64(&bytes);
+    let hash = hash_refresh_token(&token);
+    (token, hash)
+}
+
+pub fn hash_refresh_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    usr: String,
+    role: String,
+    scope: String,
+    iat: u64,
+    exp: u64,
+}
+
+/// The HS256 keys. The secret comes from `SANCHA_JWT_SECRET`, or is made
+/// once into `<data-dir>/jwt.secret` (mode 0600).
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn from_secret(secret: &[u8]) -> Result<JwtKeys, String> {
+        Ok(JwtKeys {
+            encoding: EncodingKey::from_secret(secret).map_err(|e| format!("JWT secret: {e}"))?,
+            decoding: DecodingKey::from_secret(secret).map_err(|e| format!("JWT secret: {e}"))?,
+        })
+    }
+
+    pub fn load_or_create(env_secret: Option<&str>, data_dir: &Path) -> Result<JwtKeys, String> {
+        if let Some(s) = env_secret.filter(|s| !s.is_empty()) {
+            if s.len() < 32 {
+                return Err("SANCHA_JWT_SECRET must be at least 32 characters".into());
+            }
+            return JwtKeys::from_secret(s.as_bytes());
+        }
+        let path = data_dir.join("jwt.secret");
+        if let Ok(s) = std::fs::read_to_string(&path) {
+            return JwtKeys::from_secret(s.trim().as_bytes());
+        }
+        let mut bytes = [0u8; 48];
+        random_bytes(&mut bytes);
+        let secret = b64(&bytes);
+        write_private(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        JwtKeys::from_secret(secret.as_bytes())
+    }
+
+    pub fn issue(&self, user: &AuthUser) -> Result<String, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: user.user_id.clone(),
+            usr: user.username.clone(),
+            role: user.role.as_str().to_string(),
+            scope: user.scope.as_str().to_string(),
+            iat: now,
+            exp: now + ACCESS_TTL_SECS,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    pub fn verify(&self, token: &str) -> Option<AuthUser> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 30;
+        let c = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).ok()?.claims;
+        Some(AuthUser {
+            user_id: c.sub,
+            username: c.usr,
+            role: Role::parse(&c.role)?,
+            scope: RegionCode::parse(&c.scope)?,
+        })
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(contents.as_bytes())
+}
+
+/// The signed-in user, from a valid bearer token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub username: String,
+    pub role: Role,
+    pub scope: RegionCode,
+}
+
+impl AuthUser {
+    /// 403 unless the user has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(Code::RoleForbidden))
+        }
+    }
+
+    /// 403 unless `region` lies inside the user's scope.
+    pub fn require_scope(&self, region: &RegionCode) -> Result<(), ApiError> {
+        if self.scope.contains(region) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(Code::OutOfScope))
+        }
+    }
+
+    /// Like [`AuthUser::require_scope`] for a stored 12-digit code.
+    pub fn require_scope_code(&self, code: &str) -> Result<(), ApiError> {
+        match RegionCode::parse(code) {
+            Some(c) => self.require_scope(&c),
+            None => Err(ApiError::forbidden(Code::OutOfScope)),
+        }
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<AuthUser, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let keys = req.app_data::<web::Data<crate::AppState>>().map(|s| &s.jwt);
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+        ready(match (keys, token) {
+            (Some(keys), Some(token)) => keys.verify(token.trim()).ok_or_else(ApiError::unauthenticated),
+            _ => Err(ApiError::unauthenticated()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_hash() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", Some(&h)));
+        assert!(!verify_password("wrong horse", Some(&h)));
+        assert!(!verify_password("not a real password", None));
+    }
+
+    #[test]
+    fn tokens_round_trip_and_reject_another_key() {
+        let keys = JwtKeys::from_secret(b"0123456789abcdef0123456789abcdef").unwrap();
+        let user = AuthUser {
+            user_id: "u1".into(),
+            username: "li".into(),
+            role: Role::Supervisor,
+            scope: RegionCode::parse("210922").unwrap(),
+        };
+        let token = keys.issue(&user).unwrap();
+        let back = keys.verify(&token).unwrap();
+        assert_eq!((back.username.as_str(), back.role), ("li", Role::Supervisor));
+        assert_eq!(back.scope, user.scope);
+        let other = JwtKeys::from_secret(b"another secret another secret 12").unwrap();
+        assert!(other.verify(&token).is_none());
+        assert!(keys.verify("garbage").is_none());
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_stored_hashed() {
+        let (a, ha) = new_refresh_token();
+        let (b, _) = new_refresh_token();
+        assert_ne!(a, b);
+        assert_eq!(ha, hash_refresh_token(&a));
+        assert_eq!(ha.len(), 64);
+        assert!(!ha.contains(&a));
+    }
+}

@@ -1,0 +1,177 @@
+//! The `sancha` command line: serve, migrate, user, import.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use actix_web::web;
+use clap::{Parser, Subcommand};
+
+use crate::db::users;
+use crate::{api, demo, import, AppState, Config};
+
+#[derive(Parser)]
+#[command(name = "sancha", version, about = "三查一访 household verification backend")]
+struct Cli {
+    /// Where the embedded SQLite database and the JWT secret live.
+    #[arg(long, env = "SANCHA_DATA_DIR", default_value = "./sancha-data", global = true)]
+    data_dir: PathBuf,
+    /// postgres://user:pass@host/db to use PostgreSQL instead of the embedded SQLite.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "SANCHA_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seed a demo county (regions, ~500 households, one user per role) into an empty database.
+        #[arg(long)]
+        demo: bool,
+        /// HTTP worker threads (default: one per core).
+        #[arg(long, env = "SANCHA_WORKERS")]
+        workers: Option<usize>,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input, never from the command line.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// enumerator | village_office | supervisor | admin
+        #[arg(long)]
+        role: String,
+        /// Region code (12 digits or its significant prefix) the user works in.
+        #[arg(long)]
+        scope: String,
+        /// Read the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable a user and revoke their refresh tokens.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Households from .csv (UTF-8, BOM optional) or .xlsx, one row per member.
+    Households {
+        file: PathBuf,
+        /// Check every row and report, but store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误 / error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let config = Config {
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        jwt_secret: std::env::var("SANCHA_JWT_SECRET").ok(),
+        workers: None,
+    };
+    match cli.command {
+        Command::Serve { bind, demo: seed_demo, workers } => serve(Config { workers, ..config }, &bind, seed_demo),
+        Command::Migrate => AppState::open(&config).map(|s| println!("数据库已是最新 / schema up to date ({})", s.db.backend().as_str())),
+        Command::User { command } => user(&config, command),
+        Command::Import { command: ImportCommand::Households { file, dry_run } } => {
+            let state = AppState::open(&config)?;
+            let report = import::households_file(&state.db, &file, dry_run)?;
+            println!("{report}");
+            if report.errors.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{} 行有误，未导入任何数据 / rows with errors, nothing imported", report.errors.len()))
+            }
+        }
+    }
+}
+
+fn serve(config: Config, bind: &str, seed_demo: bool) -> Result<(), String> {
+    let state = AppState::open(&config)?;
+    if seed_demo {
+        demo::seed_if_empty(&state.db)?;
+    }
+    let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, db = state.db.backend().as_str(), "sancha listening");
+    if seed_demo {
+        demo::print_welcome(&addr.to_string());
+    }
+    let workers = config.workers;
+    actix_web::rt::System::new().block_on(async move {
+        crate::server(listener, web::Data::new(state), workers).map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
+    })
+}
+
+fn user(config: &Config, command: UserCommand) -> Result<(), String> {
+    let state = AppState::open(config)?;
+    match command {
+        UserCommand::Add { username, role, scope, password_stdin: _ } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).map_err(|e| format!("cannot read password: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let body = api::UserBody { username, password, role, scope };
+            let new = api::check_new_user(body).map_err(|e| describe(&e))?;
+            let view = state.db.write_blocking(|c| users::create(c, new, "cli")).map_err(|e| describe(&e))?;
+            println!("已创建用户 / created user {} ({}, scope {})", view.username, view.role, view.scope);
+            Ok(())
+        }
+        UserCommand::Disable { username } => {
+            state.db.write_blocking(|c| users::set_disabled(c, &username, true, "cli")).map_err(|e| describe(&e))?;
+            println!("已停用 / disabled {username}");
+            Ok(())
+        }
+    }
+}
+
+/// An API error as one line for the terminal.
+fn describe(e: &crate::error::ApiError) -> String {
+    let lang = crate::error::Lang::Zh;
+    let mut s = e.code.message(lang).to_string();
+    for f in &e.errors {
+        s.push_str(&format!("; {} {}（{}）", f.field, f.code.message(lang), f.code.as_str()));
+    }
+    s
+}

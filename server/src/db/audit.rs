@@ -1,0 +1,54 @@
+//! The audit log behind 谁检查、谁签字、谁负责: every change of a household,
+//! user or region, written in the same transaction as the change. `detail`
+//! names fields and states, never personal values.
+
+use diesel::prelude::*;
+
+use super::schema::audit_log;
+use super::AnyConnection;
+use crate::error::ApiError;
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct Entry<'a> {
+    pub at: chrono::NaiveDateTime,
+    pub actor: &'a str,
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub action: &'a str,
+    pub old_version: Option<i32>,
+    pub new_version: Option<i32>,
+    pub detail: &'a str,
+}
+
+#[derive(Debug, Queryable, serde::Serialize)]
+pub struct Row {
+    pub id: i64,
+    #[serde(serialize_with = "ser_time")]
+    pub at: chrono::NaiveDateTime,
+    pub actor: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub action: String,
+    pub old_version: Option<i32>,
+    pub new_version: Option<i32>,
+    pub detail: String,
+}
+
+fn ser_time<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&super::rfc3339(*t))
+}
+
+pub fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), ApiError> {
+    diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
+    Ok(())
+}
+
+/// The trail of one entity, oldest first.
+pub fn for_entity(conn: &mut AnyConnection, entity: &str, entity_id: &str) -> Result<Vec<Row>, ApiError> {
+    Ok(audit_log::table
+        .filter(audit_log::entity.eq(entity))
+        .filter(audit_log::entity_id.eq(entity_id))
+        .order(audit_log::id.asc())
+        .load::<Row>(conn)?)
+}

@@ -1,0 +1,215 @@
+//! Storage: one diesel code path for SQLite (the default, embedded) and
+//! PostgreSQL, chosen by URL scheme. Queries live in one module per
+//! aggregate. Blocking diesel calls run on actix's blocking pool, never on
+//! the async workers.
+
+pub mod audit;
+pub mod households;
+pub mod regions;
+pub mod schema;
+pub mod users;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{ApiError, Code};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to either backend; the variant is chosen from the URL by
+/// [`Target::parse`], not by trial (diesel's own `establish` would turn any
+/// non-Postgres string, typos included, into a new SQLite file).
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Where the database is.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub backend: Backend,
+    pub url: String,
+}
+
+impl Target {
+    /// `postgres://…` or `postgresql://…` selects PostgreSQL; no URL selects
+    /// `<data_dir>/sancha.db`. Anything else is refused rather than guessed.
+    pub fn parse(database_url: Option<&str>, data_dir: &Path) -> Result<Target, String> {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(Target { backend: Backend::Postgres, url: u.to_string() })
+            }
+            Some(_) => Err("DATABASE_URL must start with postgres:// (leave it unset for the embedded SQLite)".into()),
+            None => {
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+                let path = data_dir.join("sancha.db");
+                Ok(Target { backend: Backend::Sqlite, url: path.to_string_lossy().into_owned() })
+            }
+        }
+    }
+
+    pub fn connect(&self) -> Result<AnyConnection, diesel::ConnectionError> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(AnyConnection::Postgresql),
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(&self.url)?;
+                // synchronous=FULL: a 2xx means the row survives power loss.
+                c.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(AnyConnection::Sqlite(c))
+            }
+        }
+    }
+}
+
+struct Manager(Target);
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        self.0.connect().map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+type Pool = diesel::r2d2::Pool<Manager>;
+
+/// The database handle shared by handlers and the CLI.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+    /// SQLite has one writer; taking turns here instead of inside SQLite
+    /// means a write transaction never fails with SQLITE_BUSY halfway.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Connects, and brings the schema up to date.
+    pub fn open(target: &Target) -> Result<Db, String> {
+        // Connect once directly so a wrong URL or a down server gives its real error.
+        let mut first = target.connect().map_err(|e| format!("cannot open {} database: {e}", target.backend.as_str()))?;
+        run_migrations(&mut first).map_err(|e| format!("migrations failed: {e}"))?;
+        drop(first);
+        let size = match target.backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = diesel::r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager(target.clone()))
+            .map_err(|e| format!("cannot open connection pool: {e}"))?;
+        Ok(Db { pool, backend: target.backend, write_lock: Arc::new(Mutex::new(())) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` on a pooled connection, blocking the calling thread.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut conn = self.pool.get().map_err(unavailable)?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one transaction, blocking the calling thread.
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut conn = self.pool.get().map_err(unavailable)?;
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// [`Db::read_blocking`] on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || db.read_blocking(f)).await.map_err(ApiError::internal)?
+    }
+
+    /// [`Db::write_blocking`] on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || db.write_blocking(f)).await.map_err(ApiError::internal)?
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "database unavailable");
+    ApiError::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable)
+}
+
+type MigrationError = Box<dyn std::error::Error + Send + Sync>;
+
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<(), MigrationError> {
+    match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+    }
+}
+
+/// Reverts every migration (tests check up → down → up).
+pub fn revert_all_migrations(conn: &mut AnyConnection) -> Result<(), MigrationError> {
+    match conn {
+        AnyConnection::Postgresql(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(drop),
+        AnyConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(drop),
+    }
+}
+
+/// Now, in UTC, at millisecond precision so both backends store the same value.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(3)
+}
+
+/// RFC 3339 in UTC, as every timestamp leaves the API.
+pub fn rfc3339(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

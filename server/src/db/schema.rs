@@ -1,0 +1,120 @@
+//! diesel table definitions; the SQL is in `migrations/{sqlite,postgres}`.
+
+diesel::table! {
+    regions (code) {
+        code -> Text,
+        name -> Text,
+        parent_code -> Nullable<Text>,
+        level -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    households (id) {
+        id -> Text,
+        household_code -> Text,
+        division_code -> Text,
+        group_name -> Text,
+        registered_year -> Integer,
+        poverty_status -> Text,
+        exit_year -> Nullable<Integer>,
+        attribute -> Text,
+        main_cause -> Text,
+        other_causes -> Text,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        datum -> Nullable<Text>,
+        public_token -> Text,
+        card_version -> Integer,
+        version -> Integer,
+        sync_seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    household_members (household_id, member_no) {
+        household_id -> Text,
+        member_no -> Integer,
+        name -> Text,
+        id_type -> Text,
+        id_number -> Nullable<Text>,
+        relation -> Text,
+        sex -> Nullable<Text>,
+        birth_date -> Nullable<Text>,
+        pending_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    helpers (household_id, position) {
+        household_id -> Text,
+        position -> Integer,
+        name -> Text,
+        unit -> Text,
+        title -> Text,
+        phone -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        scope -> Text,
+        disabled -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        username -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        action -> Text,
+        old_version -> Nullable<Integer>,
+        new_version -> Nullable<Integer>,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(household_members -> households (household_id));
+diesel::joinable!(helpers -> households (household_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(regions, households, household_members, helpers, users);

@@ -1,0 +1,225 @@
+//! Users, refresh tokens and failed sign-ins.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{login_failures, refresh_tokens, users};
+use super::{audit, now, rfc3339, AnyConnection};
+use crate::auth::{self, AuthUser};
+use crate::domain::{RegionCode, Role};
+use crate::error::{ApiError, Code};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    username: String,
+    password_hash: String,
+    role: String,
+    scope: String,
+    disabled: bool,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A user as the API shows it (no hash).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UserView {
+    pub username: String,
+    pub role: String,
+    pub scope: String,
+    pub disabled: bool,
+    pub version: i32,
+    pub created_at: String,
+}
+
+impl From<UserRow> for UserView {
+    fn from(r: UserRow) -> UserView {
+        UserView {
+            username: r.username,
+            role: r.role,
+            scope: r.scope,
+            disabled: r.disabled,
+            version: r.version,
+            created_at: rfc3339(r.created_at),
+        }
+    }
+}
+
+/// A user to create, already checked.
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub scope: RegionCode,
+}
+
+pub fn create(conn: &mut AnyConnection, u: NewUser, actor: &str) -> Result<UserView, ApiError> {
+    let taken = users::table.filter(users::username.eq(&u.username)).count().get_result::<i64>(conn)? > 0;
+    if taken {
+        return Err(ApiError::conflict(Code::UsernameTaken));
+    }
+    let t = now();
+    let row = UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        username: u.username,
+        password_hash: u.password_hash,
+        role: u.role.as_str().to_string(),
+        scope: u.scope.as_str().to_string(),
+        disabled: false,
+        version: 1,
+        created_at: t,
+        updated_at: t,
+    };
+    diesel::insert_into(users::table).values(&row).execute(conn)?;
+    let detail = format!("role={} scope={}", row.role, row.scope);
+    audit::record(
+        conn,
+        audit::Entry {
+            at: t,
+            actor,
+            entity: "user",
+            entity_id: &row.id,
+            action: "create",
+            old_version: None,
+            new_version: Some(1),
+            detail: &detail,
+        },
+    )?;
+    Ok(row.into())
+}
+
+/// The user, if the username and password are right and the user is enabled.
+pub fn authenticate(conn: &mut AnyConnection, username: &str, password: &str) -> Result<Option<AuthUser>, ApiError> {
+    let row = users::table.filter(users::username.eq(username)).first::<UserRow>(conn).optional()?;
+    let ok = auth::verify_password(password, row.as_ref().map(|r| r.password_hash.as_str()));
+    Ok(row.filter(|r| ok && !r.disabled).and_then(to_auth_user))
+}
+
+fn to_auth_user(r: UserRow) -> Option<AuthUser> {
+    Some(AuthUser {
+        user_id: r.id,
+        username: r.username,
+        role: Role::parse(&r.role)?,
+        scope: RegionCode::parse(&r.scope)?,
+    })
+}
+
+pub fn find(conn: &mut AnyConnection, username: &str) -> Result<Option<UserView>, ApiError> {
+    Ok(users::table.filter(users::username.eq(username)).first::<UserRow>(conn).optional()?.map(UserView::from))
+}
+
+/// Users whose scope lies inside `scope`.
+pub fn list(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<UserView>, ApiError> {
+    let rows = users::table
+        .filter(users::scope.like(format!("{}%", scope.prefix())))
+        .order(users::username.asc())
+        .load::<UserRow>(conn)?;
+    Ok(rows.into_iter().map(UserView::from).collect())
+}
+
+/// Disables or enables a user; disabling revokes every refresh token.
+pub fn set_disabled(conn: &mut AnyConnection, username: &str, disabled: bool, actor: &str) -> Result<UserView, ApiError> {
+    let row = users::table.filter(users::username.eq(username)).first::<UserRow>(conn).optional()?;
+    let row = row.ok_or_else(ApiError::not_found)?;
+    if row.disabled == disabled {
+        return Ok(row.into());
+    }
+    let t = now();
+    diesel::update(users::table.find(&row.id))
+        .set((users::disabled.eq(disabled), users::version.eq(row.version + 1), users::updated_at.eq(t)))
+        .execute(conn)?;
+    if disabled {
+        revoke_all(conn, &row.id)?;
+    }
+    audit::record(
+        conn,
+        audit::Entry {
+            at: t,
+            actor,
+            entity: "user",
+            entity_id: &row.id,
+            action: if disabled { "disable" } else { "enable" },
+            old_version: Some(row.version),
+            new_version: Some(row.version + 1),
+            detail: "",
+        },
+    )?;
+    Ok(UserView { disabled, version: row.version + 1, ..row.into() })
+}
+
+/// Stores a new refresh token for the user and returns it.
+pub fn issue_refresh_token(conn: &mut AnyConnection, user_id: &str) -> Result<String, ApiError> {
+    let (token, hash) = auth::new_refresh_token();
+    let t = now();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(hash),
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::issued_at.eq(t),
+            refresh_tokens::expires_at.eq(t + Duration::days(auth::REFRESH_TTL_DAYS)),
+            refresh_tokens::revoked.eq(false),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// Spends a refresh token: the user when it is valid, unused and unexpired
+/// and the user is enabled. Presenting a spent token again revokes every
+/// token of that user (it was copied).
+pub fn consume_refresh_token(conn: &mut AnyConnection, token: &str) -> Result<Option<AuthUser>, ApiError> {
+    let hash = auth::hash_refresh_token(token);
+    type Found = (String, NaiveDateTime, Option<NaiveDateTime>, bool);
+    let found = refresh_tokens::table
+        .find(&hash)
+        .select((refresh_tokens::user_id, refresh_tokens::expires_at, refresh_tokens::used_at, refresh_tokens::revoked))
+        .first::<Found>(conn)
+        .optional()?;
+    let Some((user_id, expires_at, used_at, revoked)) = found else { return Ok(None) };
+    let t = now();
+    if used_at.is_some() {
+        revoke_all(conn, &user_id)?;
+        return Ok(None);
+    }
+    if revoked || expires_at <= t {
+        return Ok(None);
+    }
+    let spent = diesel::update(refresh_tokens::table.find(&hash).filter(refresh_tokens::used_at.is_null()))
+        .set(refresh_tokens::used_at.eq(t))
+        .execute(conn)?;
+    if spent != 1 {
+        return Ok(None);
+    }
+    let row = users::table.find(&user_id).first::<UserRow>(conn)?;
+    Ok(Some(row).filter(|r| !r.disabled).and_then(to_auth_user))
+}
+
+fn revoke_all(conn: &mut AnyConnection, user_id: &str) -> Result<(), ApiError> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
+        .set(refresh_tokens::revoked.eq(true))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Failed sign-ins for `username` in the last `window`.
+pub fn recent_failures(conn: &mut AnyConnection, username: &str, window: Duration) -> Result<i64, ApiError> {
+    Ok(login_failures::table
+        .filter(login_failures::username.eq(username))
+        .filter(login_failures::at.gt(now() - window))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn record_failure(conn: &mut AnyConnection, username: &str) -> Result<(), ApiError> {
+    diesel::insert_into(login_failures::table)
+        .values((login_failures::username.eq(username), login_failures::at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether any user exists (the demo seeds only an empty database).
+pub fn any(conn: &mut AnyConnection) -> Result<bool, ApiError> {
+    Ok(users::table.count().get_result::<i64>(conn)? > 0)
+}

@@ -1,0 +1,62 @@
+//! sancha (三查): the backend of the 三查一访 household verification
+//! campaign. See `ARCHITECTURE.md` for the map of the crate.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod import;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_web::{middleware, web, App, HttpServer};
+
+/// How the server is set up: flags and environment, resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub jwt_secret: Option<String>,
+    /// HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: db::Db,
+    pub jwt: auth::JwtKeys,
+    pub metrics: Arc<api::metrics::Metrics>,
+}
+
+impl AppState {
+    /// Opens (and migrates) the database and loads the signing key.
+    pub fn open(config: &Config) -> Result<AppState, String> {
+        let target = db::Target::parse(config.database_url.as_deref(), &config.data_dir)?;
+        let db = db::Db::open(&target)?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+        let jwt = auth::JwtKeys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
+        Ok(AppState { db, jwt, metrics: Arc::default() })
+    }
+}
+
+/// Serves the API on `listener` until the server is stopped. `main` and the
+/// end-to-end tests both start the server through here.
+pub fn server(listener: TcpListener, state: web::Data<AppState>, workers: Option<usize>) -> std::io::Result<actix_web::dev::Server> {
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(middleware::from_fn(api::finish))
+            .configure(api::configure)
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}
