@@ -1,1 +1,294 @@
+//! End-to-end test harness: the real app (the same `sancha_server::server`
+//! that `main` runs) on a random port with its own fresh database — a temp
+//! SQLite file, or a new PostgreSQL database when `SANCHA_TEST_DATABASE_URL`
+//! points at a server where the test user may create databases.
 
+use std::net::TcpListener;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use sancha_server::db::households::{self, Actor};
+use sancha_server::db::{regions, users};
+use sancha_server::domain::household::{Household, HouseholdInput};
+use sancha_server::domain::{RegionCode, Role};
+use sancha_server::{AppState, Config};
+use serde_json::Value;
+
+pub use serde_json::json;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// Which backend a test app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server for tests, if configured.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("SANCHA_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// The backends this run covers: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Sqlite];
+    if postgres_admin_url().is_some() {
+        b.push(Backend::Postgres);
+    }
+    b
+}
+
+/// A fresh PostgreSQL database, dropped (forcibly) when this is dropped.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create(admin_url: &str) -> PgDatabase {
+        let name = format!("sancha_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = diesel::PgConnection::establish(admin_url).expect("connect to SANCHA_TEST_DATABASE_URL");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+        let base = admin_url.split('?').next().unwrap_or(admin_url);
+        let url = format!("{}/{name}", &base[..base.rfind('/').expect("a database path in the URL")]);
+        PgDatabase { admin_url: admin_url.to_string(), name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub state: web::Data<AppState>,
+    pub backend: Backend,
+    agent: ureq::Agent,
+    // Dropped last: the database outlives the handles above.
+    _pg: Option<PgDatabase>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// On SQLite.
+    pub fn spawn() -> TestApp {
+        TestApp::spawn_on(Backend::Sqlite)
+    }
+
+    pub fn spawn_on(backend: Backend) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create(&postgres_admin_url().expect("SANCHA_TEST_DATABASE_URL"))),
+        };
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            database_url: pg.as_ref().map(|p| p.url.clone()),
+            jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
+            workers: Some(1),
+        };
+        let state = web::Data::new(AppState::open(&config).expect("open app state"));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let served = state.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                sancha_server::server(listener, served, Some(1)).expect("server").await.expect("server ran");
+            })
+        });
+        let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(60)).build();
+        TestApp { base: format!("http://127.0.0.1:{port}"), state, backend, agent, _pg: pg, dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Registers regions straight in the database (city, county, town, village of the example).
+    pub fn seed_regions(&self, codes: &[(&str, &str)]) {
+        self.state
+            .db
+            .write_blocking(|c| {
+                for (code, name) in codes {
+                    regions::upsert(c, &RegionCode::parse(code).expect("region code"), name, "test")?;
+                }
+                Ok(())
+            })
+            .expect("seed regions");
+    }
+
+    /// The regions of `shared/examples/regions.json` plus a second county for out-of-scope checks.
+    pub fn seed_example_regions(&self) {
+        let mut codes: Vec<(String, String)> = serde_json::from_str::<Vec<Value>>(EXAMPLE_REGIONS)
+            .expect("regions example")
+            .into_iter()
+            .map(|r| (r["code"].as_str().unwrap_or_default().to_string(), r["name"].as_str().unwrap_or_default().to_string()))
+            .collect();
+        codes.push((OTHER_COUNTY.into(), "阜新蒙古族自治县".into()));
+        codes.push((OTHER_TOWN.into(), "某镇".into()));
+        codes.push((OTHER_VILLAGE.into(), "某村".into()));
+        let refs: Vec<(&str, &str)> = codes.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        self.seed_regions(&refs);
+    }
+
+    /// Creates a user straight in the database.
+    pub fn seed_user(&self, username: &str, role: Role, scope: &str) {
+        let new = users::NewUser {
+            username: username.into(),
+            password_hash: sancha_server::auth::hash_password(PASSWORD).expect("hash"),
+            role,
+            scope: RegionCode::parse(scope).expect("scope"),
+        };
+        self.state.db.write_blocking(|c| users::create(c, new, "test")).expect("seed user");
+    }
+
+    /// Creates a household straight in the database; returns its id.
+    pub fn seed_household(&self, input: HouseholdInput) -> String {
+        self.state
+            .db
+            .write_blocking(|c| {
+                let h: Household = households::check(c, input, sancha_server::api::today_cn())?;
+                households::insert(c, &h, Actor("test")).map(|r| r.id)
+            })
+            .expect("seed household")
+    }
+
+    /// Signs in and returns the access token.
+    pub fn token(&self, username: &str) -> String {
+        let r = self.post("/api/v1/auth/token", None, &json!({"username": username, "password": PASSWORD}));
+        assert_eq!(r.status, 200, "sign-in of {username}: {}", r.body);
+        r.body["access_token"].as_str().expect("access_token").to_string()
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send("GET", path, token, &[], None)
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send("POST", path, token, &[], Some(Body::Json(body)))
+    }
+
+    pub fn put(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: &Value) -> Resp {
+        self.send("PUT", path, token, headers, Some(Body::Json(body)))
+    }
+
+    /// Any request; `Body::Raw` sends bytes with the given content type.
+    pub fn send(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Body<'_>>) -> Resp {
+        let mut req = self.agent.request(method, &self.url(path));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            None => req.call(),
+            Some(Body::Json(v)) => req.send_json(v),
+            Some(Body::Raw(content_type, bytes)) => {
+                let req = if content_type.is_empty() { req } else { req.set("Content-Type", content_type) };
+                req.send_bytes(bytes)
+            }
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: transport error {e}"),
+        };
+        Resp::read(resp)
+    }
+}
+
+pub enum Body<'a> {
+    Json(&'a Value),
+    Raw(&'a str, &'a [u8]),
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Resp {
+    fn read(r: ureq::Response) -> Resp {
+        let status = r.status();
+        let content_type = r.header("content-type").unwrap_or_default().to_string();
+        let headers = r
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = r.header(&n).unwrap_or_default().to_string();
+                (n, v)
+            })
+            .collect();
+        let text = r.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, content_type, headers, text, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        assert!(self.content_type.starts_with("application/problem+json"), "content-type {}", self.content_type);
+        assert_eq!(self.body["status"], status);
+        assert_eq!(self.body["code"], code, "body: {}", self.text);
+        assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+
+    /// The (field, code) pairs of a problem's `errors`.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| (e["field"].as_str().unwrap_or("").to_string(), e["code"].as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub const EXAMPLE_HOUSEHOLD: &str = include_str!("../../api-spec/examples/household.json");
+pub const EXAMPLE_REGIONS: &str = include_str!("../../api-spec/examples/regions.json");
+/// The example's village, town and county.
+pub const VILLAGE: &str = "210922201203";
+pub const TOWN: &str = "210922201";
+pub const COUNTY: &str = "210922";
+pub const CITY: &str = "2109";
+/// A county, town and village of the same city outside the example county.
+pub const OTHER_COUNTY: &str = "210921000000";
+pub const OTHER_TOWN: &str = "210921100000";
+pub const OTHER_VILLAGE: &str = "210921100201";
+
+/// The example household as JSON.
+pub fn example_household() -> Value {
+    serde_json::from_str(EXAMPLE_HOUSEHOLD).expect("household example")
+}
+
+/// The example household with another household code and village.
+pub fn household_in(village: &str, code: &str) -> Value {
+    let mut h = example_household();
+    h["division_code"] = village.into();
+    h["household_code"] = code.into();
+    h
+}
+
+pub fn input(v: &Value) -> HouseholdInput {
+    serde_json::from_value(v.clone()).expect("household input")
+}

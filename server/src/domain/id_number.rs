@@ -57,7 +57,9 @@ impl IdNumber {
         }
         let province: u8 = s[..2].parse().map_err(|_| Code::IdNumberFormat)?;
         let birth = NaiveDate::parse_from_str(&s[6..14], "%Y%m%d").map_err(|_| Code::IdNumberFormat)?;
-        let earliest = NaiveDate::from_ymd_opt(1890, 1, 1).expect("a real date");
+        // The standard's own published example 440524188001010014 is born in
+        // 1880, so the floor sits below it.
+        let earliest = NaiveDate::from_ymd_opt(1870, 1, 1).expect("a real date");
         if !PROVINCES.contains(&province) || birth < earliest || birth > today {
             return Err(Code::IdNumberFormat);
         }
@@ -135,7 +137,7 @@ mod tests {
             "21092219680512011A",  // bad last char
             "99092219680512011X",  // unknown province
             "210922196802300119",  // 30 February
-            "210922188001010119",  // before 1890
+            "210922186901010119",  // before 1870
             "210922202101010119",  // after today
         ] {
             assert_eq!(IdNumber::parse(bad, today()), Err(Code::IdNumberFormat), "{bad}");
