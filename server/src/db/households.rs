@@ -125,7 +125,7 @@ pub fn check(conn: &mut AnyConnection, input: HouseholdInput, today: NaiveDate) 
 }
 
 /// The household code must be free (or already this household's).
-fn check_code_free(conn: &mut AnyConnection, h: &Household, own_id: Option<&str>) -> Result<(), ApiError> {
+pub fn ensure_code_free(conn: &mut AnyConnection, h: &Household, own_id: Option<&str>) -> Result<(), ApiError> {
     let holder = households::table
         .filter(households::household_code.eq(&h.household_code))
         .select(households::id)
@@ -153,7 +153,7 @@ pub fn new_public_token() -> String {
 }
 
 pub fn insert(conn: &mut AnyConnection, h: &Household, actor: Actor<'_>) -> Result<HouseholdRecord, ApiError> {
-    check_code_free(conn, h, None)?;
+    ensure_code_free(conn, h, None)?;
     let t = now();
     let row = HouseholdRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -195,7 +195,7 @@ pub fn replace(
     if current.version != expected_version {
         return Err(ApiError::new(actix_web::http::StatusCode::PRECONDITION_FAILED, Code::VersionMismatch));
     }
-    check_code_free(conn, h, Some(id))?;
+    ensure_code_free(conn, h, Some(id))?;
     let t = now();
     let row = HouseholdRow {
         id: current.id.clone(),

@@ -1,0 +1,163 @@
+//! The `sancha` binary's subcommands, run as a county's IT person would.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use sancha_server::db::{households, regions, users};
+use sancha_server::domain::RegionCode;
+use sancha_server::{AppState, Config};
+
+fn sancha(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sancha"))
+        .args(args)
+        .env("SANCHA_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sancha");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("sancha finished")
+}
+
+fn state(dir: &Path) -> AppState {
+    AppState::open(&Config { data_dir: dir.to_path_buf(), database_url: None, jwt_secret: None, workers: None })
+        .expect("open state")
+}
+
+fn seed_village(dir: &Path) {
+    let s = state(dir);
+    s.db.write_blocking(|c| {
+        for (code, name) in [("2109", "阜新市"), ("210922", "彰武县"), ("210922201", "丰田乡"), ("210922201203", "双龙村")] {
+            regions::upsert(c, &RegionCode::parse(code).unwrap(), name, "test")?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+fn household_count(dir: &Path) -> usize {
+    let s = state(dir);
+    s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, 0, 500))
+        .unwrap()
+        .0
+        .len()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn user_add_reads_the_password_from_stdin_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sancha(
+        dir.path(),
+        &["user", "add", "--username", "wang", "--role", "supervisor", "--scope", "210922", "--password-stdin"],
+        "s3cret-password\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let s = state(dir.path());
+    let user = s.db.read_blocking(|c| users::authenticate(c, "wang", "s3cret-password")).unwrap().expect("can sign in");
+    assert_eq!(user.scope.as_str(), "210922000000");
+    // There is no way to put a password on the command line.
+    let out = sancha(dir.path(), &["user", "add", "--username", "li", "--role", "admin", "--scope", "2109", "--password", "x"], "");
+    assert!(!out.status.success());
+    // A bad role and a short password are both reported.
+    let out = sancha(dir.path(), &["user", "add", "--username", "li", "--role", "boss", "--scope", "2109", "--password-stdin"], "short");
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("user.role_invalid") && t.contains("user.password_too_short"), "{t}");
+}
+
+#[test]
+fn user_disable_stops_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = ["user", "add", "--username", "zhao", "--role", "enumerator", "--scope", "210922201203", "--password-stdin"];
+    assert!(sancha(dir.path(), &add, "s3cret-password").status.success());
+    assert!(sancha(dir.path(), &["user", "disable", "--username", "zhao"], "").status.success());
+    let s = state(dir.path());
+    assert!(s.db.read_blocking(|c| users::authenticate(c, "zhao", "s3cret-password")).unwrap().is_none());
+}
+
+#[test]
+fn import_csv_with_chinese_headers_labels_and_bom() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_village(dir.path());
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(std::fs::read(fixture("roster.csv")).unwrap());
+    let file = dir.path().join("roster.csv");
+    std::fs::write(&file, bytes).unwrap();
+
+    let out = sancha(dir.path(), &["import", "households", file.to_str().unwrap(), "--dry-run"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 户，4 人"), "{}", text(&out));
+    assert_eq!(household_count(dir.path()), 0, "a dry run stores nothing");
+
+    let out = sancha(dir.path(), &["import", "households", file.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let s = state(dir.path());
+    let (items, _) = s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, 0, 10)).unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].poverty_status, "exited");
+    assert_eq!(items[0].members[2].relation, "son");
+    assert_eq!(items[0].helpers.len(), 1);
+    assert_eq!(items[1].other_causes, vec!["lack_labor", "lack_funds"]);
+}
+
+#[test]
+fn import_xlsx() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_village(dir.path());
+    let out = sancha(dir.path(), &["import", "households", &fixture("roster.xlsx")], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(household_count(dir.path()), 2);
+}
+
+#[test]
+fn import_reports_every_bad_row_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_village(dir.path());
+    let csv = std::fs::read_to_string(fixture("roster.csv"))
+        .unwrap()
+        .replace("210922197003080228", "210922197003080229") // row 3: check digit
+        .replace("2109222012030018,210922201203", "2109222012030018,210922201299") // row 5: unknown village
+        .replace("之子,男", "之子,女"); // row 4: sex disagrees with the ID
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = sancha(dir.path(), &["import", "households", file.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("第 3 行，列「证件号码」") && t.contains("id_number.checksum"), "{t}");
+    assert!(t.contains("第 4 行，列「性别」") && t.contains("id_number.mismatch"), "{t}");
+    assert!(t.contains("第 5 行，列「区划代码」") && t.contains("region.unknown"), "{t}");
+    assert_eq!(household_count(dir.path()), 0);
+}
+
+#[test]
+fn import_reports_missing_and_unknown_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_village(dir.path());
+    let file = dir.path().join("cols.csv");
+    std::fs::write(&file, "household_code,division_code,nickname\n1,210922201203,x\n").unwrap();
+    let out = sancha(dir.path(), &["import", "households", file.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("列「nickname」") && t.contains("列「姓名/name」"), "{t}");
+}
+
+#[test]
+fn migrate_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = sancha(dir.path(), &["migrate"], "");
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert!(dir.path().join("sancha.db").exists());
+}
