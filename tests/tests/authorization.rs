@@ -1,0 +1,124 @@
+//! The authorisation matrix: every endpoint × role × in-scope / out-of-scope.
+//! A route added to the server without a row here fails this test.
+
+use std::cell::Cell;
+
+use sancha_server::api::ROUTES;
+use sancha_server::domain::Role;
+use sancha_tests::*;
+
+const ROLES: [(Role, &str, &str); 4] = [
+    (Role::Enumerator, "enum", VILLAGE),
+    (Role::VillageOffice, "office", VILLAGE),
+    (Role::Supervisor, "sup", COUNTY),
+    (Role::Admin, "admin", COUNTY),
+];
+
+/// Expected status for (role, in scope?).
+type Expect = fn(Role, bool) -> u16;
+
+fn anyone(_: Role, _: bool) -> u16 {
+    200
+}
+fn scoped_read(_: Role, inside: bool) -> u16 {
+    if inside { 200 } else { 403 }
+}
+fn editors(created: u16) -> impl Fn(Role, bool) -> u16 {
+    move |role, inside| match (role, inside) {
+        (Role::VillageOffice | Role::Admin, true) => created,
+        _ => 403,
+    }
+}
+fn admin_only(ok: u16) -> impl Fn(Role, bool) -> u16 {
+    move |role, inside| match (role, inside) {
+        (Role::Admin, true) => ok,
+        _ => 403,
+    }
+}
+
+#[test]
+fn every_endpoint_by_role_and_scope() {
+    let app = TestApp::spawn();
+    app.seed_example_regions();
+    for (role, name, scope) in ROLES {
+        app.seed_user(name, role, scope);
+        app.seed_user(&format!("{name}-target"), Role::Enumerator, scope);
+    }
+    app.seed_user("far-target", Role::Enumerator, OTHER_VILLAGE);
+    let inside_id = app.seed_household(input(&household_in(VILLAGE, "IN-1")));
+    let outside_id = app.seed_household(input(&household_in(OTHER_VILLAGE, "OUT-1")));
+    let serial = Cell::new(0);
+    let next_code = || {
+        serial.set(serial.get() + 1);
+        format!("NEW-{}", serial.get())
+    };
+    let mut covered = Vec::new();
+
+    for (role, name, _) in ROLES {
+        let token = app.token(name);
+        let t = Some(token.as_str());
+        let mut check = |method: &str, route: &str, inside: bool, expect: &dyn Fn(Role, bool) -> u16, r: Resp| {
+            let want = expect(role, inside);
+            assert_eq!(r.status, want, "{method} {route} as {name} ({}): {}", if inside { "in scope" } else { "out of scope" }, r.text);
+            covered.push((method.to_string(), route.to_string()));
+        };
+        for inside in [true, false] {
+            let (village, hh, user_scope, target) = if inside {
+                (VILLAGE, &inside_id, COUNTY, format!("{name}-target"))
+            } else {
+                (OTHER_VILLAGE, &outside_id, OTHER_COUNTY, "far-target".to_string())
+            };
+            // The region and user scopes an in-scope request uses must be inside every role's scope.
+            let region_scope = if inside { VILLAGE } else { OTHER_COUNTY };
+            check("get", "/healthz", inside, &anyone, app.get("/healthz", None));
+            check("get", "/metrics", inside, &anyone, app.get("/metrics", None));
+            check("get", "/api/v1/regions", inside, &anyone, app.get(&format!("/api/v1/regions?parent={region_scope}"), t));
+            let region = if inside { "210922201204" } else { "210921100202" };
+            let r = app.put(&format!("/api/v1/regions/{region}"), t, &[], &json!({"name": format!("{name}村")}));
+            let ok = if r.status == 201 { 201 } else { 200 };
+            check("put", "/api/v1/regions/{code}", inside, &admin_only(ok), r);
+            let body = household_in(village, &next_code());
+            check("post", "/api/v1/households", inside, &editors(201), app.post("/api/v1/households", t, &body));
+            check("get", "/api/v1/households", inside, &scoped_read, app.get(&format!("/api/v1/households?scope={region_scope}"), t));
+            check("get", "/api/v1/households/{id}", inside, &scoped_read, app.get(&format!("/api/v1/households/{hh}"), t));
+            let version = app.state.db.read_blocking(|c| sancha_server::db::households::get(c, hh)).unwrap().unwrap().version;
+            let mut replacement = household_in(village, if inside { "IN-1" } else { "OUT-1" });
+            replacement["group_name"] = "五组".into();
+            let r = app.put(&format!("/api/v1/households/{hh}"), t, &[("If-Match", &version.to_string())], &replacement);
+            check("put", "/api/v1/households/{id}", inside, &editors(200), r);
+            let new_user = json!({"username": format!("{}-{}", name, next_code()), "password": "long-enough-pw", "role": "enumerator", "scope": if inside { VILLAGE } else { OTHER_VILLAGE }});
+            check("post", "/api/v1/users", inside, &admin_only(201), app.post("/api/v1/users", t, &new_user));
+            check("get", "/api/v1/users", inside, &admin_only(200), app.get(&format!("/api/v1/users?scope={user_scope}"), t));
+            let r = app.post(&format!("/api/v1/users/{target}/disable"), t, &json!({}));
+            check("post", "/api/v1/users/{username}/disable", inside, &admin_only(200), r);
+            let r = app.post(&format!("/api/v1/users/{target}/enable"), t, &json!({}));
+            check("post", "/api/v1/users/{username}/enable", inside, &admin_only(200), r);
+        }
+        // Sign-in and refresh need no token.
+        let r = app.post("/api/v1/auth/token", None, &json!({"username": name, "password": PASSWORD}));
+        let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
+        check("post", "/api/v1/auth/token", true, &anyone, r);
+        let r = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}));
+        check("post", "/api/v1/auth/refresh", true, &anyone, r);
+    }
+
+    for (method, path) in ROUTES {
+        assert!(
+            covered.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} has no row in the authorisation matrix"
+        );
+    }
+}
+
+/// Without a token, everything but sign-in, health and metrics is 401.
+#[test]
+fn every_protected_endpoint_needs_a_token() {
+    let app = TestApp::spawn();
+    let public = ["/healthz", "/metrics", "/api/v1/auth/token", "/api/v1/auth/refresh"];
+    for (method, path) in ROUTES.iter().filter(|(_, p)| !public.contains(p)) {
+        let concrete = path.replace("{code}", VILLAGE).replace("{id}", "x").replace("{username}", "x");
+        let body = (*method != "get").then(|| json!({}));
+        let r = app.send(&method.to_uppercase(), &concrete, None, &[], body.as_ref().map(Body::Json));
+        r.assert_problem(401, "auth.unauthenticated");
+    }
+}
