@@ -31,13 +31,14 @@ pub fn postgres_admin_url() -> Option<String> {
     std::env::var("SANCHA_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
-/// The backends this run covers: SQLite always, PostgreSQL when configured.
-pub fn backends() -> Vec<Backend> {
-    let mut b = vec![Backend::Sqlite];
+/// The backend of this run: PostgreSQL when `SANCHA_TEST_DATABASE_URL` is
+/// set (CI's second pass), else SQLite. The whole suite runs on it.
+pub fn default_backend() -> Backend {
     if postgres_admin_url().is_some() {
-        b.push(Backend::Postgres);
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
     }
-    b
 }
 
 /// A fresh PostgreSQL database, dropped (forcibly) when this is dropped.
@@ -78,9 +79,9 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// On SQLite.
+    /// On this run's backend ([`default_backend`]).
     pub fn spawn() -> TestApp {
-        TestApp::spawn_on(Backend::Sqlite)
+        TestApp::spawn_on(default_backend())
     }
 
     pub fn spawn_on(backend: Backend) -> TestApp {

@@ -17,19 +17,17 @@ fn sign_in(app: &TestApp, username: &str, password: &str) -> Resp {
 
 #[test]
 fn sign_in_returns_tokens_and_the_user() {
-    for backend in backends() {
-        let app = TestApp::spawn_on(backend);
-        app.seed_user("sup", Role::Supervisor, COUNTY);
-        let r = sign_in(&app, "sup", PASSWORD);
-        assert_eq!(r.status, 200, "{}", r.text);
-        assert_eq!(r.body["token_type"], "Bearer");
-        assert_eq!(r.body["expires_in"], 12 * 3600);
-        assert_eq!(r.body["user"], json!({"username": "sup", "role": "supervisor", "scope": "210922000000"}));
-        assert!(r.body["refresh_token"].as_str().unwrap().len() >= 40);
-        assert_eq!(r.header("cache-control"), Some("no-store"));
-        let token = r.body["access_token"].as_str().unwrap();
-        assert_eq!(app.get("/api/v1/regions", Some(token)).status, 200);
-    }
+    let app = TestApp::spawn();
+    app.seed_user("sup", Role::Supervisor, COUNTY);
+    let r = sign_in(&app, "sup", PASSWORD);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["token_type"], "Bearer");
+    assert_eq!(r.body["expires_in"], 12 * 3600);
+    assert_eq!(r.body["user"], json!({"username": "sup", "role": "supervisor", "scope": "210922000000"}));
+    assert!(r.body["refresh_token"].as_str().unwrap().len() >= 40);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let token = r.body["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/regions", Some(token)).status, 200);
 }
 
 #[test]
@@ -67,23 +65,21 @@ fn ten_failures_in_fifteen_minutes_slow_sign_in_down() {
 
 #[test]
 fn refresh_tokens_are_single_use() {
-    for backend in backends() {
-        let app = TestApp::spawn_on(backend);
-        app.seed_user("sup", Role::Supervisor, COUNTY);
-        let first = sign_in(&app, "sup", PASSWORD);
-        let refresh = first.body["refresh_token"].as_str().unwrap().to_string();
-        let second = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}));
-        assert_eq!(second.status, 200, "{}", second.text);
-        let next = second.body["refresh_token"].as_str().unwrap().to_string();
-        assert_ne!(next, refresh);
-        // Spending the old one again fails, and revokes the newer one too: it was copied.
-        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}))
-            .assert_problem(401, "auth.invalid_refresh_token");
-        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": next}))
-            .assert_problem(401, "auth.invalid_refresh_token");
-        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": "made-up"}))
-            .assert_problem(401, "auth.invalid_refresh_token");
-    }
+    let app = TestApp::spawn();
+    app.seed_user("sup", Role::Supervisor, COUNTY);
+    let first = sign_in(&app, "sup", PASSWORD);
+    let refresh = first.body["refresh_token"].as_str().unwrap().to_string();
+    let second = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}));
+    assert_eq!(second.status, 200, "{}", second.text);
+    let next = second.body["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(next, refresh);
+    // Spending the old one again fails, and revokes the newer one too: it was copied.
+    app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}))
+        .assert_problem(401, "auth.invalid_refresh_token");
+    app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": next}))
+        .assert_problem(401, "auth.invalid_refresh_token");
+    app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": "made-up"}))
+        .assert_problem(401, "auth.invalid_refresh_token");
 }
 
 #[test]

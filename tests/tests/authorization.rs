@@ -14,8 +14,6 @@ const ROLES: [(Role, &str, &str); 4] = [
     (Role::Admin, "admin", COUNTY),
 ];
 
-/// Expected status for (role, in scope?).
-type Expect = fn(Role, bool) -> u16;
 
 fn anyone(_: Role, _: bool) -> u16 {
     200

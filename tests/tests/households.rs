@@ -1,10 +1,14 @@
-//! The household roster over HTTP, on every configured backend.
+//! The household roster over HTTP, on this run's backend (and both, where compared).
 
 use sancha_server::db::audit;
 use sancha_server::domain::Role;
 use sancha_tests::*;
 
-fn app_with_office(backend: Backend) -> (TestApp, String) {
+fn app_with_office() -> (TestApp, String) {
+    app_with_office_on(default_backend())
+}
+
+fn app_with_office_on(backend: Backend) -> (TestApp, String) {
     let app = TestApp::spawn_on(backend);
     app.seed_example_regions();
     app.seed_user("office", Role::VillageOffice, VILLAGE);
@@ -14,26 +18,24 @@ fn app_with_office(backend: Backend) -> (TestApp, String) {
 
 #[test]
 fn the_reference_household_is_created_and_reads_back() {
-    for backend in backends() {
-        let (app, token) = app_with_office(backend);
-        let created = app.post("/api/v1/households", Some(&token), &example_household());
-        assert_eq!(created.status, 201, "{backend:?}: {}", created.text);
-        let id = created.body["id"].as_str().unwrap();
-        assert_eq!(created.body["version"], 1);
-        assert_eq!(created.header("etag"), Some("\"1\""));
-        assert_eq!(created.header("location"), Some(format!("/api/v1/households/{id}").as_str()));
-        let token_str = created.body["public_token"].as_str().unwrap();
-        assert_eq!(token_str.len(), 22);
-        assert!(token_str.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        assert!(!token_str.contains(&id[..8]));
-        // Sex and birth date are derived from the ID numbers.
-        assert_eq!(created.body["members"][1]["sex"], "F");
-        assert_eq!(created.body["members"][0]["birth_date"], "1968-05-12");
+    let (app, token) = app_with_office();
+    let created = app.post("/api/v1/households", Some(&token), &example_household());
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap();
+    assert_eq!(created.body["version"], 1);
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    assert_eq!(created.header("location"), Some(format!("/api/v1/households/{id}").as_str()));
+    let token_str = created.body["public_token"].as_str().unwrap();
+    assert_eq!(token_str.len(), 22);
+    assert!(token_str.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(!token_str.contains(&id[..8]));
+    // Sex and birth date are derived from the ID numbers.
+    assert_eq!(created.body["members"][1]["sex"], "F");
+    assert_eq!(created.body["members"][0]["birth_date"], "1968-05-12");
 
-        let read = app.get(&format!("/api/v1/households/{id}"), Some(&token));
-        assert_eq!(read.status, 200);
-        assert_eq!(read.body, created.body);
-    }
+    let read = app.get(&format!("/api/v1/households/{id}"), Some(&token));
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body, created.body);
 }
 
 /// The same household through the API on SQLite and on PostgreSQL reads
@@ -52,7 +54,7 @@ fn a_household_reads_back_identically_on_both_backends() {
     };
     let mut bodies = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let (app, token) = app_with_office(backend);
+        let (app, token) = app_with_office_on(backend);
         let created = app.post("/api/v1/households", Some(&token), &example_household());
         assert_eq!(created.status, 201, "{}", created.text);
         let read = app.get(&format!("/api/v1/households/{}", created.body["id"].as_str().unwrap()), Some(&token));
@@ -63,7 +65,7 @@ fn a_household_reads_back_identically_on_both_backends() {
 
 #[test]
 fn every_problem_of_a_bad_household_comes_back_at_once() {
-    let (app, token) = app_with_office(Backend::Sqlite);
+    let (app, token) = app_with_office();
     let mut h = example_household();
     h["members"][0]["id_number"] = "110105198001010123".into(); // invalid vector of domain-research §E
     h["members"][1]["id_number"] = "2109221970030802".into(); // too short
@@ -91,7 +93,7 @@ fn every_problem_of_a_bad_household_comes_back_at_once() {
 
 #[test]
 fn valid_published_id_vectors_are_accepted() {
-    let (app, token) = app_with_office(Backend::Sqlite);
+    let (app, token) = app_with_office();
     let mut h = example_household();
     h["members"][0]["id_number"] = "11010519491231002x".into(); // lower-case x
     h["members"][1]["id_number"] = "440524188001010014".into();
@@ -104,7 +106,7 @@ fn valid_published_id_vectors_are_accepted() {
 
 #[test]
 fn an_unknown_village_is_reported_with_the_other_errors() {
-    let (app, token) = app_with_office(Backend::Sqlite);
+    let (app, token) = app_with_office();
     let mut h = household_in("210922201204", "2109222012040001");
     h["members"][0]["relation"] = "son".into();
     // The office's scope is one village: use the admin to reach another.
@@ -121,7 +123,7 @@ fn an_unknown_village_is_reported_with_the_other_errors() {
 
 #[test]
 fn schema_errors_point_at_the_field() {
-    let (app, token) = app_with_office(Backend::Sqlite);
+    let (app, token) = app_with_office();
     let mut h = example_household();
     h["members"][0]["nickname"] = "x".into();
     let r = app.post("/api/v1/households", Some(&token), &h);
@@ -138,59 +140,55 @@ fn schema_errors_point_at_the_field() {
 
 #[test]
 fn a_household_code_is_used_once() {
-    let (app, token) = app_with_office(Backend::Sqlite);
+    let (app, token) = app_with_office();
     assert_eq!(app.post("/api/v1/households", Some(&token), &example_household()).status, 201);
     app.post("/api/v1/households", Some(&token), &example_household()).assert_problem(409, "household.code_taken");
 }
 
 #[test]
 fn replace_needs_the_current_version() {
-    for backend in backends() {
-        let (app, token) = app_with_office(backend);
-        let created = app.post("/api/v1/households", Some(&token), &example_household());
-        let path = format!("/api/v1/households/{}", created.body["id"].as_str().unwrap());
-        let mut h = example_household();
-        h["group_name"] = "四组".into();
-        h["members"].as_array_mut().unwrap().pop();
+    let (app, token) = app_with_office();
+    let created = app.post("/api/v1/households", Some(&token), &example_household());
+    let path = format!("/api/v1/households/{}", created.body["id"].as_str().unwrap());
+    let mut h = example_household();
+    h["group_name"] = "四组".into();
+    h["members"].as_array_mut().unwrap().pop();
 
-        app.put(&path, Some(&token), &[], &h).assert_problem(428, "precondition.if_match_required");
-        app.put(&path, Some(&token), &[("If-Match", "\"7\"")], &h).assert_problem(412, "precondition.version_mismatch");
-        let r = app.put(&path, Some(&token), &[("If-Match", "\"1\"")], &h);
-        assert_eq!(r.status, 200, "{}", r.text);
-        assert_eq!(r.body["version"], 2);
-        assert_eq!(r.body["group_name"], "四组");
-        assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
-        assert_eq!(r.body["public_token"], created.body["public_token"]);
-        // The same version again is now stale.
-        app.put(&path, Some(&token), &[("If-Match", "\"1\"")], &h).assert_problem(412, "precondition.version_mismatch");
-        // An invalid replacement changes nothing.
-        h["members"][0]["id_number"] = "210922196805120118".into();
-        app.put(&path, Some(&token), &[("If-Match", "2")], &h).assert_problem(422, "request.validation_failed");
-        assert_eq!(app.get(&path, Some(&token)).body["version"], 2);
-    }
+    app.put(&path, Some(&token), &[], &h).assert_problem(428, "precondition.if_match_required");
+    app.put(&path, Some(&token), &[("If-Match", "\"7\"")], &h).assert_problem(412, "precondition.version_mismatch");
+    let r = app.put(&path, Some(&token), &[("If-Match", "\"1\"")], &h);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["version"], 2);
+    assert_eq!(r.body["group_name"], "四组");
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
+    assert_eq!(r.body["public_token"], created.body["public_token"]);
+    // The same version again is now stale.
+    app.put(&path, Some(&token), &[("If-Match", "\"1\"")], &h).assert_problem(412, "precondition.version_mismatch");
+    // An invalid replacement changes nothing.
+    h["members"][0]["id_number"] = "210922196805120118".into();
+    app.put(&path, Some(&token), &[("If-Match", "2")], &h).assert_problem(422, "request.validation_failed");
+    assert_eq!(app.get(&path, Some(&token)).body["version"], 2);
 }
 
 #[test]
 fn every_change_writes_an_audit_row_in_the_same_transaction() {
-    for backend in backends() {
-        let (app, token) = app_with_office(backend);
-        let created = app.post("/api/v1/households", Some(&token), &example_household());
-        let id = created.body["id"].as_str().unwrap().to_string();
-        let path = format!("/api/v1/households/{id}");
-        app.put(&path, Some(&token), &[("If-Match", "1")], &example_household());
-        // A failed change leaves no audit row.
-        app.put(&path, Some(&token), &[("If-Match", "1")], &example_household());
-        let rows = app.state.db.read_blocking(|c| audit::for_entity(c, "household", &id)).unwrap();
-        let summary: Vec<_> = rows.iter().map(|r| (r.actor.as_str(), r.action.as_str(), r.old_version, r.new_version)).collect();
-        assert_eq!(summary, vec![("office", "create", None, Some(1)), ("office", "replace", Some(1), Some(2))]);
-        // The audit log holds no personal data.
-        let all = serde_json::to_string(&rows).unwrap();
-        assert!(!all.contains("张建国") && !all.contains("210922196805120119"));
-    }
+    let (app, token) = app_with_office();
+    let created = app.post("/api/v1/households", Some(&token), &example_household());
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/households/{id}");
+    app.put(&path, Some(&token), &[("If-Match", "1")], &example_household());
+    // A failed change leaves no audit row.
+    app.put(&path, Some(&token), &[("If-Match", "1")], &example_household());
+    let rows = app.state.db.read_blocking(|c| audit::for_entity(c, "household", &id)).unwrap();
+    let summary: Vec<_> = rows.iter().map(|r| (r.actor.as_str(), r.action.as_str(), r.old_version, r.new_version)).collect();
+    assert_eq!(summary, vec![("office", "create", None, Some(1)), ("office", "replace", Some(1), Some(2))]);
+    // The audit log holds no personal data.
+    let all = serde_json::to_string(&rows).unwrap();
+    assert!(!all.contains("张建国") && !all.contains("210922196805120119"));
 }
 
 #[test]
 fn unknown_household_is_404() {
-    let (app, token) = app_with_office(Backend::Sqlite);
+    let (app, token) = app_with_office();
     app.get("/api/v1/households/6f1c1c1e-0000-4000-8000-000000000000", Some(&token)).assert_problem(404, "not_found");
 }

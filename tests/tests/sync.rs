@@ -15,52 +15,50 @@ fn page(app: &TestApp, token: &str, query: &str) -> (Vec<serde_json::Value>, Opt
 
 #[test]
 fn paging_sees_every_household_once_while_others_write() {
-    for backend in backends() {
-        let app = TestApp::spawn_on(backend);
-        app.seed_example_regions();
-        app.seed_user("office", Role::VillageOffice, VILLAGE);
-        app.seed_user("enum", Role::Enumerator, VILLAGE);
-        let office = app.token("office");
-        let phone = app.token("enum");
-        for i in 0..25 {
-            app.seed_household(input(&household_in(VILLAGE, &format!("H{i:03}"))));
-        }
-        app.seed_household(input(&household_in(OTHER_VILLAGE, "FAR-1")));
-
-        let mut seen: Vec<(String, i64)> = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut writes = 0;
-        loop {
-            let q = match &cursor {
-                Some(c) => format!("limit=7&cursor={c}"),
-                None => "limit=7".into(),
-            };
-            let (items, next) = page(&app, &phone, &q);
-            for it in &items {
-                seen.push((it["id"].as_str().unwrap().to_string(), it["version"].as_i64().unwrap()));
-            }
-            // Someone else writes between pages: a new household and an edit.
-            if writes < 2 {
-                writes += 1;
-                app.post("/api/v1/households", Some(&office), &household_in(VILLAGE, &format!("NEW{writes}")));
-                let first = &seen[0].0;
-                let r = app.put(&format!("/api/v1/households/{first}"), Some(&office), &[("If-Match", &writes.to_string())], &household_in(VILLAGE, "H000"));
-                assert_eq!(r.status, 200, "{}", r.text);
-            }
-            match next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        let distinct: HashSet<_> = seen.iter().collect();
-        assert_eq!(distinct.len(), seen.len(), "{backend:?}: an (id, version) came twice");
-        let ids: HashSet<_> = seen.iter().map(|(id, _)| id.clone()).collect();
-        assert_eq!(ids.len(), 27, "{backend:?}: 25 seeded + 2 created during paging, none outside the village");
-        // The edited household's latest version is what the phone ends with.
-        let first = &seen[0].0;
-        let latest = seen.iter().filter(|(id, _)| id == first).map(|(_, v)| *v).max();
-        assert_eq!(latest, Some(3));
+    let app = TestApp::spawn();
+    app.seed_example_regions();
+    app.seed_user("office", Role::VillageOffice, VILLAGE);
+    app.seed_user("enum", Role::Enumerator, VILLAGE);
+    let office = app.token("office");
+    let phone = app.token("enum");
+    for i in 0..25 {
+        app.seed_household(input(&household_in(VILLAGE, &format!("H{i:03}"))));
     }
+    app.seed_household(input(&household_in(OTHER_VILLAGE, "FAR-1")));
+
+    let mut seen: Vec<(String, i64)> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut writes = 0;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!("limit=7&cursor={c}"),
+            None => "limit=7".into(),
+        };
+        let (items, next) = page(&app, &phone, &q);
+        for it in &items {
+            seen.push((it["id"].as_str().unwrap().to_string(), it["version"].as_i64().unwrap()));
+        }
+        // Someone else writes between pages: a new household and an edit.
+        if writes < 2 {
+            writes += 1;
+            app.post("/api/v1/households", Some(&office), &household_in(VILLAGE, &format!("NEW{writes}")));
+            let first = &seen[0].0;
+            let r = app.put(&format!("/api/v1/households/{first}"), Some(&office), &[("If-Match", &writes.to_string())], &household_in(VILLAGE, "H000"));
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let distinct: HashSet<_> = seen.iter().collect();
+    assert_eq!(distinct.len(), seen.len(), "an (id, version) came twice");
+    let ids: HashSet<_> = seen.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(ids.len(), 27, "25 seeded + 2 created during paging, none outside the village");
+    // The edited household's latest version is what the phone ends with.
+    let first = &seen[0].0;
+    let latest = seen.iter().filter(|(id, _)| id == first).map(|(_, v)| *v).max();
+    assert_eq!(latest, Some(3));
 }
 
 #[test]
