@@ -72,7 +72,6 @@ codes! {
     RoleInvalid => "user.role_invalid", "角色无效", "unknown role";
     CursorInvalid => "query.cursor_invalid", "分页游标无效", "invalid page cursor";
     QueryInvalid => "query.invalid", "查询参数无效", "invalid query parameter";
-    ImportRow => "import.row", "导入行有误", "import row is invalid";
 
     // Problem-level codes.
     MalformedJson => "request.malformed_json", "请求体不是合法的JSON", "request body is not valid JSON";
@@ -88,6 +87,7 @@ codes! {
     NotFound => "not_found", "资源不存在", "not found";
     HouseholdCodeTaken => "household.code_taken", "户编号已被其他户使用", "household code is already used by another household";
     UsernameTaken => "user.username_taken", "用户名已存在", "username already exists";
+    SelfDisable => "user.cannot_disable_self", "不能停用自己的账号", "you cannot disable your own account";
     Conflict => "conflict", "与现有数据冲突", "conflicts with existing data";
     VersionMismatch => "precondition.version_mismatch", "数据已被他人修改，请重新获取后再提交", "the record has changed; fetch it again and resubmit";
     VersionRequired => "precondition.if_match_required", "修改须带 If-Match 版本号", "an If-Match version is required";

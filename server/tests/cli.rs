@@ -42,7 +42,7 @@ fn household_count(dir: &Path) -> usize {
     let s = state(dir);
     s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, 0, 500))
         .unwrap()
-        .0
+        .items
         .len()
 }
 
@@ -103,7 +103,7 @@ fn import_csv_with_chinese_headers_labels_and_bom() {
     let out = sancha(dir.path(), &["import", "households", file.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", text(&out));
     let s = state(dir.path());
-    let (items, _) = s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, 0, 10)).unwrap();
+    let items = s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, 0, 10)).unwrap().items;
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].poverty_status, "exited");
     assert_eq!(items[0].members[2].relation, "son");
@@ -160,4 +160,58 @@ fn migrate_is_idempotent() {
         assert!(out.status.success(), "{}", text(&out));
     }
     assert!(dir.path().join("sancha.db").exists());
+}
+
+/// `serve --demo` seeds an empty database once, prints the demo users and
+/// serves them: the README's first command.
+#[test]
+fn serve_demo_seeds_a_county_and_serves_it() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sancha"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--workers", "1"])
+        .env("SANCHA_DATA_DIR", dir.path())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sancha serve");
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let mut base = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.trim().strip_prefix("curl http://") {
+            base = Some(format!("http://{}", rest.trim_end_matches("/healthz")));
+            break;
+        }
+    }
+    let base = base.unwrap_or_else(|| panic!("no address printed: {printed}"));
+    assert!(printed.contains("supervisor") && printed.contains(sancha_server::demo::DEMO_PASSWORD), "{printed}");
+
+    let token: serde_json::Value = ureq::post(&format!("{base}/api/v1/auth/token"))
+        .send_json(serde_json::json!({"username": "supervisor", "password": sancha_server::demo::DEMO_PASSWORD}))
+        .expect("sign in")
+        .into_json()
+        .unwrap();
+    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let page: serde_json::Value = ureq::get(&format!("{base}/api/v1/households?limit=500"))
+        .set("Authorization", &bearer)
+        .call()
+        .expect("list")
+        .into_json()
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 500);
+    assert!(page["next_cursor"].is_string());
+    let villages: serde_json::Value = ureq::get(&format!("{base}/api/v1/regions?parent=210922201"))
+        .set("Authorization", &bearer)
+        .call()
+        .expect("regions")
+        .into_json()
+        .unwrap();
+    assert_eq!(villages["items"].as_array().unwrap().len(), 4);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

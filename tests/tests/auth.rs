@@ -93,6 +93,8 @@ fn disabling_a_user_revokes_refresh_tokens_and_sign_in() {
     app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh})).assert_problem(401, "auth.invalid_refresh_token");
     sign_in(&app, "sup", PASSWORD).assert_problem(401, "auth.invalid_credentials");
     assert_eq!(app.post("/api/v1/users/sup/enable", Some(&admin), &json!({})).status, 200);
+    // Nobody locks themselves out.
+    app.post("/api/v1/users/admin/disable", Some(&admin), &json!({})).assert_problem(409, "user.cannot_disable_self");
     assert_eq!(sign_in(&app, "sup", PASSWORD).status, 200);
 }
 

@@ -146,6 +146,15 @@ fn a_household_code_is_used_once() {
 }
 
 #[test]
+fn if_match_star_replaces_whatever_the_version() {
+    let (app, token) = app_with_office();
+    let created = app.post("/api/v1/households", Some(&token), &example_household());
+    let path = format!("/api/v1/households/{}", created.body["id"].as_str().unwrap());
+    let r = app.put(&path, Some(&token), &[("If-Match", "*")], &example_household());
+    assert_eq!((r.status, r.body["version"].clone()), (200, json!(2)));
+}
+
+#[test]
 fn replace_needs_the_current_version() {
     let (app, token) = app_with_office();
     let created = app.post("/api/v1/households", Some(&token), &example_household());

@@ -6,11 +6,12 @@ use std::collections::HashSet;
 use sancha_server::domain::Role;
 use sancha_tests::*;
 
-fn page(app: &TestApp, token: &str, query: &str) -> (Vec<serde_json::Value>, Option<String>) {
+/// Items, the cursor to resume after, and whether more follow now.
+fn page(app: &TestApp, token: &str, query: &str) -> (Vec<serde_json::Value>, String, bool) {
     let r = app.get(&format!("/api/v1/households?{query}"), Some(token));
     assert_eq!(r.status, 200, "{}", r.text);
-    let next = r.body["next_cursor"].as_str().map(str::to_string);
-    (r.body["items"].as_array().unwrap().clone(), next)
+    let next = r.body["next_cursor"].as_str().expect("a cursor on every page").to_string();
+    (r.body["items"].as_array().unwrap().clone(), next, r.body["has_more"].as_bool().unwrap())
 }
 
 #[test]
@@ -34,7 +35,7 @@ fn paging_sees_every_household_once_while_others_write() {
             Some(c) => format!("limit=7&cursor={c}"),
             None => "limit=7".into(),
         };
-        let (items, next) = page(&app, &phone, &q);
+        let (items, next, more) = page(&app, &phone, &q);
         for it in &items {
             seen.push((it["id"].as_str().unwrap().to_string(), it["version"].as_i64().unwrap()));
         }
@@ -46,9 +47,9 @@ fn paging_sees_every_household_once_while_others_write() {
             let r = app.put(&format!("/api/v1/households/{first}"), Some(&office), &[("If-Match", &writes.to_string())], &household_in(VILLAGE, "H000"));
             assert_eq!(r.status, 200, "{}", r.text);
         }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
+        cursor = Some(next);
+        if !more {
+            break;
         }
     }
     let distinct: HashSet<_> = seen.iter().collect();
@@ -59,6 +60,28 @@ fn paging_sees_every_household_once_while_others_write() {
     let first = &seen[0].0;
     let latest = seen.iter().filter(|(id, _)| id == first).map(|(_, v)| *v).max();
     assert_eq!(latest, Some(3));
+}
+
+/// A phone that reached the end keeps its cursor and, days later, gets
+/// exactly what changed since: nothing twice, nothing missed.
+#[test]
+fn the_last_cursor_resumes_with_only_the_changes() {
+    let app = TestApp::spawn();
+    app.seed_example_regions();
+    app.seed_user("office", Role::VillageOffice, VILLAGE);
+    let office = app.token("office");
+    let a = app.seed_household(input(&household_in(VILLAGE, "A")));
+    app.seed_household(input(&household_in(VILLAGE, "B")));
+    let (items, cursor, more) = page(&app, &office, "limit=10");
+    assert_eq!((items.len(), more), (2, false));
+    let (items, same, _) = page(&app, &office, &format!("cursor={cursor}"));
+    assert!(items.is_empty());
+    assert_eq!(same, cursor, "an empty page keeps the position");
+    app.seed_household(input(&household_in(VILLAGE, "C")));
+    app.put(&format!("/api/v1/households/{a}"), Some(&office), &[("If-Match", "1")], &household_in(VILLAGE, "A"));
+    let (items, _, _) = page(&app, &office, &format!("cursor={cursor}"));
+    let got: Vec<_> = items.iter().map(|h| (h["household_code"].clone(), h["version"].clone())).collect();
+    assert_eq!(got, vec![(json!("C"), json!(1)), (json!("A"), json!(2))]);
 }
 
 #[test]
@@ -75,15 +98,15 @@ fn updated_since_and_scope_filter() {
     app.seed_household(input(&household_in(VILLAGE, "B")));
     app.seed_household(input(&household_in(OTHER_VILLAGE, "C")));
 
-    let (items, next) = page(&app, &sup, &format!("updated_since={mark}"));
+    let (items, _, more) = page(&app, &sup, &format!("updated_since={mark}"));
     assert_eq!(items.iter().map(|h| h["household_code"].clone()).collect::<Vec<_>>(), vec![json!("B")]);
-    assert!(next.is_none());
-    let (items, _) = page(&app, &sup, &format!("scope={TOWN}"));
+    assert!(!more);
+    let (items, _, _) = page(&app, &sup, &format!("scope={TOWN}"));
     assert_eq!(items.len(), 2);
     // A scope outside the user's own is refused, not silently emptied.
     app.get(&format!("/api/v1/households?scope={OTHER_COUNTY}"), Some(&sup)).assert_problem(403, "auth.out_of_scope");
     let root = app.token("root");
-    let (items, _) = page(&app, &root, "scope=210921");
+    let (items, _, _) = page(&app, &root, "scope=210921");
     assert_eq!(items.len(), 1);
 }
 

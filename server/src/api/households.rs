@@ -80,24 +80,30 @@ fn with_etag(mut b: actix_web::HttpResponseBuilder, r: &HouseholdRecord) -> acti
     b
 }
 
-/// The version in `If-Match` (`"3"`, `W/"3"` or `3`); 428 when absent.
-fn if_match_version(req: &HttpRequest) -> Result<i32, ApiError> {
+/// The version in `If-Match` (`"3"`, `W/"3"` or `3`; `*` for any); 428 when absent.
+fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     let raw = req
         .headers()
         .get(header::IF_MATCH)
         .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_REQUIRED, Code::VersionRequired))?;
-    raw.to_str()
-        .ok()
-        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_FAILED, Code::VersionMismatch))
+    let value = raw.to_str().map(str::trim).unwrap_or("");
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::new(StatusCode::PRECONDITION_FAILED, Code::VersionMismatch))
 }
 
+/// Parameters as text, parsed here so a bad one is named in the answer.
 #[derive(Deserialize)]
 pub struct SyncQuery {
     scope: Option<String>,
     updated_since: Option<String>,
-    limit: Option<i64>,
+    limit: Option<String>,
     cursor: Option<String>,
 }
 
@@ -117,16 +123,22 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<Sync
         ),
         None => None,
     };
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(param_error("limit", Code::QueryInvalid));
-    }
+    let limit = match q.limit {
+        Some(l) => l.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| param_error("limit", Code::QueryInvalid))?,
+        None => DEFAULT_PAGE,
+    };
     let after = match q.cursor {
         Some(c) => decode_cursor(&c).ok_or_else(|| param_error("cursor", Code::CursorInvalid))?,
         None => 0,
     };
-    let (items, next) = state.db.read(move |conn| households::sync_page(conn, &scope, since, after, limit)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": next.map(encode_cursor)})))
+    let page = state.db.read(move |conn| households::sync_page(conn, &scope, since, after, limit)).await?;
+    // The cursor is always given, so a phone that reached the end resumes
+    // from it later and receives exactly what changed since.
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": page.items,
+        "next_cursor": encode_cursor(page.last_seq.unwrap_or(after)),
+        "has_more": page.has_more,
+    })))
 }
 
 fn encode_cursor(seq: i64) -> String {

@@ -19,32 +19,38 @@ use crate::error::{ApiError, Code, Lang};
 
 /// Declares every route once: [`ROUTES`] (what the spec test compares with
 /// `api-spec/openapi.yaml`) and their registration come from the same list.
+/// Methods of one path share a resource, so a wrong method is a 405.
 macro_rules! routes {
-    ($($method:ident $path:literal => $handler:path;)*) => {
+    ($($path:literal { $($method:ident => $handler:path),* $(,)? })*) => {
         /// Every route as (method, path template).
-        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),*),*];
 
         fn register(cfg: &mut web::ServiceConfig) {
-            $(cfg.route($path, web::$method().to($handler));)*
+            $(cfg.service(
+                web::resource($path)
+                    $(.route(web::$method().to($handler)))*
+                    .default_service(web::to(method_not_allowed)),
+            );)*
         }
     };
 }
 
 routes! {
-    get "/healthz" => ops::healthz;
-    get "/metrics" => ops::metrics;
-    post "/api/v1/auth/token" => auth::token;
-    post "/api/v1/auth/refresh" => auth::refresh;
-    get "/api/v1/regions" => regions::list;
-    put "/api/v1/regions/{code}" => regions::put;
-    post "/api/v1/households" => households::create;
-    get "/api/v1/households" => households::list;
-    get "/api/v1/households/{id}" => households::get;
-    put "/api/v1/households/{id}" => households::replace;
-    post "/api/v1/users" => users::create;
-    get "/api/v1/users" => users::list;
-    post "/api/v1/users/{username}/disable" => users::disable;
-    post "/api/v1/users/{username}/enable" => users::enable;
+    "/healthz" { get => ops::healthz }
+    "/metrics" { get => ops::metrics }
+    "/api/v1/auth/token" { post => auth::token }
+    "/api/v1/auth/refresh" { post => auth::refresh }
+    "/api/v1/regions" { get => regions::list }
+    "/api/v1/regions/{code}" { put => regions::put }
+    "/api/v1/households" { post => households::create, get => households::list }
+    "/api/v1/households/{id}" { get => households::get, put => households::replace }
+    "/api/v1/users" { post => users::create, get => users::list }
+    "/api/v1/users/{username}/disable" { post => users::disable }
+    "/api/v1/users/{username}/enable" { post => users::enable }
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, Code::MethodNotAllowed))
 }
 
 pub use users::{check_new_user, UserBody};

@@ -8,7 +8,7 @@ use crate::AppState;
 
 /// `GET /healthz`: 200 when the database answers.
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.db.read(|c| c.batch_execute("SELECT 1").map_err(ApiError::from)).await?;
+    state.db.read(|c| c.batch_execute("SELECT 1").map_err(crate::db::unavailable)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok", "db": state.db.backend().as_str()})))
 }
 

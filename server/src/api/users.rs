@@ -90,6 +90,9 @@ pub async fn enable(state: web::Data<AppState>, user: AuthUser, name: web::Path<
 
 async fn set_disabled(state: web::Data<AppState>, user: AuthUser, name: String, disabled: bool) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
+    if disabled && name == user.username {
+        return Err(ApiError::conflict(Code::SelfDisable));
+    }
     let view = state
         .db
         .write(move |conn| {

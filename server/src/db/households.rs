@@ -154,13 +154,15 @@ pub fn new_public_token() -> String {
 
 pub fn insert(conn: &mut AnyConnection, h: &Household, actor: Actor<'_>) -> Result<HouseholdRecord, ApiError> {
     ensure_code_free(conn, h, None)?;
+    // The counter's row lock first, the clock second: timestamps then follow commit order.
+    let sync_seq = next_sync_seq(conn)?;
     let t = now();
     let row = HouseholdRow {
         id: uuid::Uuid::new_v4().to_string(),
         public_token: new_public_token(),
         card_version: 1,
         version: 1,
-        sync_seq: next_sync_seq(conn)?,
+        sync_seq,
         created_at: t,
         updated_at: t,
         ..household_columns(h)
@@ -183,26 +185,27 @@ pub fn insert(conn: &mut AnyConnection, h: &Household, actor: Actor<'_>) -> Resu
     get(conn, &row.id)?.ok_or_else(|| ApiError::internal("household vanished inside its own transaction"))
 }
 
-/// Full replace. `expected_version` must match the stored one (else 412).
+/// Full replace. `expected_version`, when given, must match the stored one (else 412).
 pub fn replace(
     conn: &mut AnyConnection,
     id: &str,
     h: &Household,
-    expected_version: i32,
+    expected_version: Option<i32>,
     actor: Actor<'_>,
 ) -> Result<HouseholdRecord, ApiError> {
     let current = households::table.find(id).first::<HouseholdRow>(conn).optional()?.ok_or_else(ApiError::not_found)?;
-    if current.version != expected_version {
+    if expected_version.is_some_and(|v| v != current.version) {
         return Err(ApiError::new(actix_web::http::StatusCode::PRECONDITION_FAILED, Code::VersionMismatch));
     }
     ensure_code_free(conn, h, Some(id))?;
+    let sync_seq = next_sync_seq(conn)?;
     let t = now();
     let row = HouseholdRow {
         id: current.id.clone(),
         public_token: current.public_token.clone(),
         card_version: current.card_version,
         version: current.version + 1,
-        sync_seq: next_sync_seq(conn)?,
+        sync_seq,
         created_at: current.created_at,
         updated_at: t,
         ..household_columns(h)
@@ -323,16 +326,23 @@ pub fn division_of(conn: &mut AnyConnection, id: &str) -> Result<Option<String>,
     Ok(households::table.find(id).select(households::division_code).first::<String>(conn).optional()?)
 }
 
-/// One page of the phone's incremental sync: households in `scope` changed
-/// after `after_seq` (and at or after `since`), in commit order. Returns the
-/// page and the cursor of its last item when more may follow.
+/// One page of the phone's incremental sync.
+pub struct SyncPage {
+    pub items: Vec<HouseholdRecord>,
+    /// The sequence of the last item, to resume after.
+    pub last_seq: Option<i64>,
+    pub has_more: bool,
+}
+
+/// Households in `scope` changed after `after_seq` (and at or after
+/// `since`), in commit order.
 pub fn sync_page(
     conn: &mut AnyConnection,
     scope: &RegionCode,
     since: Option<NaiveDateTime>,
     after_seq: i64,
     limit: i64,
-) -> Result<(Vec<HouseholdRecord>, Option<i64>), ApiError> {
+) -> Result<SyncPage, ApiError> {
     let (low, high) = code_range(scope);
     let mut q = households::table
         .filter(households::division_code.between(low, high))
@@ -344,10 +354,10 @@ pub fn sync_page(
         q = q.filter(households::updated_at.ge(since));
     }
     let mut rows = q.load::<HouseholdRow>(conn)?;
-    let more = rows.len() as i64 > limit;
+    let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next = if more { rows.last().map(|r| r.sync_seq) } else { None };
-    Ok((assemble(conn, rows)?, next))
+    let last_seq = rows.last().map(|r| r.sync_seq);
+    Ok(SyncPage { items: assemble(conn, rows)?, last_seq, has_more })
 }
 
 /// The codes a scope covers, as an index-friendly range.

@@ -182,7 +182,8 @@ impl Db {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> ApiError {
+/// 503: the database cannot be reached; phones retry.
+pub fn unavailable(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "database unavailable");
     ApiError::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable)
 }

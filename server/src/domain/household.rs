@@ -1,6 +1,6 @@
 //! 建档立卡户: a registered household of the roster, its members and its
 //! helpers (帮扶责任人). `HouseholdInput` is the request shape
-//! (`shared/examples/household.json`); `Household::parse` turns it into the
+//! (`api-spec/examples/household.json`); `Household::parse` turns it into the
 //! checked domain value, gathering every problem with its JSON Pointer.
 
 use chrono::NaiveDate;
@@ -316,18 +316,17 @@ fn parse_members(input: &[MemberInput], today: NaiveDate, e: &mut Errors) -> Vec
         }
         let number = m.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let mut parsed: Option<IdNumber> = None;
+        if id_type == Some(IdType::PendingPoliceCert) {
+            e.text(&at("pending_reason"), m.pending_reason.as_deref().unwrap_or(""), 200);
+        }
         let id_number = match (id_type, number) {
-            (Some(IdType::PendingPoliceCert), n) => {
-                if m.pending_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                    e.add(at("pending_reason"), Code::SchemaInvalid);
-                }
-                n.map(str::to_ascii_uppercase)
-            }
+            (Some(IdType::PendingPoliceCert), None) | (None, _) => None,
             (Some(_), None) => {
                 e.add(at("id_number"), Code::SchemaInvalid);
                 None
             }
             (Some(t), Some(n)) => match parse_id(t, n, today) {
+                // A provisional number under a pending certificate is checked like any ID.
                 Ok((normalised, id)) => {
                     if claimed_sex.flatten().is_some_and(|s| s != id.sex()) {
                         e.add(at("sex"), Code::IdNumberMismatch);
@@ -347,7 +346,6 @@ fn parse_members(input: &[MemberInput], today: NaiveDate, e: &mut Errors) -> Vec
                     None
                 }
             },
-            (None, _) => None,
         };
         if let (Some(relation), Some(id_type)) = (relation, id_type) {
             members.push(Member {
@@ -474,7 +472,10 @@ mod tests {
         h.members[2].id_number = None;
         assert_eq!(codes(Household::parse(h.clone(), today())), vec![("/members/2/pending_reason".into(), "schema.invalid")]);
         h.members[2].pending_reason = Some("户口迁入待办".into());
-        assert!(Household::parse(h, today()).is_ok());
+        assert!(Household::parse(h.clone(), today()).is_ok());
+        // A provisional number is checked like any ID number.
+        h.members[2].id_number = Some("21092219950920013".into());
+        assert_eq!(codes(Household::parse(h, today())), vec![("/members/2/id_number".into(), "id_number.format")]);
     }
 
     #[test]
