@@ -101,7 +101,8 @@ pub fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).try_init();
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -130,14 +131,15 @@ fn run(cli: Cli) -> Result<(), String> {
 
 fn serve(config: Config, bind: &str, seed_demo: bool) -> Result<(), String> {
     let state = AppState::open(&config)?;
-    if seed_demo {
-        demo::seed_if_empty(&state.db)?;
-    }
+    let seeded = seed_demo && demo::seed_if_empty(&state.db)?;
     let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, db = state.db.backend().as_str(), "sancha listening");
-    if seed_demo {
+    println!("sancha 正在监听 / listening on http://{addr} ({})", state.db.backend().as_str());
+    if seeded {
         demo::print_welcome(&addr.to_string());
+    } else if seed_demo {
+        println!("数据库已有数据，未写入演示数据 / the database is not empty: demo data not seeded");
     }
     let workers = config.workers;
     actix_web::rt::System::new().block_on(async move {

@@ -32,11 +32,12 @@ const SURNAMES: &[&str] = &["张", "王", "李", "刘", "陈", "杨", "赵", "�
 const GIVEN: &[&str] = &["建国", "桂兰", "伟", "秀英", "志强", "玉兰", "海", "淑珍", "国庆", "丽", "明", "凤芝", "军", "春梅"];
 const CAUSES: &[&str] = &["illness", "disability", "lack_labor", "lack_funds", "lack_skills", "disaster", "education"];
 
-/// Seeds the demo county unless the database already has users.
-pub fn seed_if_empty(db: &Db) -> Result<(), String> {
+/// Seeds the demo county unless the database already has users; `true`
+/// when it seeded.
+pub fn seed_if_empty(db: &Db) -> Result<bool, String> {
     db.write_blocking(|c| {
         if users::any(c)? {
-            return Ok(());
+            return Ok(false);
         }
         for (code, name) in REGIONS {
             regions::upsert(c, &region(code)?, name, "demo")?;
@@ -65,7 +66,7 @@ pub fn seed_if_empty(db: &Db) -> Result<(), String> {
             };
             users::create(c, new, "demo")?;
         }
-        Ok(())
+        Ok(true)
     })
     .map_err(|e| format!("demo seed failed: {e}"))
 }

@@ -183,9 +183,11 @@ fn serve_demo_seeds_a_county_and_serves_it() {
         let line = line.unwrap();
         printed.push_str(&line);
         printed.push('\n');
-        if let Some(rest) = line.trim().strip_prefix("curl http://") {
-            base = Some(format!("http://{}", rest.trim_end_matches("/healthz")));
+        if line.contains("curl http://") {
             break;
+        }
+        if let Some(i) = line.find("http://") {
+            base = base.or_else(|| Some(line[i..].split_whitespace().next().unwrap().to_string()));
         }
     }
     let base = base.unwrap_or_else(|| panic!("no address printed: {printed}"));
@@ -213,5 +215,54 @@ fn serve_demo_seeds_a_county_and_serves_it() {
         .unwrap();
     assert_eq!(villages["items"].as_array().unwrap().len(), 4);
     child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Logs carry ids, never names or ID numbers, even at debug level and when
+/// a request is refused.
+#[test]
+fn personal_data_never_reaches_the_log() {
+    use std::io::{BufRead, Read};
+    let dir = tempfile::tempdir().unwrap();
+    seed_village(dir.path());
+    let add = ["user", "add", "--username", "office", "--role", "village_office", "--scope", "210922201203", "--password-stdin"];
+    assert!(sancha(dir.path(), &add, "s3cret-password").status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sancha"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1"])
+        .env("SANCHA_DATA_DIR", dir.path())
+        .env("RUST_LOG", "debug")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let base = line[line.find("http://").expect("the address is printed first")..].split_whitespace().next().unwrap().to_string();
+    let token: serde_json::Value = ureq::post(&format!("{base}/api/v1/auth/token"))
+        .send_json(serde_json::json!({"username": "office", "password": "s3cret-password"}))
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let household: serde_json::Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/household.json")).unwrap();
+    let ok = ureq::post(&format!("{base}/api/v1/households")).set("Authorization", &bearer).send_json(&household);
+    assert_eq!(ok.unwrap().status(), 201);
+    let mut bad = household.clone();
+    bad["members"][0]["id_number"] = "210922196805120118".into();
+    bad["household_code"] = "X2".into();
+    let refused = ureq::post(&format!("{base}/api/v1/households")).set("Authorization", &bearer).send_json(&bad);
+    assert!(matches!(refused, Err(ureq::Error::Status(422, _))));
+    let wrong = ureq::post(&format!("{base}/api/v1/auth/token")).send_json(serde_json::json!({"username": "office", "password": "张建国"}));
+    assert!(matches!(wrong, Err(ureq::Error::Status(401, _))));
+    child.kill().unwrap();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("sancha listening"), "the log was captured: {log}");
+    for private in ["张建国", "李桂兰", "210922196805120", "13904180001", "s3cret-password"] {
+        assert!(!log.contains(private), "{private} appeared in the log:\n{log}");
+    }
     child.wait().unwrap();
 }

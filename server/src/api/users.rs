@@ -53,13 +53,18 @@ pub fn check_new_user(body: UserBody) -> Result<NewUser, ApiError> {
     }
 }
 
+/// Nobody creates a user with a higher role or a wider scope than their own.
+fn may_create(creator: &AuthUser, role: Role, scope: &RegionCode) -> Result<(), ApiError> {
+    if role.rank() > creator.role.rank() {
+        return Err(ApiError::forbidden(Code::RoleForbidden));
+    }
+    creator.require_scope(scope)
+}
+
 pub async fn create(state: web::Data<AppState>, user: AuthUser, Json(body): Json<UserBody>) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
     let new = web::block(move || check_new_user(body)).await.map_err(ApiError::internal)??;
-    if new.role.rank() > user.role.rank() {
-        return Err(ApiError::forbidden(Code::RoleForbidden));
-    }
-    user.require_scope(&new.scope)?;
+    may_create(&user, new.role, &new.scope)?;
     let view = state.db.write(move |conn| users::create(conn, new, &user.username)).await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -102,4 +107,25 @@ async fn set_disabled(state: web::Data<AppState>, user: AuthUser, name: String, 
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creator(role: Role, scope: &str) -> AuthUser {
+        AuthUser { user_id: "u".into(), username: "u".into(), role, scope: RegionCode::parse(scope).unwrap() }
+    }
+
+    #[test]
+    fn never_higher_never_wider() {
+        let county_sup = creator(Role::Supervisor, "210922");
+        let village = RegionCode::parse("210922201203").unwrap();
+        assert!(may_create(&county_sup, Role::Enumerator, &village).is_ok());
+        assert!(may_create(&county_sup, Role::Supervisor, &village).is_ok());
+        let e = may_create(&county_sup, Role::Admin, &village).unwrap_err();
+        assert_eq!(e.code, Code::RoleForbidden);
+        let e = may_create(&county_sup, Role::Enumerator, &RegionCode::parse("2109").unwrap()).unwrap_err();
+        assert_eq!(e.code, Code::OutOfScope);
+    }
 }

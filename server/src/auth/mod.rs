@@ -230,6 +230,28 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_secret_is_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = JwtKeys::load_or_create(None, dir.path()).unwrap();
+        let path = dir.path().join("jwt.secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let user = AuthUser {
+            user_id: "u1".into(),
+            username: "li".into(),
+            role: Role::Admin,
+            scope: RegionCode::parse("2109").unwrap(),
+        };
+        let token = keys.issue(&user).unwrap();
+        let again = JwtKeys::load_or_create(None, dir.path()).unwrap();
+        assert!(again.verify(&token).is_some(), "a restart keeps sessions valid");
+        assert!(JwtKeys::load_or_create(Some("too short"), dir.path()).is_err());
+    }
+
+    #[test]
     fn refresh_tokens_are_random_and_stored_hashed() {
         let (a, ha) = new_refresh_token();
         let (b, _) = new_refresh_token();
