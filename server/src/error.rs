@@ -135,10 +135,6 @@ impl ApiError {
         ApiError { errors, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Code::ValidationFailed) }
     }
 
-    pub fn invalid_field(field: impl Into<String>, code: Code) -> Self {
-        ApiError::invalid(vec![FieldError::new(field, code)])
-    }
-
     pub fn unauthenticated() -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, Code::Unauthenticated)
     }

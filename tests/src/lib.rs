@@ -109,6 +109,16 @@ impl TestApp {
         TestApp { base: format!("http://127.0.0.1:{port}"), state, backend, agent, _pg: pg, dir }
     }
 
+    /// The example regions and a village office user `office` of the
+    /// example village, signed in: the usual start of a roster test.
+    pub fn with_office_on(backend: Backend) -> (TestApp, String) {
+        let app = TestApp::spawn_on(backend);
+        app.seed_example_regions();
+        app.seed_user("office", Role::VillageOffice, VILLAGE);
+        let token = app.token("office");
+        (app, token)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -1,14 +1,9 @@
 //! Every error is RFC 9457 problem+json with a stable code, zh-CN by default.
 
-use sancha_server::domain::Role;
 use sancha_tests::*;
 
 fn app() -> (TestApp, String) {
-    let app = TestApp::spawn();
-    app.seed_example_regions();
-    app.seed_user("office", Role::VillageOffice, VILLAGE);
-    let t = app.token("office");
-    (app, t)
+    TestApp::with_office_on(default_backend())
 }
 
 #[test]

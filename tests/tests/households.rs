@@ -5,15 +5,7 @@ use sancha_server::domain::Role;
 use sancha_tests::*;
 
 fn app_with_office() -> (TestApp, String) {
-    app_with_office_on(default_backend())
-}
-
-fn app_with_office_on(backend: Backend) -> (TestApp, String) {
-    let app = TestApp::spawn_on(backend);
-    app.seed_example_regions();
-    app.seed_user("office", Role::VillageOffice, VILLAGE);
-    let token = app.token("office");
-    (app, token)
+    TestApp::with_office_on(default_backend())
 }
 
 #[test]
@@ -54,7 +46,7 @@ fn a_household_reads_back_identically_on_both_backends() {
     };
     let mut bodies = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let (app, token) = app_with_office_on(backend);
+        let (app, token) = TestApp::with_office_on(backend);
         let created = app.post("/api/v1/households", Some(&token), &example_household());
         assert_eq!(created.status, 201, "{}", created.text);
         let read = app.get(&format!("/api/v1/households/{}", created.body["id"].as_str().unwrap()), Some(&token));
