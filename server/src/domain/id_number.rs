@@ -9,26 +9,11 @@ use crate::error::Code;
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CHARS: &[u8; 11] = b"10X98765432";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sex {
-    M,
-    F,
-}
-
-impl Sex {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sex::M => "M",
-            Sex::F => "F",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Sex> {
-        match s {
-            "M" => Some(Sex::M),
-            "F" => Some(Sex::F),
-            _ => None,
-        }
+crate::str_enum! {
+    /// 性别, as the ID number's 17th digit encodes it.
+    Sex {
+        M => "M", "男";
+        F => "F", "女";
     }
 }
 

@@ -6,6 +6,7 @@ pub mod household;
 pub mod id_number;
 pub mod region;
 pub mod role;
+pub mod visit;
 
 pub use id_number::{IdNumber, Sex};
 pub use region::{RegionCode, RegionLevel};
@@ -38,6 +39,13 @@ macro_rules! str_enum {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&s).ok_or_else(|| serde::de::Error::custom("unknown value"))
             }
         }
     };
