@@ -368,7 +368,7 @@ fn parse_members(input: &[MemberInput], today: NaiveDate, e: &mut Errors) -> Vec
 fn parse_id(t: IdType, n: &str, today: NaiveDate) -> Result<(String, IdNumber), Code> {
     match t {
         IdType::DisabilityCert => {
-            let (base, suffix) = n.split_at(n.len().min(18));
+            let (base, suffix) = n.split_at_checked(18).unwrap_or((n, ""));
             let id = IdNumber::parse(base, today)?;
             let s = suffix.as_bytes();
             let suffix_ok = s.len() == 2 && (b'1'..=b'7').contains(&s[0]) && (b'1'..=b'4').contains(&s[1]);
@@ -485,6 +485,14 @@ mod tests {
         h.members[2].id_number = Some("21092219950920013462".into());
         assert!(Household::parse(h.clone(), today()).is_ok());
         h.members[2].id_number = Some("21092219950920013482".into());
+        assert_eq!(codes(Household::parse(h, today())), vec![("/members/2/id_number".into(), "id_number.format")]);
+    }
+
+    #[test]
+    fn a_multibyte_disability_number_is_a_format_error_not_a_panic() {
+        let mut h = example();
+        h.members[2].id_type = "disability_cert".into();
+        h.members[2].id_number = Some("二一〇九二二一九九五〇九二〇〇一三四六二".into());
         assert_eq!(codes(Household::parse(h, today())), vec![("/members/2/id_number".into(), "id_number.format")]);
     }
 
