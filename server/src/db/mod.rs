@@ -8,6 +8,7 @@ pub mod households;
 pub mod regions;
 pub mod schema;
 pub mod users;
+pub mod visits;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

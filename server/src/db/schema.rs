@@ -118,3 +118,58 @@ diesel::joinable!(household_members -> households (household_id));
 diesel::joinable!(helpers -> households (household_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(regions, households, household_members, helpers, users);
+
+diesel::table! {
+    visits (id) {
+        id -> Text,
+        household_id -> Text,
+        division_code -> Text,
+        level -> Text,
+        inspector_user_id -> Text,
+        inspector_username -> Text,
+        body_sha256 -> Text,
+        document -> Text,
+        verified_on_site -> Bool,
+        rule_version -> Text,
+        started_at -> Timestamp,
+        ended_at -> Timestamp,
+        received_at -> Timestamp,
+        review -> Text,
+        replaces -> Nullable<Text>,
+        superseded_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    findings (id) {
+        id -> Text,
+        visit_id -> Text,
+        household_id -> Text,
+        division_code -> Text,
+        position -> Integer,
+        code -> Text,
+        severity -> Text,
+        field -> Nullable<Text>,
+        member_no -> Nullable<Integer>,
+        status -> Text,
+        rule_version -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blobs (sha256) {
+        sha256 -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visit_blobs (visit_id, sha256) {
+        visit_id -> Text,
+        sha256 -> Text,
+    }
+}

@@ -134,4 +134,28 @@ mod tests {
         let id = IdNumber::parse("210922196805120119", today()).unwrap();
         assert!(!format!("{id:?}").contains("2109"));
     }
+
+    proptest::proptest! {
+        /// Any real birth date and sequence: the completed number parses with
+        /// that birth date and sex, and every other check character is refused.
+        #[test]
+        fn completed_numbers_parse_and_wrong_check_characters_do_not(
+            province in proptest::sample::select(PROVINCES),
+            days in 0i64..(130 * 365),
+            seq in 0u32..1000,
+            wrong in 0usize..11,
+        ) {
+            let birth = NaiveDate::from_ymd_opt(1890, 1, 1).unwrap() + chrono::Duration::days(days);
+            let first17 = format!("{province:02}0101{}{seq:03}", birth.format("%Y%m%d"));
+            let id = IdNumber::parse(&with_check_char(&first17), today()).unwrap();
+            proptest::prop_assert_eq!(id.birth_date(), birth);
+            proptest::prop_assert_eq!(id.sex() == Sex::M, seq % 2 == 1);
+            let right = id.as_str().as_bytes()[17];
+            let other = CHECK_CHARS[wrong];
+            if other != right {
+                let bad = format!("{first17}{}", other as char);
+                proptest::prop_assert_eq!(IdNumber::parse(&bad, today()), Err(Code::IdNumberChecksum));
+            }
+        }
+    }
 }

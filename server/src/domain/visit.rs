@@ -1038,7 +1038,11 @@ fn parse_members(c: &mut Check, input: Vec<MemberIn>, today: NaiveDate) -> Vec<V
             }
             (Some(_), None) => c.add(at("id_number"), Code::IdNumberFormat),
             (Some(t), Some(n)) => {
-                let base = if t == IdType::DisabilityCert && n.len() == 20 { &n[..18] } else { n.as_str() };
+                // A 残疾人证 number is the ID plus category and grade.
+                let base = match (t, n.get(..18)) {
+                    (IdType::DisabilityCert, Some(id)) if n.len() == 20 => id,
+                    _ => n.as_str(),
+                };
                 match IdNumber::parse(base, today) {
                     Ok(parsed) => {
                         if claimed_sex.is_some_and(|s| s != parsed.sex()) {
@@ -1353,6 +1357,14 @@ mod tests {
             (Box::new(|v| v["members"][1]["sex"] = "M".into()), "/members/1/sex", "id_number.mismatch"),
             (
                 Box::new(|v| {
+                    v["members"][2]["id_type"] = "disability_cert".into();
+                    v["members"][2]["id_number"] = "a中中中中中中1".into(); // 20 bytes, no char boundary at 18
+                }),
+                "/members/2/id_number",
+                "id_number.format",
+            ),
+            (
+                Box::new(|v| {
                     v["members"][2]["id_number"] = "210922196805120119".into();
                     v["members"][2]["birth_date"] = "1968-05-12".into();
                 }),
@@ -1398,5 +1410,54 @@ mod tests {
         v["timing"]["started_at"] = "2026-11-28T11:30:00+08:00".into();
         v["timing"]["ended_at"] = "2026-11-28T12:09:59+08:00".into();
         assert!(parse(v).is_ok());
+    }
+
+    /// Every leaf of a JSON document, as a JSON Pointer.
+    fn leaves(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => m.iter().for_each(|(k, x)| leaves(x, format!("{at}/{k}"), out)),
+            serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| leaves(x, format!("{at}/{i}"), out)),
+            _ => out.push(at),
+        }
+    }
+
+    fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+            ".{0,24}".prop_map(serde_json::Value::from),
+            Just(serde_json::json!([])),
+            Just(serde_json::json!({})),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Any value at any place of the clean visit, several at once, is
+        /// either a visit the checklist evaluates or a list of field errors:
+        /// never a panic.
+        #[test]
+        fn parsing_never_panics(changes in proptest::collection::vec((0usize..10_000, any_json()), 1..6)) {
+            let mut v = clean();
+            let mut paths = Vec::new();
+            leaves(&v, String::new(), &mut paths);
+            for (pick, value) in changes {
+                if let Some(slot) = v.pointer_mut(&paths[pick % paths.len()]) {
+                    *slot = value;
+                }
+            }
+            if let Ok(input) = serde_json::from_value::<VisitInput>(v) {
+                match Visit::parse(input, now()) {
+                    // What parses, the checklist evaluates without panicking.
+                    Ok(visit) => {
+                        let cfg = crate::checklist::RuleConfig::default();
+                        crate::checklist::evaluate(&visit, &cfg, &crate::checklist::HouseholdContext::default());
+                    }
+                    Err(errors) => proptest::prop_assert!(errors.iter().all(|e| e.field.starts_with('/'))),
+                }
+            }
+        }
     }
 }

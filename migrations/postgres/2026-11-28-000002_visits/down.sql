@@ -1,0 +1,4 @@
+DROP TABLE visit_blobs;
+DROP TABLE blobs;
+DROP TABLE findings;
+DROP TABLE visits;

@@ -1,0 +1,53 @@
+-- Visits (入户核查) with their findings, and content-addressed blobs.
+CREATE TABLE visits (
+    id                 TEXT PRIMARY KEY NOT NULL,   -- the phone's visit_id: the idempotency key
+    household_id       TEXT NOT NULL REFERENCES households (id),
+    division_code      TEXT NOT NULL,               -- the household's village, for scoped queries
+    level              TEXT NOT NULL,
+    inspector_user_id  TEXT NOT NULL REFERENCES users (id),  -- 谁检查: the signed-in user
+    inspector_username TEXT NOT NULL,
+    body_sha256        TEXT NOT NULL,               -- of the canonical JSON
+    document           TEXT NOT NULL,               -- canonical JSON as received
+    verified_on_site   BOOLEAN NOT NULL,
+    rule_version       TEXT NOT NULL,
+    started_at         TIMESTAMP NOT NULL,
+    ended_at           TIMESTAMP NOT NULL,
+    received_at        TIMESTAMP NOT NULL,
+    review             TEXT NOT NULL,               -- unreviewed | approved | rejected
+    replaces           TEXT,
+    superseded_by      TEXT
+);
+CREATE INDEX visits_household ON visits (household_id, level);
+CREATE INDEX visits_division ON visits (division_code, received_at, id);
+
+CREATE TABLE findings (
+    id            TEXT PRIMARY KEY NOT NULL,
+    visit_id      TEXT NOT NULL REFERENCES visits (id),
+    household_id  TEXT NOT NULL REFERENCES households (id),
+    division_code TEXT NOT NULL,
+    position      INTEGER NOT NULL,                 -- order within the visit
+    code          TEXT NOT NULL,
+    severity      TEXT NOT NULL,
+    field         TEXT,
+    member_no     INTEGER,
+    status        TEXT NOT NULL,                    -- open | rectified | closed
+    rule_version  TEXT NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL
+);
+CREATE INDEX findings_visit ON findings (visit_id, position);
+CREATE INDEX findings_division ON findings (division_code, status);
+
+CREATE TABLE blobs (
+    sha256       TEXT PRIMARY KEY NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes   BIGINT NOT NULL,
+    created_at   TIMESTAMP NOT NULL
+);
+
+CREATE TABLE visit_blobs (
+    visit_id TEXT NOT NULL REFERENCES visits (id),
+    sha256   TEXT NOT NULL,
+    PRIMARY KEY (visit_id, sha256)
+);
+CREATE INDEX visit_blobs_sha256 ON visit_blobs (sha256);

@@ -1,0 +1,327 @@
+//! Visits and their findings. A visit is stored once under the phone's
+//! `visit_id` with its canonical JSON; the primary key, not a read before
+//! the write, is what keeps two racing submissions from both landing.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{blobs, findings, household_members, households, visit_blobs, visits};
+use super::{now, AnyConnection};
+use crate::auth::AuthUser;
+use crate::checklist::{self, CardScan, Finding, HouseholdContext, RuleConfig};
+use crate::domain::visit::{Visit, VisitInput, VisitLevel};
+use crate::domain::RegionCode;
+use crate::error::{ApiError, Code};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = visits)]
+pub struct VisitRow {
+    pub id: String,
+    pub household_id: String,
+    pub division_code: String,
+    pub level: String,
+    pub inspector_user_id: String,
+    pub inspector_username: String,
+    pub body_sha256: String,
+    pub document: String,
+    pub verified_on_site: bool,
+    pub rule_version: String,
+    pub started_at: NaiveDateTime,
+    pub ended_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+    pub review: String,
+    pub replaces: Option<String>,
+    pub superseded_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = findings)]
+pub struct FindingRow {
+    pub id: String,
+    pub visit_id: String,
+    pub household_id: String,
+    pub division_code: String,
+    pub position: i32,
+    pub code: String,
+    pub severity: String,
+    pub field: Option<String>,
+    pub member_no: Option<i32>,
+    pub status: String,
+    pub rule_version: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A stored visit with what its receipt shows.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub visit: VisitRow,
+    pub findings: Vec<FindingRow>,
+    pub missing_blobs: Vec<String>,
+}
+
+/// A visit as received: its id, and its canonical JSON with that JSON's hash.
+pub struct Submission {
+    pub visit_id: uuid::Uuid,
+    pub canonical: String,
+    pub body_sha256: String,
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, ApiError> {
+    let Some(visit) = visits::table.find(id).first::<VisitRow>(conn).optional()? else { return Ok(None) };
+    let findings = findings::table
+        .filter(findings::visit_id.eq(id))
+        .order(findings::position.asc())
+        .load::<FindingRow>(conn)?;
+    let missing_blobs = missing_blobs(conn, id)?;
+    Ok(Some(Stored { visit, findings, missing_blobs }))
+}
+
+/// The blobs a visit references that have not been uploaded yet.
+fn missing_blobs(conn: &mut AnyConnection, visit_id: &str) -> Result<Vec<String>, ApiError> {
+    let wanted: Vec<String> = visit_blobs::table
+        .filter(visit_blobs::visit_id.eq(visit_id))
+        .select(visit_blobs::sha256)
+        .order(visit_blobs::sha256.asc())
+        .load(conn)?;
+    let present: Vec<String> = blobs::table.filter(blobs::sha256.eq_any(&wanted)).select(blobs::sha256).load(conn)?;
+    Ok(wanted.into_iter().filter(|s| !present.contains(s)).collect())
+}
+
+/// The answer to a resubmission of a stored visit: the same receipt for the
+/// same body, 409 for another body under the same id.
+pub fn replay(conn: &mut AnyConnection, visit_id: &str, body_sha256: &str) -> Result<Option<Stored>, ApiError> {
+    match find(conn, visit_id)? {
+        Some(stored) if stored.visit.body_sha256 == body_sha256 => Ok(Some(stored)),
+        Some(_) => Err(ApiError::conflict(Code::VisitIdConflict)),
+        None => Ok(None),
+    }
+}
+
+/// A visit that passed every hard check, with what the checklist found.
+pub struct Checked {
+    pub visit: Visit,
+    pub findings: Vec<Finding>,
+    /// The household's own card was scanned: proof of presence.
+    pub verified_on_site: bool,
+    /// The household's village.
+    pub division_code: String,
+}
+
+/// Checks a visit the way a submission would, storing nothing: the
+/// household, the caller's right to it, the hard errors, the findings.
+pub fn check(
+    conn: &mut AnyConnection,
+    input: VisitInput,
+    user: &AuthUser,
+    cfg: &RuleConfig,
+    at: DateTime<FixedOffset>,
+) -> Result<Checked, ApiError> {
+    let household_id = match &input.household_id {
+        crate::domain::visit::Lenient::Ok(id) => id.to_string(),
+        crate::domain::visit::Lenient::Bad => return Err(ApiError::invalid(Visit::parse(input, at).err().unwrap_or_default())),
+    };
+    let division = super::households::division_of(conn, &household_id)?.ok_or_else(ApiError::not_found)?;
+    user.require_scope_code(&division)?;
+    if let crate::domain::visit::Lenient::Ok(level) = &input.level {
+        if !level.allowed(user.role) {
+            return Err(ApiError::forbidden(Code::LevelForbidden));
+        }
+    }
+    let visit = Visit::parse(input, at).map_err(ApiError::invalid)?;
+    let ctx = load_context(conn, &visit)?;
+    let findings = checklist::evaluate(&visit, cfg, &ctx);
+    Ok(Checked { visit, findings, verified_on_site: ctx.card == CardScan::Current, division_code: division })
+}
+
+/// Checks and stores a new visit with its findings in the caller's
+/// transaction. A racing submission of the same id fails on the primary key.
+pub fn insert(
+    conn: &mut AnyConnection,
+    sub: &Submission,
+    input: VisitInput,
+    user: &AuthUser,
+    cfg: &RuleConfig,
+    at: DateTime<FixedOffset>,
+) -> Result<Stored, ApiError> {
+    let Checked { visit, findings: found, verified_on_site, division_code: division } = check(conn, input, user, cfg, at)?;
+    let t = now();
+    let id = sub.visit_id.to_string();
+    let household_id = visit.household_id.to_string();
+    let row = VisitRow {
+        id: id.clone(),
+        household_id: household_id.clone(),
+        division_code: division.clone(),
+        level: visit.level.as_str().to_string(),
+        inspector_user_id: user.user_id.clone(),
+        inspector_username: user.username.clone(),
+        body_sha256: sub.body_sha256.clone(),
+        document: sub.canonical.clone(),
+        verified_on_site,
+        rule_version: cfg.version.clone(),
+        started_at: visit.started_at.naive_utc(),
+        ended_at: visit.ended_at.naive_utc(),
+        received_at: t,
+        review: "unreviewed".into(),
+        replaces: visit.replaces.map(|r| r.to_string()),
+        superseded_by: None,
+    };
+    diesel::insert_into(visits::table).values(&row).execute(conn).map_err(|e| match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+            ApiError::conflict(Code::VisitRace)
+        }
+        other => ApiError::from(other),
+    })?;
+    if let Some(old) = &row.replaces {
+        diesel::update(visits::table.find(old).filter(visits::household_id.eq(&household_id)))
+            .set(visits::superseded_by.eq(&id))
+            .execute(conn)?;
+    }
+    let mut rows = Vec::with_capacity(found.len());
+    for (position, f) in (0..).zip(&found) {
+        let r = FindingRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            visit_id: id.clone(),
+            household_id: household_id.clone(),
+            division_code: division.clone(),
+            position,
+            code: f.code.as_str().to_string(),
+            severity: severity_str(f),
+            field: f.field.clone(),
+            member_no: f.member_no,
+            status: "open".into(),
+            rule_version: cfg.version.clone(),
+            created_at: t,
+            updated_at: t,
+        };
+        diesel::insert_into(findings::table).values(&r).execute(conn)?;
+        rows.push(r);
+    }
+    let mut shas: Vec<&String> = visit.photo_sha256.iter().chain(visit.signatures.iter().filter_map(|s| s.image_sha256.as_ref())).collect();
+    shas.sort();
+    shas.dedup();
+    for sha in shas {
+        diesel::insert_into(visit_blobs::table)
+            .values((visit_blobs::visit_id.eq(&id), visit_blobs::sha256.eq(sha)))
+            .execute(conn)?;
+    }
+    let missing_blobs = missing_blobs(conn, &id)?;
+    Ok(Stored { visit: row, findings: rows, missing_blobs })
+}
+
+fn severity_str(f: &Finding) -> String {
+    serde_json::to_value(f.severity).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// What the checklist needs from storage, read once per visit.
+fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdContext, ApiError> {
+    let hid = visit.household_id.to_string();
+    let (lat, lon, token): (Option<f64>, Option<f64>, String) = households::table
+        .find(&hid)
+        .select((households::lat, households::lon, households::public_token))
+        .first(conn)?;
+    let ids: Vec<&str> = visit.members.iter().filter_map(|m| m.id_number.as_deref()).collect();
+    let elsewhere: Vec<String> = household_members::table
+        .filter(household_members::id_number.eq_any(&ids))
+        .filter(household_members::household_id.ne(&hid))
+        .select(household_members::id_number.assume_not_null())
+        .load(conn)?;
+    let duplicate_id_member_nos = visit
+        .members
+        .iter()
+        .filter(|m| m.id_number.as_ref().is_some_and(|n| elsewhere.contains(n)))
+        .map(|m| m.member_no)
+        .collect();
+    let supervisory: Vec<&str> = VisitLevel::ALL.iter().filter(|l| l.is_supervisory()).map(|l| l.as_str()).collect();
+    // The visit this one replaces does not count against the limit.
+    let replaced = visit.replaces.map(|r| r.to_string()).unwrap_or_default();
+    let prior: i64 = visits::table
+        .filter(visits::household_id.eq(&hid))
+        .filter(visits::level.eq_any(&supervisory))
+        .filter(visits::superseded_by.is_null())
+        .filter(visits::review.ne("rejected"))
+        .filter(visits::id.ne(&replaced))
+        .count()
+        .get_result(conn)?;
+    let card = match &visit.card_scan {
+        None => CardScan::NotScanned,
+        Some(t) if *t == token => CardScan::Current,
+        Some(t) => {
+            let other = households::table.filter(households::public_token.eq(t)).count().get_result::<i64>(conn)?;
+            if other > 0 { CardScan::OtherHousehold } else { CardScan::Unknown }
+        }
+    };
+    let registered: i64 = household_members::table.filter(household_members::household_id.eq(&hid)).count().get_result(conn)?;
+    let helpers_on_roster: i64 = super::schema::helpers::table
+        .filter(super::schema::helpers::household_id.eq(&hid))
+        .count()
+        .get_result(conn)?;
+    Ok(HouseholdContext {
+        duplicate_id_member_nos,
+        prior_supervisory_visits: u32::try_from(prior).unwrap_or(u32::MAX),
+        known_location: lat.zip(lon),
+        card,
+        registered_member_count: i32::try_from(registered).ok(),
+        water_scarce: false,
+        helpers_on_roster: usize::try_from(helpers_on_roster).unwrap_or(0),
+    })
+}
+
+/// One page of visits in a scope, newest last, after the (received_at, id) cursor.
+pub fn list(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+    household_id: Option<&str>,
+    level: Option<VisitLevel>,
+    since: Option<NaiveDateTime>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<(Vec<VisitRow>, bool), ApiError> {
+    let p = scope.prefix();
+    let mut q = visits::table
+        .filter(visits::division_code.between(format!("{p:0<12}"), format!("{p:9<12}")))
+        .order((visits::received_at.asc(), visits::id.asc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(h) = household_id {
+        q = q.filter(visits::household_id.eq(h.to_string()));
+    }
+    if let Some(l) = level {
+        q = q.filter(visits::level.eq(l.as_str()));
+    }
+    if let Some(s) = since {
+        q = q.filter(visits::received_at.ge(s));
+    }
+    if let Some((t, id)) = after {
+        q = q.filter(visits::received_at.gt(t).or(visits::received_at.eq(t).and(visits::id.gt(id))));
+    }
+    let mut rows = q.load::<VisitRow>(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// Records an uploaded blob; `true` when it was new.
+pub fn insert_blob(conn: &mut AnyConnection, sha256: &str, content_type: &str, size: usize) -> Result<bool, ApiError> {
+    let known = blobs::table.find(sha256).count().get_result::<i64>(conn)? > 0;
+    if !known {
+        diesel::insert_into(blobs::table)
+            .values((
+                blobs::sha256.eq(sha256),
+                blobs::content_type.eq(content_type),
+                blobs::size_bytes.eq(i64::try_from(size).unwrap_or(i64::MAX)),
+                blobs::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(!known)
+}
+
+/// An uploaded blob's content type, and the villages of the visits that reference it.
+pub fn blob_access(conn: &mut AnyConnection, sha256: &str) -> Result<(Option<String>, Vec<String>), ApiError> {
+    let content_type = blobs::table.find(sha256).select(blobs::content_type).first::<String>(conn).optional()?;
+    let visit_ids: Vec<String> =
+        visit_blobs::table.filter(visit_blobs::sha256.eq(sha256)).select(visit_blobs::visit_id).load(conn)?;
+    let villages = visits::table.filter(visits::id.eq_any(&visit_ids)).select(visits::division_code).load(conn)?;
+    Ok((content_type, villages))
+}
