@@ -37,6 +37,9 @@ enum Command {
         /// HTTP worker threads (default: one per core).
         #[arg(long, env = "SANCHA_WORKERS")]
         workers: Option<usize>,
+        /// A TOML file overriding checklist thresholds (keys of GET /api/v1/rules).
+        #[arg(long, env = "SANCHA_RULES")]
+        rules: Option<PathBuf>,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
@@ -98,6 +101,13 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A line to stdout. A closed stdout (a supervisor that stopped reading)
+/// must not bring the server down, so write errors are ignored.
+pub fn say(line: String) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -111,9 +121,12 @@ fn run(cli: Cli) -> Result<(), String> {
         database_url: cli.database_url,
         jwt_secret: std::env::var("SANCHA_JWT_SECRET").ok(),
         workers: None,
+        rules_file: None,
     };
     match cli.command {
-        Command::Serve { bind, demo: seed_demo, workers } => serve(Config { workers, ..config }, &bind, seed_demo),
+        Command::Serve { bind, demo: seed_demo, workers, rules } => {
+            serve(Config { workers, rules_file: rules, ..config }, &bind, seed_demo)
+        }
         Command::Migrate => AppState::open(&config).map(|s| println!("数据库已是最新 / schema up to date ({})", s.db.backend().as_str())),
         Command::User { command } => user(&config, command),
         Command::Import { command: ImportCommand::Households { file, dry_run } } => {
@@ -135,11 +148,11 @@ fn serve(config: Config, bind: &str, seed_demo: bool) -> Result<(), String> {
     let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, db = state.db.backend().as_str(), "sancha listening");
-    println!("sancha 正在监听 / listening on http://{addr} ({})", state.db.backend().as_str());
+    say(format!("sancha 正在监听 / listening on http://{addr} ({})", state.db.backend().as_str()));
     if seeded {
         demo::print_welcome(&addr.to_string());
     } else if seed_demo {
-        println!("数据库已有数据，未写入演示数据 / the database is not empty: demo data not seeded");
+        say("数据库已有数据，未写入演示数据 / the database is not empty: demo data not seeded".into());
     }
     let workers = config.workers;
     actix_web::rt::System::new().block_on(async move {

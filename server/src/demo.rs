@@ -7,6 +7,7 @@ use crate::db::{regions, users, Db};
 use crate::domain::household::{HelperInput, HouseholdInput, LocationInput, MemberInput};
 use crate::domain::id_number::with_check_char;
 use crate::domain::{RegionCode, Role};
+use crate::cli::say;
 use crate::error::ApiError;
 
 /// The password of every demo user (demo only: printed at start-up).
@@ -138,17 +139,18 @@ fn demo_household(village: &str, serial: usize, rng: &mut Lcg) -> HouseholdInput
     }
 }
 
+/// Prints the demo users and example requests to stdout.
 pub fn print_welcome(addr: &str) {
-    println!("\nsancha 演示数据已就绪 / demo data ready: 彰武县, 12 villages, {} households", 12 * HOUSEHOLDS_PER_VILLAGE);
-    println!("演示账号 / demo users (password \"{DEMO_PASSWORD}\"):");
+    say(format!("\nsancha 演示数据已就绪 / demo data ready: 彰武县, 12 villages, {} households", 12 * HOUSEHOLDS_PER_VILLAGE));
+    say(format!("演示账号 / demo users (password \"{DEMO_PASSWORD}\"):"));
     for (username, role, scope) in DEMO_USERS {
-        println!("  {username:<11} {:<15} scope {scope}", role.as_str());
+        say(format!("  {username:<11} {:<15} scope {scope}", role.as_str()));
     }
-    println!("\nTry:");
-    println!("  curl http://{addr}/healthz");
-    println!(
+    say("\nTry:".into());
+    say(format!("  curl http://{addr}/healthz"));
+    say(format!(
         "  TOKEN=$(curl -s -H 'Content-Type: application/json' -d '{{\"username\":\"supervisor\",\"password\":\"{DEMO_PASSWORD}\"}}' http://{addr}/api/v1/auth/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')"
-    );
-    println!("  curl -H \"Authorization: Bearer $TOKEN\" 'http://{addr}/api/v1/households?scope=210922201203&limit=2'");
-    println!("  curl -H \"Authorization: Bearer $TOKEN\" 'http://{addr}/api/v1/regions?parent=210922'\n");
+    ));
+    say(format!("  curl -H \"Authorization: Bearer $TOKEN\" 'http://{addr}/api/v1/households?scope=210922201203&limit=2'"));
+    say(format!("  curl -H \"Authorization: Bearer $TOKEN\" 'http://{addr}/api/v1/regions?parent=210922'\n"));
 }

@@ -26,6 +26,17 @@ impl Lang {
     }
 }
 
+/// The language a handler answers in, from `Accept-Language`.
+impl actix_web::FromRequest for Lang {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Lang, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let value = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        std::future::ready(Ok(Lang::from_accept_language(value)))
+    }
+}
+
 macro_rules! codes {
     ($($variant:ident => $code:literal, $zh:literal, $en:literal;)*) => {
         /// Every stable machine code the API can answer with. Codes are API:
@@ -85,6 +96,11 @@ codes! {
     RoleForbidden => "auth.role_forbidden", "当前角色无权执行此操作", "your role may not do this";
     OutOfScope => "auth.out_of_scope", "超出本账号的管辖范围", "outside your account's region scope";
     NotFound => "not_found", "资源不存在", "not found";
+    LevelForbidden => "visit.level_forbidden", "当前角色不能提交该级别的核查", "your role may not submit a visit of this level";
+    BlobHashMismatch => "blob.hash_mismatch", "图片内容的SHA-256与地址不符", "the body's SHA-256 is not the one in the path";
+    BlobNotImage => "blob.not_image", "上传内容不是可识别的图片", "the body is not a readable image of its type";
+    VisitIdConflict => "visit.id_conflict", "该核查编号已用于另一份不同的记录", "this visit id was already used for a different visit";
+    VisitRace => "visit.race", "同一核查正在提交，请重试", "the same visit is being submitted; retry";
     HouseholdCodeTaken => "household.code_taken", "户编号已被其他户使用", "household code is already used by another household";
     UsernameTaken => "user.username_taken", "用户名已存在", "username already exists";
     SelfDisable => "user.cannot_disable_self", "不能停用自己的账号", "you cannot disable your own account";

@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod blobs;
+pub mod checklist;
 pub mod cli;
 pub mod db;
 pub mod demo;
@@ -24,6 +26,8 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// A TOML file overriding checklist thresholds.
+    pub rules_file: Option<PathBuf>,
 }
 
 /// What every handler shares.
@@ -31,6 +35,9 @@ pub struct AppState {
     pub db: db::Db,
     pub jwt: auth::JwtKeys,
     pub metrics: Arc<api::metrics::Metrics>,
+    /// The active checklist thresholds.
+    pub rules: Arc<checklist::RuleConfig>,
+    pub blobs: Arc<dyn blobs::BlobStore>,
 }
 
 impl AppState {
@@ -41,7 +48,15 @@ impl AppState {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
         let jwt = auth::JwtKeys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
-        Ok(AppState { db, jwt, metrics: Arc::default() })
+        let rules = match &config.rules_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                checklist::RuleConfig::from_toml_str(&text).map_err(|e| format!("rule file {}: {e}", path.display()))?
+            }
+            None => checklist::RuleConfig::default(),
+        };
+        let blobs = Arc::new(blobs::FsBlobStore::new(config.data_dir.join("blobs")));
+        Ok(AppState { db, jwt, metrics: Arc::default(), rules: Arc::new(rules), blobs })
     }
 }
 

@@ -23,7 +23,7 @@ fn sancha(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
 }
 
 fn state(dir: &Path) -> AppState {
-    AppState::open(&Config { data_dir: dir.to_path_buf(), database_url: None, jwt_secret: None, workers: None })
+    AppState::open(&Config { data_dir: dir.to_path_buf(), database_url: None, jwt_secret: None, workers: None, rules_file: None })
         .expect("open state")
 }
 
@@ -265,4 +265,44 @@ fn personal_data_never_reaches_the_log() {
         assert!(!log.contains(private), "{private} appeared in the log:\n{log}");
     }
     child.wait().unwrap();
+}
+
+/// `serve --rules FILE` changes thresholds; `GET /api/v1/rules` shows them.
+#[test]
+fn a_rule_file_overrides_thresholds() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "version = \"fuxin-2020\"\nwater_min_lpd = 40\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sancha"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--workers", "1", "--rules", rules.to_str().unwrap()])
+        .env("SANCHA_DATA_DIR", dir.path())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line[line.find("http://").expect("address printed")..].split_whitespace().next().unwrap().to_string();
+    let token: serde_json::Value = ureq::post(&format!("{base}/api/v1/auth/token"))
+        .send_json(serde_json::json!({"username": "enumerator", "password": sancha_server::demo::DEMO_PASSWORD}))
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let got: serde_json::Value = ureq::get(&format!("{base}/api/v1/rules"))
+        .set("Authorization", &format!("Bearer {}", token["access_token"].as_str().unwrap()))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(got["version"], "fuxin-2020");
+    assert_eq!(got["water_min_lpd"], 40);
+    assert_eq!(got["water_min_lpd_scarce"], 20, "keys left out keep their defaults");
+
+    std::fs::write(&rules, "water_min_lpd = \"lots\"\n").unwrap();
+    let out = sancha(dir.path(), &["serve", "--rules", rules.to_str().unwrap()], "");
+    assert!(!out.status.success(), "a bad rule file stops the start");
 }

@@ -95,6 +95,7 @@ impl TestApp {
             database_url: pg.as_ref().map(|p| p.url.clone()),
             jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
             workers: Some(1),
+            rules_file: None,
         };
         let state = web::Data::new(AppState::open(&config).expect("open app state"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -302,4 +303,20 @@ pub fn household_in(village: &str, code: &str) -> Value {
 
 pub fn input(v: &Value) -> HouseholdInput {
     serde_json::from_value(v.clone()).expect("household input")
+}
+
+/// Lower-case hex SHA-256, as blobs are addressed.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A small PNG, different for each `seed`, and its SHA-256.
+pub fn png(seed: u8) -> (Vec<u8>, String) {
+    let img = image::RgbImage::from_pixel(64, 48, image::Rgb([seed, 120, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).expect("encode png");
+    let bytes = out.into_inner();
+    let sha = sha256_hex(&bytes);
+    (bytes, sha)
 }

@@ -34,6 +34,22 @@ fn admin_only(ok: u16) -> impl Fn(Role, bool) -> u16 {
     }
 }
 
+/// Enumerators submit self-checks, supervisors supervisory visits, admins
+/// anything; village offices submit none.
+fn submitters(ok: u16) -> impl Fn(Role, bool) -> u16 {
+    move |role, inside| match (role, inside) {
+        (Role::VillageOffice, _) | (_, false) => 403,
+        _ => ok,
+    }
+}
+
+fn visit_for(household_id: &str, level: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    v["household_id"] = household_id.into();
+    v["level"] = level.into();
+    v
+}
+
 #[test]
 fn every_endpoint_by_role_and_scope() {
     let app = TestApp::spawn();
@@ -43,8 +59,25 @@ fn every_endpoint_by_role_and_scope() {
         app.seed_user(&format!("{name}-target"), Role::Enumerator, scope);
     }
     app.seed_user("far-target", Role::Enumerator, OTHER_VILLAGE);
+    app.seed_user("root", Role::Admin, CITY);
     let inside_id = app.seed_household(input(&household_in(VILLAGE, "IN-1")));
     let outside_id = app.seed_household(input(&household_in(OTHER_VILLAGE, "OUT-1")));
+    // One stored visit on each side, made by a city admin.
+    let root = app.token("root");
+    // Each visit references its own photo, uploaded by the same admin.
+    let visit_of = |household: &str, seed: u8| {
+        let id = uuid::Uuid::new_v4().to_string();
+        let (bytes, sha) = png(seed);
+        let mut v = visit_for(household, "village_self");
+        v["photos"][0]["sha256"] = sha.clone().into();
+        let r = app.put(&format!("/api/v1/visits/{id}"), Some(&root), &[], &v);
+        assert_eq!(r.status, 201, "{}", r.text);
+        let up = app.send("PUT", &format!("/api/v1/blobs/{sha}"), Some(&root), &[], Some(Body::Raw("image/png", &bytes)));
+        assert_eq!(up.status, 201);
+        (id, sha)
+    };
+    let ((inside_visit, inside_blob), (outside_visit, outside_blob)) = (visit_of(&inside_id, 1), visit_of(&outside_id, 2));
+    let fresh_png = Cell::new(10u8);
     let serial = Cell::new(0);
     let next_code = || {
         serial.set(serial.get() + 1);
@@ -70,6 +103,7 @@ fn every_endpoint_by_role_and_scope() {
             let region_scope = if inside { VILLAGE } else { OTHER_COUNTY };
             check("get", "/healthz", inside, &anyone, app.get("/healthz", None));
             check("get", "/metrics", inside, &anyone, app.get("/metrics", None));
+            check("get", "/api/v1/rules", inside, &anyone, app.get("/api/v1/rules", t));
             check("get", "/api/v1/regions", inside, &anyone, app.get(&format!("/api/v1/regions?parent={region_scope}"), t));
             let region = if inside { "210922201204" } else { "210921100202" };
             let r = app.put(&format!("/api/v1/regions/{region}"), t, &[], &json!({"name": format!("{name}村")}));
@@ -91,6 +125,35 @@ fn every_endpoint_by_role_and_scope() {
             check("post", "/api/v1/users/{username}/disable", inside, &admin_only(200), r);
             let r = app.post(&format!("/api/v1/users/{target}/enable"), t, &json!({}));
             check("post", "/api/v1/users/{username}/enable", inside, &admin_only(200), r);
+        }
+        for inside in [true, false] {
+            let (hh, visit, scope, blob) = if inside {
+                (&inside_id, &inside_visit, VILLAGE, &inside_blob)
+            } else {
+                (&outside_id, &outside_visit, OTHER_COUNTY, &outside_blob)
+            };
+            check("get", "/api/v1/blobs/{sha256}", inside, &scoped_read, app.get(&format!("/api/v1/blobs/{blob}"), t));
+            let r = app.get(&format!("/api/v1/blobs/{blob}/thumbnail"), t);
+            check("get", "/api/v1/blobs/{sha256}/thumbnail", inside, &scoped_read, r);
+            // Anyone signed in may upload bytes; reading them needs a visit in scope.
+            fresh_png.set(fresh_png.get() + 1);
+            let (bytes, sha) = png(fresh_png.get());
+            let r = app.send("PUT", &format!("/api/v1/blobs/{sha}"), t, &[], Some(Body::Raw("image/png", &bytes)));
+            check("put", "/api/v1/blobs/{sha256}", inside, &|_, _| 201, r);
+            // Each role submits the level it may submit, if any.
+            let level = if role == Role::Supervisor { "town_mutual" } else { "village_self" };
+            let body = visit_for(hh, level);
+            let r = app.put(&format!("/api/v1/visits/{}", uuid::Uuid::new_v4()), t, &[], &body);
+            check("put", "/api/v1/visits/{visit_id}", inside, &submitters(201), r);
+            check("post", "/api/v1/visits/validate", inside, &submitters(200), app.post("/api/v1/visits/validate", t, &body));
+            let batch = json!({"visits": [{"visit_id": uuid::Uuid::new_v4().to_string(), "visit": body}]});
+            let r = app.post("/api/v1/visits/batch", t, &batch);
+            assert_eq!(r.status, 200, "{}", r.text);
+            let item = r.body["results"][0]["status"].as_u64().unwrap() as u16;
+            assert_eq!(item, submitters(201)(role, inside), "batch item as {name}");
+            check("post", "/api/v1/visits/batch", inside, &anyone, r);
+            check("get", "/api/v1/visits/{visit_id}", inside, &scoped_read, app.get(&format!("/api/v1/visits/{visit}"), t));
+            check("get", "/api/v1/visits", inside, &scoped_read, app.get(&format!("/api/v1/visits?scope={scope}"), t));
         }
         // Sign-in and refresh need no token.
         let r = app.post("/api/v1/auth/token", None, &json!({"username": name, "password": PASSWORD}));
@@ -114,7 +177,12 @@ fn every_protected_endpoint_needs_a_token() {
     let app = TestApp::spawn();
     let public = ["/healthz", "/metrics", "/api/v1/auth/token", "/api/v1/auth/refresh"];
     for (method, path) in ROUTES.iter().filter(|(_, p)| !public.contains(p)) {
-        let concrete = path.replace("{code}", VILLAGE).replace("{id}", "x").replace("{username}", "x");
+        let concrete = path
+            .replace("{code}", VILLAGE)
+            .replace("{id}", "x")
+            .replace("{username}", "x")
+            .replace("{visit_id}", "6f1c1c1e-0000-4000-8000-000000000000")
+            .replace("{sha256}", &"a".repeat(64));
         let body = (*method != "get").then(|| json!({}));
         let r = app.send(&method.to_uppercase(), &concrete, None, &[], body.as_ref().map(Body::Json));
         r.assert_problem(401, "auth.unauthenticated");

@@ -50,6 +50,13 @@ fn spec_lists_every_error_code() {
 }
 
 #[test]
+fn spec_lists_every_finding_code() {
+    let missing: Vec<_> =
+        sancha_server::checklist::FindingCode::ALL.iter().map(|c| c.as_str()).filter(|c| !SPEC.contains(c)).collect();
+    assert!(missing.is_empty(), "finding codes missing from the spec: {missing:?}");
+}
+
+#[test]
 fn spec_is_openapi_3_1() {
     assert!(SPEC.lines().any(|l| l.trim() == "openapi: 3.1.0"));
 }

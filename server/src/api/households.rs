@@ -7,7 +7,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::json::Json;
-use super::{param_error, today_cn};
+use super::{param_error, params, today_cn};
 use crate::auth::AuthUser;
 use crate::db::households::{self, Actor, HouseholdRecord};
 use crate::domain::household::HouseholdInput;
@@ -17,8 +17,6 @@ use crate::AppState;
 
 /// Who may change the roster.
 const EDITORS: &[Role] = &[Role::VillageOffice, Role::Admin];
-pub const DEFAULT_PAGE: i64 = 100;
-pub const MAX_PAGE: i64 = 500;
 
 pub async fn create(
     state: web::Data<AppState>,
@@ -110,23 +108,9 @@ pub struct SyncQuery {
 /// `GET /households?scope=&updated_since=&limit=&cursor=`.
 pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<SyncQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let scope = match q.scope {
-        Some(s) => RegionCode::parse(&s).ok_or_else(|| param_error("scope", Code::RegionCodeInvalid))?,
-        None => user.scope.clone(),
-    };
-    user.require_scope(&scope)?;
-    let since = match q.updated_since {
-        Some(s) => Some(
-            chrono::DateTime::parse_from_rfc3339(&s)
-                .map_err(|_| param_error("updated_since", Code::QueryInvalid))?
-                .naive_utc(),
-        ),
-        None => None,
-    };
-    let limit = match q.limit {
-        Some(l) => l.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| param_error("limit", Code::QueryInvalid))?,
-        None => DEFAULT_PAGE,
-    };
+    let scope = params::scope(&user, q.scope)?;
+    let since = params::instant("updated_since", q.updated_since)?;
+    let limit = params::limit(q.limit)?;
     let after = match q.cursor {
         Some(c) => decode_cursor(&c).ok_or_else(|| param_error("cursor", Code::CursorInvalid))?,
         None => 0,

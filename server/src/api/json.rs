@@ -58,6 +58,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("line {} column {}", e.line(), e.column()),
         )
     })?;
+    from_value(value)
+}
+
+/// Reads parsed JSON as `T`: 422 `schema.invalid` with a JSON Pointer when
+/// the shape is wrong.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_of(e.path());
         ApiError::invalid(vec![FieldError::new(pointer, Code::SchemaInvalid)])

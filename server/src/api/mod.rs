@@ -3,12 +3,14 @@
 //! every route and is shared by `main` and the tests.
 
 mod auth;
+mod blobs;
 mod households;
 pub mod json;
 pub mod metrics;
 mod ops;
 mod regions;
 mod users;
+mod visits;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -21,13 +23,14 @@ use crate::error::{ApiError, Code, Lang};
 /// `api-spec/openapi.yaml`) and their registration come from the same list.
 /// Methods of one path share a resource, so a wrong method is a 405.
 macro_rules! routes {
-    ($($path:literal { $($method:ident => $handler:path),* $(,)? })*) => {
+    ($($path:literal $(($data:expr))? { $($method:ident => $handler:path),* $(,)? })*) => {
         /// Every route as (method, path template).
         pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),*),*];
 
         fn register(cfg: &mut web::ServiceConfig) {
             $(cfg.service(
                 web::resource($path)
+                    $(.app_data($data))?
                     $(.route(web::$method().to($handler)))*
                     .default_service(web::to(method_not_allowed)),
             );)*
@@ -47,6 +50,13 @@ routes! {
     "/api/v1/users" { post => users::create, get => users::list }
     "/api/v1/users/{username}/disable" { post => users::disable }
     "/api/v1/users/{username}/enable" { post => users::enable }
+    "/api/v1/visits/batch" (web::PayloadConfig::new(visits::BATCH_LIMIT)) { post => visits::batch }
+    "/api/v1/visits/validate" { post => visits::validate }
+    "/api/v1/visits/{visit_id}" { put => visits::put, get => visits::get }
+    "/api/v1/visits" { get => visits::list }
+    "/api/v1/rules" { get => visits::rules }
+    "/api/v1/blobs/{sha256}" (web::PayloadConfig::new(blobs::BLOB_LIMIT)) { put => blobs::put, get => blobs::get }
+    "/api/v1/blobs/{sha256}/thumbnail" { get => blobs::get_thumbnail }
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
@@ -117,4 +127,38 @@ pub fn today_cn() -> chrono::NaiveDate {
 /// 400 for a bad path or query parameter; `field` is the parameter's name.
 pub fn param_error(name: &str, code: Code) -> ApiError {
     ApiError { errors: vec![crate::error::FieldError::new(name, code)], ..ApiError::new(StatusCode::BAD_REQUEST, code) }
+}
+
+/// Query parameters shared by the paged lists.
+pub mod params {
+    use super::param_error;
+    use crate::auth::AuthUser;
+    use crate::domain::RegionCode;
+    use crate::error::{ApiError, Code};
+
+    /// `scope`: a region in the caller's scope, by default the caller's own.
+    pub fn scope(user: &AuthUser, raw: Option<String>) -> Result<RegionCode, ApiError> {
+        let scope = match raw {
+            Some(s) => RegionCode::parse(&s).ok_or_else(|| param_error("scope", Code::RegionCodeInvalid))?,
+            None => user.scope.clone(),
+        };
+        user.require_scope(&scope)?;
+        Ok(scope)
+    }
+
+    /// An RFC 3339 instant, as UTC.
+    pub fn instant(name: &str, raw: Option<String>) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+        raw.map(|s| {
+            chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.naive_utc()).map_err(|_| param_error(name, Code::QueryInvalid))
+        })
+        .transpose()
+    }
+
+    /// `limit`: 1–500, 100 by default.
+    pub fn limit(raw: Option<String>) -> Result<i64, ApiError> {
+        match raw {
+            Some(l) => l.parse().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| param_error("limit", Code::QueryInvalid)),
+            None => Ok(100),
+        }
+    }
 }

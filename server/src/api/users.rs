@@ -5,7 +5,6 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::json::Json;
-use super::param_error;
 use crate::auth::{self, AuthUser};
 use crate::db::users::{self, NewUser};
 use crate::domain::{RegionCode, Role};
@@ -76,11 +75,7 @@ pub struct ListQuery {
 
 pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
-    let scope = match q.into_inner().scope {
-        Some(s) => RegionCode::parse(&s).ok_or_else(|| param_error("scope", Code::RegionCodeInvalid))?,
-        None => user.scope.clone(),
-    };
-    user.require_scope(&scope)?;
+    let scope = super::params::scope(&user, q.into_inner().scope)?;
     let items = state.db.read(move |conn| users::list(conn, &scope)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }

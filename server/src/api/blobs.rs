@@ -1,0 +1,83 @@
+//! `PUT /blobs/{sha256}` (photos and signature images, uploaded last, on
+//! Wi-Fi) and reading them back with their thumbnails.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use super::param_error;
+use crate::auth::AuthUser;
+use crate::blobs::{image_format, thumbnail};
+use crate::db::visits;
+use crate::error::{ApiError, Code, FieldError};
+use crate::AppState;
+
+/// Uploads above this are refused with 413.
+pub const BLOB_LIMIT: usize = 10 << 20;
+
+fn digest(path: &str) -> Result<String, ApiError> {
+    let ok = path.len() == 64 && path.bytes().all(|b| b.is_ascii_hexdigit());
+    if ok { Ok(path.to_ascii_lowercase()) } else { Err(param_error("sha256", Code::BlobHashMismatch)) }
+}
+
+pub async fn put(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+    sha: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let sha = digest(&sha)?;
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let format = image_format(&content_type)
+        .ok_or_else(|| ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, Code::UnsupportedMediaType))?;
+    let actual: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    if actual != sha {
+        return Err(ApiError::invalid(vec![FieldError::new("", Code::BlobHashMismatch)]));
+    }
+    let size = body.len();
+    let (store, key) = (state.blobs.clone(), sha.clone());
+    web::block(move || {
+        let thumb = thumbnail(&body, format).ok_or_else(|| ApiError::invalid(vec![FieldError::new("", Code::BlobNotImage)]))?;
+        store.put(&key, &body).map_err(ApiError::internal)?;
+        store.put(&format!("{key}.thumb.jpg"), &thumb).map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let created = state.db.write(move |c| visits::insert_blob(c, &sha, image_format_name(format), size)).await?;
+    Ok(HttpResponse::build(if created { StatusCode::CREATED } else { StatusCode::OK }).finish())
+}
+
+fn image_format_name(f: image::ImageFormat) -> &'static str {
+    match f {
+        image::ImageFormat::Png => "image/png",
+        image::ImageFormat::WebP => "image/webp",
+        _ => "image/jpeg",
+    }
+}
+
+async fn read(state: &AppState, user: &AuthUser, sha: &str, thumb: bool) -> Result<HttpResponse, ApiError> {
+    let sha = digest(sha)?;
+    let key = sha.clone();
+    let (content_type, villages) = state.db.read(move |c| visits::blob_access(c, &key)).await?;
+    let content_type = content_type.ok_or_else(ApiError::not_found)?;
+    if !villages.iter().any(|v| user.require_scope_code(v).is_ok()) {
+        return Err(ApiError::forbidden(Code::OutOfScope));
+    }
+    let store = state.blobs.clone();
+    let key = if thumb { format!("{sha}.thumb.jpg") } else { sha };
+    let bytes = web::block(move || store.get(&key)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let bytes = bytes.ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok()
+        .content_type(if thumb { "image/jpeg".to_string() } else { content_type })
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
+        .body(bytes))
+}
+
+pub async fn get(state: web::Data<AppState>, user: AuthUser, sha: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    read(&state, &user, &sha, false).await
+}
+
+pub async fn get_thumbnail(state: web::Data<AppState>, user: AuthUser, sha: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    read(&state, &user, &sha, true).await
+}

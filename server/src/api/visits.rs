@@ -1,0 +1,221 @@
+//! Visits: idempotent submission (`PUT /visits/{visit_id}`), the offline
+//! batch, validation without storing, and reading back.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::json::{self, Json};
+use super::{param_error, params};
+use crate::auth::AuthUser;
+use crate::checklist::{Finding, FindingCode};
+use crate::db::rfc3339;
+use crate::db::visits::{self, Stored, Submission};
+use crate::domain::visit::{VisitInput, VisitLevel};
+use crate::error::{ApiError, Code, Lang};
+use crate::AppState;
+
+/// A batch holds at most this many visits (and at most [`BATCH_LIMIT`] bytes).
+pub const MAX_BATCH: usize = 200;
+pub const BATCH_LIMIT: usize = 8 << 20;
+
+/// The server's clock in China time, which visit times are checked against.
+fn now_cn() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"))
+}
+
+fn message(code: &str, lang: Lang) -> &'static str {
+    FindingCode::parse(code).map_or("", |c| c.message(lang))
+}
+
+/// The receipt a phone gets for a visit, in `lang`.
+fn receipt(s: &Stored, lang: Lang) -> Value {
+    json!({
+        "id": s.visit.id,
+        "household_id": s.visit.household_id,
+        "level": s.visit.level,
+        "received_at": rfc3339(s.visit.received_at),
+        "verified_on_site": s.visit.verified_on_site,
+        "findings": s.findings.iter().map(|f| json!({
+            "id": f.id,
+            "code": f.code,
+            "severity": f.severity,
+            "field": f.field,
+            "member_no": f.member_no,
+            "message": message(&f.code, lang),
+        })).collect::<Vec<_>>(),
+        "missing_blobs": s.missing_blobs,
+    })
+}
+
+/// Submits one visit exactly as `PUT /visits/{visit_id}` does: the status
+/// and the receipt, or the error.
+async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: Value) -> Result<(StatusCode, Stored), ApiError> {
+    let canonical = value.to_string();
+    let body_sha256: String = Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    // A resend is answered from what is stored, without checking again.
+    if let Some(stored) = stored_answer(state, visit_id, &body_sha256).await? {
+        return Ok((StatusCode::OK, stored));
+    }
+    let input: VisitInput = json::from_value(value)?;
+    let sub = Submission { visit_id, canonical, body_sha256: body_sha256.clone() };
+    let (rules, user) = (state.rules.clone(), user.clone());
+    match state.db.write(move |c| visits::insert(c, &sub, input, &user, &rules, now_cn())).await {
+        Ok(stored) => Ok((StatusCode::CREATED, stored)),
+        // Another request stored this id first: answer as a resend would.
+        Err(e) if e.code == Code::VisitRace => stored_answer(state, visit_id, &body_sha256)
+            .await?
+            .map(|s| (StatusCode::OK, s))
+            .ok_or_else(|| ApiError::internal("a visit that raced is not stored")),
+        Err(e) => Err(e),
+    }
+}
+
+async fn stored_answer(state: &AppState, visit_id: uuid::Uuid, body_sha256: &str) -> Result<Option<Stored>, ApiError> {
+    let hash = body_sha256.to_string();
+    state.db.read(move |c| visits::replay(c, &visit_id.to_string(), &hash)).await
+}
+
+pub async fn put(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    lang: Lang,
+    visit_id: web::Path<uuid::Uuid>,
+    Json(value): Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let (status, stored) = submit(&state, &user, visit_id.into_inner(), value).await?;
+    Ok(HttpResponse::build(status).json(receipt(&stored, lang)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    visits: Vec<BatchItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem {
+    visit_id: String,
+    visit: Value,
+}
+
+/// `POST /visits/batch`: each item answered as its own PUT would be, each
+/// committed on its own; one bad item never fails the others.
+pub async fn batch(state: web::Data<AppState>, user: AuthUser, lang: Lang, Json(b): Json<Batch>) -> Result<HttpResponse, ApiError> {
+    if b.visits.len() > MAX_BATCH {
+        return Err(ApiError::invalid(vec![crate::error::FieldError::new("/visits", Code::Range)]));
+    }
+    let mut results = Vec::with_capacity(b.visits.len());
+    for item in b.visits {
+        let answer = match uuid::Uuid::parse_str(&item.visit_id) {
+            Ok(id) => submit(&state, &user, id, item.visit).await,
+            Err(_) => Err(ApiError::not_found()),
+        };
+        let (status, body) = match answer {
+            Ok((status, stored)) => (status, receipt(&stored, lang)),
+            Err(e) => (e.status, e.to_problem(lang)),
+        };
+        results.push(json!({"visit_id": item.visit_id, "status": status.as_u16(), "body": body}));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "results": results })))
+}
+
+/// `POST /visits/validate`: the same checks, nothing stored.
+pub async fn validate(state: web::Data<AppState>, user: AuthUser, lang: Lang, Json(value): Json<Value>) -> Result<HttpResponse, ApiError> {
+    let input: VisitInput = json::from_value(value)?;
+    let rules = state.rules.clone();
+    let (findings, on_site) = state
+        .db
+        .read(move |c| {
+            let checked = visits::check(c, input, &user, &rules, now_cn())?;
+            Ok((checked.findings, checked.verified_on_site))
+        })
+        .await?;
+    let render = |f: &Finding| {
+        json!({"code": f.code.as_str(), "severity": f.severity, "field": f.field, "member_no": f.member_no, "message": f.code.message(lang)})
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "verified_on_site": on_site,
+        "rule_version": state.rules.version,
+        "findings": findings.iter().map(render).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /visits/{id}`: the stored canonical document, its findings and status.
+pub async fn get(state: web::Data<AppState>, user: AuthUser, lang: Lang, id: web::Path<uuid::Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = id.to_string();
+    let stored = state.db.read(move |c| visits::find(c, &id)).await?.ok_or_else(ApiError::not_found)?;
+    user.require_scope_code(&stored.visit.division_code)?;
+    let mut body = receipt(&stored, lang);
+    for (f, row) in body["findings"].as_array_mut().into_iter().flatten().zip(&stored.findings) {
+        f["status"] = row.status.clone().into();
+    }
+    body["inspector"] = stored.visit.inspector_username.clone().into();
+    body["review"] = stored.visit.review.clone().into();
+    body["replaces"] = stored.visit.replaces.clone().into();
+    body["superseded_by"] = stored.visit.superseded_by.clone().into();
+    body["rule_version"] = stored.visit.rule_version.clone().into();
+    body["document"] = serde_json::from_str(&stored.visit.document).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    household_id: Option<String>,
+    scope: Option<String>,
+    level: Option<String>,
+    since: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /visits?household_id=&scope=&level=&since=&cursor=`: paged, scoped.
+pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let scope = params::scope(&user, q.scope)?;
+    let level = match q.level {
+        Some(l) => Some(VisitLevel::parse(&l).ok_or_else(|| param_error("level", Code::QueryInvalid))?),
+        None => None,
+    };
+    let since = params::instant("since", q.since)?;
+    let after = match q.cursor {
+        Some(c) => Some(decode_cursor(&c).ok_or_else(|| param_error("cursor", Code::CursorInvalid))?),
+        None => None,
+    };
+    let limit = params::limit(q.limit)?;
+    let household = q.household_id;
+    let (rows, has_more) =
+        state.db.read(move |c| visits::list(c, &scope, household.as_deref(), level, since, after, limit)).await?;
+    let next_cursor = rows.last().map(|r| encode_cursor(r.received_at, &r.id));
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "household_id": r.household_id, "level": r.level, "inspector": r.inspector_username,
+                "received_at": rfc3339(r.received_at), "verified_on_site": r.verified_on_site,
+                "review": r.review, "superseded_by": r.superseded_by,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next_cursor, "has_more": has_more})))
+}
+
+fn encode_cursor(t: chrono::NaiveDateTime, id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|{id}", t.and_utc().timestamp_millis()))
+}
+
+fn decode_cursor(c: &str) -> Option<(chrono::NaiveDateTime, String)> {
+    let raw = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
+    let (ms, id) = raw.split_once('|')?;
+    let t = chrono::DateTime::from_timestamp_millis(ms.parse().ok()?)?.naive_utc();
+    Some((t, id.to_string()))
+}
+
+/// `GET /rules`: the active thresholds and their version.
+pub async fn rules(state: web::Data<AppState>, _user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(&*state.rules)
+}

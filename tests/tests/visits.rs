@@ -1,0 +1,388 @@
+//! Visit submission: idempotent, conflict-safe, checked, batched.
+
+use std::collections::HashSet;
+
+use sancha_server::domain::Role;
+use sancha_tests::*;
+use serde_json::Value;
+
+struct Field {
+    app: TestApp,
+    enumerator: String,
+    household_id: String,
+}
+
+fn field() -> Field {
+    let app = TestApp::spawn();
+    app.seed_example_regions();
+    app.seed_user("enum", Role::Enumerator, VILLAGE);
+    app.seed_user("sup", Role::Supervisor, COUNTY);
+    let household_id = app.seed_household(input(&example_household()));
+    let enumerator = app.token("enum");
+    Field { app, enumerator, household_id }
+}
+
+fn clean_visit(household_id: &str) -> Value {
+    let mut v: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    v["household_id"] = household_id.into();
+    v
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[test]
+fn the_clean_visit_is_accepted_with_no_findings_and_replayed_identically() {
+    let f = field();
+    let id = new_id();
+    let path = format!("/api/v1/visits/{id}");
+    let first = f.app.put(&path, Some(&f.enumerator), &[], &clean_visit(&f.household_id));
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.body["id"], id.as_str());
+    assert_eq!(first.body["findings"], serde_json::json!([]));
+    assert_eq!(first.body["level"], "village_self");
+    assert_eq!(first.body["verified_on_site"], false);
+    // Photo and signature images are not uploaded yet: accepted, and listed.
+    assert_eq!(first.body["missing_blobs"].as_array().unwrap().len(), 4);
+
+    // The same document with other key order and whitespace is the same visit.
+    let reordered = {
+        let v = clean_visit(&f.household_id);
+        let mut text = serde_json::to_string_pretty(&v).unwrap();
+        text = text.replace("\"schema_version\": \"sancha.visit.v1\",", "");
+        text = text.replacen('{', "{\"schema_version\":   \"sancha.visit.v1\",\n", 1);
+        text
+    };
+    let again = f.app.send("PUT", &path, Some(&f.enumerator), &[], Some(Body::Raw("application/json", reordered.as_bytes())));
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body, first.body);
+
+    // Another body under the same id is refused and changes nothing.
+    let mut other = clean_visit(&f.household_id);
+    other["quality"]["water"]["quantity_lpd"] = 61.into();
+    f.app.put(&path, Some(&f.enumerator), &[], &other).assert_problem(409, "visit.id_conflict");
+    let read = f.app.get(&path, Some(&f.enumerator));
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body["document"]["quality"]["water"]["quantity_lpd"], 60);
+    assert_eq!(read.body["inspector"], "enum");
+}
+
+#[test]
+fn hard_errors_are_422_with_every_pointer_and_nothing_is_stored() {
+    let f = field();
+    let mut v = clean_visit(&f.household_id);
+    v["members"][0]["id_number"] = "210922196805120118".into();
+    v["quality"]["disaster"]["crop_loss_pct"] = 140.into();
+    v["level"] = "nationwide".into();
+    let id = new_id();
+    let r = f.app.put(&format!("/api/v1/visits/{id}"), Some(&f.enumerator), &[], &v);
+    r.assert_problem(422, "request.validation_failed");
+    assert_eq!(
+        r.field_errors(),
+        vec![
+            ("/level".into(), "schema.invalid".into()),
+            ("/members/0/id_number".into(), "id_number.checksum".into()),
+            ("/quality/disaster/crop_loss_pct".into(), "range".into()),
+        ]
+    );
+    f.app.get(&format!("/api/v1/visits/{id}"), Some(&f.enumerator)).assert_problem(404, "not_found");
+}
+
+#[test]
+fn who_may_submit_what() {
+    let f = field();
+    let sup = f.app.token("sup");
+    let mut town = clean_visit(&f.household_id);
+    town["level"] = "town_mutual".into();
+    f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &town).assert_problem(403, "visit.level_forbidden");
+    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&sup), &[], &town);
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The signed-in user is the inspector, whatever the body's signatures say.
+    let read = f.app.get(&format!("/api/v1/visits/{}", r.body["id"].as_str().unwrap()), Some(&sup));
+    assert_eq!(read.body["inspector"], "sup");
+
+    let far = f.app.seed_household(input(&household_in(OTHER_VILLAGE, "FAR-1")));
+    f.app
+        .put(&format!("/api/v1/visits/{}", new_id()), Some(&sup), &[], &clean_visit(&far))
+        .assert_problem(403, "auth.out_of_scope");
+    f.app
+        .put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &clean_visit("6f1c1c1e-0000-4000-8000-00000000dead"))
+        .assert_problem(404, "not_found");
+}
+
+#[test]
+fn fifty_concurrent_puts_of_one_visit_store_it_once() {
+    let f = field();
+    let id = new_id();
+    let path = format!("/api/v1/visits/{id}");
+    let body = clean_visit(&f.household_id);
+    let answers: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| s.spawn(|| {
+                let r = f.app.put(&path, Some(&f.enumerator), &[], &body);
+                (r.status, r.body)
+            }))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 201));
+    assert!(answers.iter().all(|(_, b)| *b == answers[0].1), "every answer carries the same receipt");
+    let list = f.app.get(&format!("/api/v1/visits?household_id={}", f.household_id), Some(&f.enumerator));
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn fifty_concurrent_different_bodies_under_one_id_store_exactly_one() {
+    let f = field();
+    let id = new_id();
+    let path = format!("/api/v1/visits/{id}");
+    let statuses: Vec<(u16, i64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..50)
+            .map(|i| {
+                let (app, token, hid, path) = (&f.app, &f.enumerator, &f.household_id, &path);
+                s.spawn(move || {
+                    let mut v = clean_visit(hid);
+                    v["quality"]["water"]["quantity_lpd"] = (100 + i).into();
+                    (app.put(path, Some(token), &[], &v).status, 100 + i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<_> = statuses.iter().filter(|(s, _)| *s == 201).collect();
+    assert_eq!(winners.len(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|(s, _)| *s == 409).count(), 49, "{statuses:?}");
+    let stored = f.app.get(&path, Some(&f.enumerator));
+    assert_eq!(stored.body["document"]["quality"]["water"]["quantity_lpd"], winners[0].1);
+}
+
+#[test]
+fn a_batch_answers_each_item_as_its_own_put_would() {
+    let f = field();
+    let good = new_id();
+    let mut bad = clean_visit(&f.household_id);
+    bad["members"][1]["sex"] = "M".into();
+    let bad_id = new_id();
+    let batch = serde_json::json!({"visits": [
+        {"visit_id": good, "visit": clean_visit(&f.household_id)},
+        {"visit_id": bad_id, "visit": bad},
+        {"visit_id": good, "visit": clean_visit(&f.household_id)},
+        {"visit_id": "not-a-uuid", "visit": clean_visit(&f.household_id)},
+    ]});
+    let r = f.app.post("/api/v1/visits/batch", Some(&f.enumerator), &batch);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let results = r.body["results"].as_array().unwrap();
+    let statuses: Vec<_> = results.iter().map(|x| x["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses, vec![201, 422, 200, 404]);
+    assert_eq!(results[1]["body"]["errors"][0]["field"], "/members/1/sex");
+    assert_eq!(results[0]["body"], results[2]["body"]);
+    // What the batch stored answers a later single PUT the same way.
+    let single = f.app.put(&format!("/api/v1/visits/{good}"), Some(&f.enumerator), &[], &clean_visit(&f.household_id));
+    assert_eq!((single.status, &single.body), (200, &results[0]["body"]));
+    let many: Vec<Value> = (0..201).map(|_| serde_json::json!({"visit_id": new_id(), "visit": {}})).collect();
+    let r = f.app.post("/api/v1/visits/batch", Some(&f.enumerator), &serde_json::json!({"visits": many}));
+    r.assert_problem(422, "request.validation_failed");
+}
+
+#[test]
+fn validate_checks_without_storing() {
+    let f = field();
+    let r = f.app.post("/api/v1/visits/validate", Some(&f.enumerator), &clean_visit(&f.household_id));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["findings"], serde_json::json!([]));
+    let mut bad = clean_visit(&f.household_id);
+    bad["timing"]["ended_at"] = "2026-11-20T08:00:00+08:00".into();
+    let r = f.app.post("/api/v1/visits/validate", Some(&f.enumerator), &bad);
+    assert_eq!(r.field_errors(), vec![("/timing/ended_at".into(), "timing.order".into())]);
+    let list = f.app.get("/api/v1/visits", Some(&f.enumerator));
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn scanning_the_households_own_card_marks_the_visit_verified_on_site() {
+    let f = field();
+    let token = f.app.get(&format!("/api/v1/households/{}", f.household_id), Some(&f.enumerator)).body["public_token"].clone();
+    let mut v = clean_visit(&f.household_id);
+    v["card_scan"] = token;
+    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &v);
+    assert_eq!((r.status, r.body["verified_on_site"].clone()), (201, Value::Bool(true)));
+}
+
+#[test]
+fn listing_pages_through_visits_in_scope() {
+    let f = field();
+    let mut ids = HashSet::new();
+    for _ in 0..5 {
+        let id = new_id();
+        assert_eq!(f.app.put(&format!("/api/v1/visits/{id}"), Some(&f.enumerator), &[], &clean_visit(&f.household_id)).status, 201);
+        ids.insert(id);
+    }
+    let mut seen = HashSet::new();
+    let mut cursor = String::new();
+    loop {
+        let q = if cursor.is_empty() { "limit=2".to_string() } else { format!("limit=2&cursor={cursor}") };
+        let r = f.app.get(&format!("/api/v1/visits?{q}"), Some(&f.enumerator));
+        for it in r.body["items"].as_array().unwrap() {
+            assert!(seen.insert(it["id"].as_str().unwrap().to_string()), "repeated");
+        }
+        if !r.body["has_more"].as_bool().unwrap() {
+            break;
+        }
+        cursor = r.body["next_cursor"].as_str().unwrap().to_string();
+    }
+    assert_eq!(seen, ids);
+    f.app.get(&format!("/api/v1/visits?scope={OTHER_COUNTY}"), Some(&f.enumerator)).assert_problem(403, "auth.out_of_scope");
+}
+
+#[test]
+fn a_late_photo_completes_its_visit_and_is_readable_in_scope_only() {
+    let f = field();
+    let (bytes, sha) = png(7);
+    let mut v = clean_visit(&f.household_id);
+    v["photos"][0]["sha256"] = sha.clone().into();
+    let path = format!("/api/v1/visits/{}", new_id());
+    let first = f.app.put(&path, Some(&f.enumerator), &[], &v);
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert!(first.body["missing_blobs"].as_array().unwrap().contains(&sha.clone().into()));
+
+    let blob = format!("/api/v1/blobs/{sha}");
+    let up = |body: &[u8], ct: &str, p: &str| f.app.send("PUT", p, Some(&f.enumerator), &[], Some(Body::Raw(ct, body)));
+    assert_eq!(up(&bytes, "image/png", &blob).status, 201);
+    assert_eq!(up(&bytes, "image/png", &blob).status, 200);
+    up(&bytes, "text/plain", &blob).assert_problem(415, "request.unsupported_media_type");
+    let (other, _) = png(8);
+    up(&other, "image/png", &blob).assert_problem(422, "request.validation_failed");
+    let garbage = b"definitely not a png".to_vec();
+    let garbage_sha = sha256_hex(&garbage);
+    let r = up(&garbage, "image/png", &format!("/api/v1/blobs/{garbage_sha}"));
+    assert_eq!(r.field_errors(), vec![("".into(), "blob.not_image".into())]);
+
+    let again = f.app.put(&path, Some(&f.enumerator), &[], &v);
+    assert_eq!(again.status, 200);
+    assert!(!again.body["missing_blobs"].as_array().unwrap().contains(&sha.clone().into()));
+
+    let got = f.app.get(&blob, Some(&f.enumerator));
+    assert_eq!((got.status, got.content_type.as_str()), (200, "image/png"));
+    let thumb = f.app.get(&format!("{blob}/thumbnail"), Some(&f.enumerator));
+    assert_eq!((thumb.status, thumb.content_type.as_str()), (200, "image/jpeg"));
+    f.app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
+    let far = f.app.token("far");
+    f.app.get(&blob, Some(&far)).assert_problem(403, "auth.out_of_scope");
+    f.app.get(&format!("/api/v1/blobs/{}", "0".repeat(64)), Some(&f.enumerator)).assert_problem(404, "not_found");
+    let huge = vec![0u8; (10 << 20) + 1];
+    up(&huge, "image/png", &blob).assert_problem(413, "request.too_large");
+}
+
+/// A phone back online after days sends up to 200 visits, past the 1 MiB
+/// limit of single requests.
+#[test]
+fn a_full_batch_of_two_hundred_visits_over_one_mebibyte_is_taken() {
+    let f = field();
+    let items: Vec<Value> = (0..200)
+        .map(|i| {
+            let mut v = clean_visit(&f.household_id);
+            v["client"]["device_hash"] = format!("{i:0>4}{}", "x".repeat(2000)).into();
+            serde_json::json!({"visit_id": new_id(), "visit": v})
+        })
+        .collect();
+    let body = serde_json::json!({"visits": items});
+    assert!(body.to_string().len() > 1 << 20);
+    let r = f.app.post("/api/v1/visits/batch", Some(&f.enumerator), &body);
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
+    let statuses: HashSet<u64> = r.body["results"].as_array().unwrap().iter().map(|x| x["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses, HashSet::from([201]));
+}
+
+/// The roster entry a visit document re-verifies.
+fn roster_of(v: &Value, code: &str) -> Value {
+    let h = &v["household"];
+    let members: Vec<Value> = v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| serde_json::json!({"member_no": m["member_no"], "name": m["name"], "id_type": m["id_type"],
+                                     "id_number": m["id_number"], "relation": m["relation"]}))
+        .collect();
+    let helpers: Vec<Value> = v["policy"]["helpers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["phone"].is_string())
+        .map(|x| serde_json::json!({"name": x["name"], "unit": x["unit"], "title": x["title"].as_str().unwrap_or(""), "phone": x["phone"]}))
+        .collect();
+    // The roster always has a main cause; a visit may have lost it.
+    let main_cause = if h["main_cause"].is_string() { h["main_cause"].clone() } else { "other".into() };
+    let location = match (v["geo"]["lat"].as_f64(), v["geo"]["lon"].as_f64()) {
+        (Some(lat), Some(lon)) => serde_json::json!({"lat": lat, "lon": lon, "datum": "WGS84"}),
+        _ => Value::Null,
+    };
+    serde_json::json!({
+        "division_code": h["division_code"], "group_name": h["group_name"], "household_code": code,
+        "registered_year": h["registered_year"], "poverty_status": h["poverty_status"], "exit_year": h["exit_year"],
+        "attribute": h["attribute"], "main_cause": main_cause, "other_causes": h["other_causes"],
+        "members": members, "helpers": helpers,
+        "location": location,
+    })
+}
+
+/// Each finding example of `api-spec/examples/` raises its own family's
+/// codes, and only those, through the real server with the context it
+/// loads from a roster that matches the visit.
+#[test]
+fn each_finding_example_raises_only_its_family() {
+    for family in ["edu", "med", "housing", "water", "basic", "income", "monitor", "record", "process", "sat"] {
+        let path = format!("{}/../api-spec/examples/visit-finding-{family}.json", env!("CARGO_MANIFEST_DIR"));
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let app = TestApp::spawn();
+        app.seed_example_regions();
+        app.seed_user("enum", Role::Enumerator, VILLAGE);
+        let household_id = app.seed_household(input(&roster_of(&v, "EXAMPLE-1")));
+        v["household_id"] = household_id.into();
+        let token = app.token("enum");
+        let r = app.put(&format!("/api/v1/visits/{}", new_id()), Some(&token), &[], &v);
+        assert_eq!(r.status, 201, "{family}: {}", r.text);
+        let codes: Vec<&str> = r.body["findings"].as_array().unwrap().iter().map(|x| x["code"].as_str().unwrap()).collect();
+        assert!(!codes.is_empty(), "{family} raised nothing");
+        assert!(codes.iter().all(|c| c.split('.').next() == Some(family)), "{family}: {codes:?}");
+        assert!(r.body["findings"].as_array().unwrap().iter().all(|x| !x["message"].as_str().unwrap().is_empty()));
+    }
+}
+
+#[test]
+fn a_third_supervisory_visit_is_accepted_and_flagged() {
+    let f = field();
+    let sup = f.app.token("sup");
+    let mut codes = Vec::new();
+    for level in ["town_mutual", "county_cross", "city_supervision"] {
+        let mut v = clean_visit(&f.household_id);
+        v["level"] = level.into();
+        let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&sup), &[], &v);
+        assert_eq!(r.status, 201, "{}", r.text);
+        codes.push(r.body["findings"].as_array().unwrap().iter().map(|x| x["code"].clone()).collect::<Vec<_>>());
+    }
+    assert_eq!(codes[0], Vec::<Value>::new());
+    assert_eq!(codes[1], Vec::<Value>::new());
+    assert_eq!(codes[2], vec![Value::from("process.supervision_over_limit")]);
+}
+
+#[test]
+fn an_id_registered_to_another_household_and_another_households_card_are_flagged() {
+    let f = field();
+    let mut other = household_in(VILLAGE, "OTHER-1");
+    other["members"][0]["id_number"] = "210922199509200134".into(); // the example's son, registered here too
+    other["members"][0]["relation"] = "head".into();
+    other["members"].as_array_mut().unwrap().truncate(1);
+    let other_id = f.app.seed_household(input(&other));
+    let other_card = f.app.get(&format!("/api/v1/households/{other_id}"), Some(&f.enumerator)).body["public_token"].clone();
+    let mut v = clean_visit(&f.household_id);
+    v["card_scan"] = other_card;
+    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &v);
+    assert_eq!(r.status, 201, "{}", r.text);
+    let found: Vec<(Value, Value)> =
+        r.body["findings"].as_array().unwrap().iter().map(|x| (x["code"].clone(), x["member_no"].clone())).collect();
+    assert!(found.contains(&("record.duplicate_id".into(), 3.into())), "{found:?}");
+    assert!(found.iter().any(|(c, _)| c == "process.card_mismatch"), "{found:?}");
+    assert_eq!(r.body["verified_on_site"], false);
+}
