@@ -106,6 +106,13 @@ fn who_may_submit_what() {
     f.app
         .put(&format!("/api/v1/visits/{}", new_id()), Some(&sup), &[], &clean_visit(&far))
         .assert_problem(403, "auth.out_of_scope");
+    // A resend by someone out of scope learns nothing of the stored visit:
+    // neither its receipt nor, through a 409, that it exists.
+    f.app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
+    let outsider = f.app.token("far");
+    let stored = format!("/api/v1/visits/{}", r.body["id"].as_str().unwrap());
+    f.app.put(&stored, Some(&outsider), &[], &town).assert_problem(403, "auth.out_of_scope");
+    f.app.put(&stored, Some(&outsider), &[], &clean_visit(&far)).assert_problem(403, "auth.out_of_scope");
     f.app
         .put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &clean_visit("6f1c1c1e-0000-4000-8000-00000000dead"))
         .assert_problem(404, "not_found");
@@ -227,12 +234,18 @@ fn listing_pages_through_visits_in_scope() {
         for it in r.body["items"].as_array().unwrap() {
             assert!(seen.insert(it["id"].as_str().unwrap().to_string()), "repeated");
         }
+        cursor = r.body["next_cursor"].as_str().unwrap().to_string();
         if !r.body["has_more"].as_bool().unwrap() {
             break;
         }
-        cursor = r.body["next_cursor"].as_str().unwrap().to_string();
     }
     assert_eq!(seen, ids);
+    // The last page's cursor resumes later with exactly what came since.
+    let late = new_id();
+    assert_eq!(f.app.put(&format!("/api/v1/visits/{late}"), Some(&f.enumerator), &[], &clean_visit(&f.household_id)).status, 201);
+    let r = f.app.get(&format!("/api/v1/visits?cursor={cursor}"), Some(&f.enumerator));
+    let items: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|it| it["id"].as_str().unwrap()).collect();
+    assert_eq!(items, [late.to_string().as_str()]);
     f.app.get(&format!("/api/v1/visits?scope={OTHER_COUNTY}"), Some(&f.enumerator)).assert_problem(403, "auth.out_of_scope");
 }
 
@@ -385,4 +398,21 @@ fn an_id_registered_to_another_household_and_another_households_card_are_flagged
     assert!(found.contains(&("record.duplicate_id".into(), 3.into())), "{found:?}");
     assert!(found.iter().any(|(c, _)| c == "process.card_mismatch"), "{found:?}");
     assert_eq!(r.body["verified_on_site"], false);
+}
+
+/// A phone whose upload timed out sends the photo again while the first
+/// upload is still running: both succeed, one row is stored.
+#[test]
+fn concurrent_uploads_of_one_photo_all_succeed_once() {
+    let f = field();
+    let (bytes, sha) = png(11);
+    let path = format!("/api/v1/blobs/{sha}");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..10)
+            .map(|_| s.spawn(|| f.app.send("PUT", &path, Some(&f.enumerator), &[], Some(Body::Raw("image/png", &bytes))).status))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 201), "{statuses:?}");
 }

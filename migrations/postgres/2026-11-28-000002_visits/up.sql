@@ -15,10 +15,13 @@ CREATE TABLE visits (
     received_at        TIMESTAMP NOT NULL,
     review             TEXT NOT NULL,               -- unreviewed | approved | rejected
     replaces           TEXT,
-    superseded_by      TEXT
+    superseded_by      TEXT,
+    seq                BIGINT NOT NULL              -- commit order, for paging (counter 'visit_seq')
 );
 CREATE INDEX visits_household ON visits (household_id, level);
-CREATE INDEX visits_division ON visits (division_code, received_at, id);
+CREATE UNIQUE INDEX visits_seq ON visits (seq);
+CREATE INDEX visits_division ON visits (division_code, seq);
+INSERT INTO counters (name, value) VALUES ('visit_seq', 0);
 
 CREATE TABLE findings (
     id            TEXT PRIMARY KEY NOT NULL,

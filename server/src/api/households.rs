@@ -3,11 +3,10 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::Engine;
 use serde::Deserialize;
 
 use super::json::Json;
-use super::{param_error, params, today_cn};
+use super::{params, today_cn};
 use crate::auth::AuthUser;
 use crate::db::households::{self, Actor, HouseholdRecord};
 use crate::domain::household::HouseholdInput;
@@ -111,37 +110,13 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<Sync
     let scope = params::scope(&user, q.scope)?;
     let since = params::instant("updated_since", q.updated_since)?;
     let limit = params::limit(q.limit)?;
-    let after = match q.cursor {
-        Some(c) => decode_cursor(&c).ok_or_else(|| param_error("cursor", Code::CursorInvalid))?,
-        None => 0,
-    };
+    let after = params::cursor(q.cursor)?;
     let page = state.db.read(move |conn| households::sync_page(conn, &scope, since, after, limit)).await?;
     // The cursor is always given, so a phone that reached the end resumes
     // from it later and receives exactly what changed since.
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "items": page.items,
-        "next_cursor": encode_cursor(page.last_seq.unwrap_or(after)),
+        "next_cursor": params::encode_cursor(page.last_seq.unwrap_or(after)),
         "has_more": page.has_more,
     })))
-}
-
-fn encode_cursor(seq: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("s{seq}"))
-}
-
-fn decode_cursor(c: &str) -> Option<i64> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
-    std::str::from_utf8(&raw).ok()?.strip_prefix('s')?.parse().ok().filter(|n: &i64| *n >= 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
-        assert_eq!(decode_cursor("not a cursor"), None);
-        assert_eq!(decode_cursor(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("s-1")), None);
-    }
 }

@@ -161,4 +161,38 @@ pub mod params {
             None => Ok(100),
         }
     }
+
+    /// `cursor`: an opaque position in a commit-order sequence; 0 (the
+    /// start) when absent.
+    pub fn cursor(raw: Option<String>) -> Result<i64, ApiError> {
+        match raw {
+            Some(c) => decode_cursor(&c).ok_or_else(|| param_error("cursor", Code::CursorInvalid)),
+            None => Ok(0),
+        }
+    }
+
+    pub fn encode_cursor(seq: i64) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("s{seq}"))
+    }
+
+    fn decode_cursor(c: &str) -> Option<i64> {
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
+        std::str::from_utf8(&raw).ok()?.strip_prefix('s')?.parse().ok().filter(|n: &i64| *n >= 0)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn cursors_round_trip_and_garbage_is_refused() {
+            use base64::Engine;
+            assert_eq!(cursor(Some(encode_cursor(42))).ok(), Some(42));
+            assert_eq!(cursor(None).ok(), Some(0));
+            assert!(cursor(Some("not a cursor".into())).is_err());
+            assert!(cursor(Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("s-1"))).is_err());
+        }
+    }
 }

@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -57,16 +56,16 @@ async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: 
     let canonical = value.to_string();
     let body_sha256: String = Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     // A resend is answered from what is stored, without checking again.
-    if let Some(stored) = stored_answer(state, visit_id, &body_sha256).await? {
+    if let Some(stored) = stored_answer(state, user, visit_id, &body_sha256).await? {
         return Ok((StatusCode::OK, stored));
     }
     let input: VisitInput = json::from_value(value)?;
     let sub = Submission { visit_id, canonical, body_sha256: body_sha256.clone() };
-    let (rules, user) = (state.rules.clone(), user.clone());
+    let (rules, user_again, user) = (state.rules.clone(), user, user.clone());
     match state.db.write(move |c| visits::insert(c, &sub, input, &user, &rules, now_cn())).await {
         Ok(stored) => Ok((StatusCode::CREATED, stored)),
         // Another request stored this id first: answer as a resend would.
-        Err(e) if e.code == Code::VisitRace => stored_answer(state, visit_id, &body_sha256)
+        Err(e) if e.code == Code::VisitRace => stored_answer(state, &user_again, visit_id, &body_sha256)
             .await?
             .map(|s| (StatusCode::OK, s))
             .ok_or_else(|| ApiError::internal("a visit that raced is not stored")),
@@ -74,9 +73,9 @@ async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: 
     }
 }
 
-async fn stored_answer(state: &AppState, visit_id: uuid::Uuid, body_sha256: &str) -> Result<Option<Stored>, ApiError> {
-    let hash = body_sha256.to_string();
-    state.db.read(move |c| visits::replay(c, &visit_id.to_string(), &hash)).await
+async fn stored_answer(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, body_sha256: &str) -> Result<Option<Stored>, ApiError> {
+    let (hash, user) = (body_sha256.to_string(), user.clone());
+    state.db.read(move |c| visits::replay(c, &user, &visit_id.to_string(), &hash)).await
 }
 
 pub async fn put(
@@ -182,15 +181,13 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<List
         None => None,
     };
     let since = params::instant("since", q.since)?;
-    let after = match q.cursor {
-        Some(c) => Some(decode_cursor(&c).ok_or_else(|| param_error("cursor", Code::CursorInvalid))?),
-        None => None,
-    };
+    let after = params::cursor(q.cursor)?;
     let limit = params::limit(q.limit)?;
     let household = q.household_id;
     let (rows, has_more) =
         state.db.read(move |c| visits::list(c, &scope, household.as_deref(), level, since, after, limit)).await?;
-    let next_cursor = rows.last().map(|r| encode_cursor(r.received_at, &r.id));
+    // Always given, so a reader at the end resumes from it and sees only newer visits.
+    let next_cursor = params::encode_cursor(rows.last().map_or(after, |r| r.seq));
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -202,17 +199,6 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<List
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next_cursor, "has_more": has_more})))
-}
-
-fn encode_cursor(t: chrono::NaiveDateTime, id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|{id}", t.and_utc().timestamp_millis()))
-}
-
-fn decode_cursor(c: &str) -> Option<(chrono::NaiveDateTime, String)> {
-    let raw = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
-    let (ms, id) = raw.split_once('|')?;
-    let t = chrono::DateTime::from_timestamp_millis(ms.parse().ok()?)?.naive_utc();
-    Some((t, id.to_string()))
 }
 
 /// `GET /rules`: the active thresholds and their version.

@@ -25,6 +25,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::visit::{Visit, VisitMember};
+use crate::domain::RegionCode;
 use crate::error::Lang;
 
 /// How urgent a finding is.
@@ -189,6 +190,9 @@ pub struct RuleConfig {
     pub max_supervisory_visits: u32,
     pub gps_max_distance_m: f64,
     pub min_visit_minutes: u32,
+    /// Region codes (any level) whose villages are water-scarce (缺水地区):
+    /// there `water_min_lpd_scarce` applies.
+    pub water_scarce_regions: Vec<String>,
 }
 
 impl Default for RuleConfig {
@@ -215,6 +219,7 @@ impl Default for RuleConfig {
             max_supervisory_visits: 2,
             gps_max_distance_m: 500.0,
             min_visit_minutes: 10,
+            water_scarce_regions: Vec::new(),
         }
     }
 }
@@ -222,7 +227,16 @@ impl Default for RuleConfig {
 impl RuleConfig {
     /// Reads a TOML rule file; a key left out keeps its default, an unknown key is an error.
     pub fn from_toml_str(s: &str) -> Result<RuleConfig, String> {
-        toml::from_str(s).map_err(|e| e.to_string())
+        let cfg: RuleConfig = toml::from_str(s).map_err(|e| e.to_string())?;
+        match cfg.water_scarce_regions.iter().find(|c| RegionCode::parse(c).is_none()) {
+            Some(bad) => Err(format!("water_scarce_regions: {bad:?} is not a region code")),
+            None => Ok(cfg),
+        }
+    }
+
+    /// Whether the village `division_code` lies in a water-scarce region.
+    pub fn water_scarce(&self, division_code: &str) -> bool {
+        self.water_scarce_regions.iter().filter_map(|c| RegionCode::parse(c)).any(|r| division_code.starts_with(r.prefix()))
     }
 }
 

@@ -25,7 +25,7 @@ pub(super) fn process_no_gps(f: &Facts) -> Vec<Finding> {
 /// [S35]; the 500 m [GUESS]
 pub(super) fn process_gps_far(f: &Facts) -> Vec<Finding> {
     let far = match (f.visit.geo, f.ctx.known_location) {
-        (Some(g), Some(known)) => distance_m((g.lat, g.lon), known) > f.cfg.gps_max_distance_m,
+        (Some(g), Some(known)) => crate::domain::geo::distance_m((g.lat, g.lon), known) > f.cfg.gps_max_distance_m,
         _ => false,
     };
     flag(far, FindingCode::ProcessGpsFar, "/geo")
@@ -43,14 +43,6 @@ pub(super) fn process_card_mismatch(f: &Facts) -> Vec<Finding> {
 }
 
 /// Great-circle (haversine) distance in metres between two WGS84 (lat, lon) points.
-fn distance_m((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> f64 {
-    const EARTH_MEAN_RADIUS_M: f64 = 6_371_008.8;
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let (dp, dl) = (p2 - p1, (lon2 - lon1).to_radians());
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_MEAN_RADIUS_M * a.sqrt().min(1.0).asin()
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::tests::{clean, found, found_with, raised};
@@ -111,15 +103,6 @@ mod tests {
         let got = found_with(&v, &ctx, FindingCode::ProcessNoGps);
         assert_eq!(got, vec![Finding::new(FindingCode::ProcessNoGps).at("/geo")]);
         assert_eq!(got[0].severity, Severity::Low);
-    }
-
-    #[test]
-    fn haversine_distance_is_right_on_known_points() {
-        let one_degree = distance_m((0.0, 0.0), (0.0, 1.0));
-        assert!((one_degree - 111_195.0).abs() < 1.0, "{one_degree}");
-        // Fuxin to Shenyang, about 150 km.
-        let d = distance_m((42.0219, 121.6700), (41.8057, 123.4315));
-        assert!((140_000.0..160_000.0).contains(&d), "{d}");
     }
 
     #[test]

@@ -228,6 +228,15 @@ fn a_rule_file_with_an_unknown_key_or_a_wrong_type_is_refused() {
     assert!(RuleConfig::from_toml_str("water_min_lpd_typo = 40").is_err());
     assert!(RuleConfig::from_toml_str("water_min_lpd = \"forty\"").is_err());
     assert!(RuleConfig::from_toml_str("near_line_permille = -1").is_err());
+    assert!(RuleConfig::from_toml_str("water_scarce_regions = [\"99\"]").is_err());
+}
+
+#[test]
+fn water_scarce_regions_cover_their_villages() {
+    let cfg = RuleConfig::from_toml_str("water_scarce_regions = [\"210922000000\"]").expect("valid");
+    assert!(cfg.water_scarce("210922201203"));
+    assert!(!cfg.water_scarce("210921201203"));
+    assert!(!RuleConfig::default().water_scarce("210922201203"));
 }
 
 #[test]

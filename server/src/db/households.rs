@@ -12,7 +12,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{counters, helpers, household_members, households};
+use super::schema::{helpers, household_members, households};
 use super::{audit, now, rfc3339, AnyConnection};
 use crate::domain::household::{Datum, HelperInput, Household, HouseholdInput, LocationInput, Member};
 use crate::domain::RegionCode;
@@ -138,10 +138,7 @@ pub fn ensure_code_free(conn: &mut AnyConnection, h: &Household, own_id: Option<
 }
 
 fn next_sync_seq(conn: &mut AnyConnection) -> Result<i64, ApiError> {
-    Ok(diesel::update(counters::table.find("household_sync"))
-        .set(counters::value.eq(counters::value + 1))
-        .returning(counters::value)
-        .get_result::<i64>(conn)?)
+    super::next_counter(conn, "household_sync")
 }
 
 /// 128 random bits, base64url: the QR card's token, unrelated to any id.
@@ -343,7 +340,7 @@ pub fn sync_page(
     after_seq: i64,
     limit: i64,
 ) -> Result<SyncPage, ApiError> {
-    let (low, high) = code_range(scope);
+    let (low, high) = scope.code_range();
     let mut q = households::table
         .filter(households::division_code.between(low, high))
         .filter(households::sync_seq.gt(after_seq))
@@ -358,12 +355,6 @@ pub fn sync_page(
     rows.truncate(limit as usize);
     let last_seq = rows.last().map(|r| r.sync_seq);
     Ok(SyncPage { items: assemble(conn, rows)?, last_seq, has_more })
-}
-
-/// The codes a scope covers, as an index-friendly range.
-fn code_range(scope: &RegionCode) -> (String, String) {
-    let p = scope.prefix();
-    (format!("{p:0<12}"), format!("{p:9<12}"))
 }
 
 /// Loads members and helpers of many households in two queries.

@@ -206,6 +206,18 @@ pub fn revert_all_migrations(conn: &mut AnyConnection) -> Result<(), MigrationEr
     }
 }
 
+/// Bumps the named counter and returns its new value. The row stays locked
+/// until the transaction ends, so values are handed out in commit order: a
+/// reader paging by them never skips a row that commits behind its cursor.
+pub fn next_counter(conn: &mut AnyConnection, name: &str) -> Result<i64, ApiError> {
+    use diesel::prelude::*;
+    use schema::counters;
+    Ok(diesel::update(counters::table.find(name))
+        .set(counters::value.eq(counters::value + 1))
+        .returning(counters::value)
+        .get_result::<i64>(conn)?)
+}
+
 /// Now, in UTC, at millisecond precision so both backends store the same value.
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(3)

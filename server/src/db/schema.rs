@@ -137,6 +137,7 @@ diesel::table! {
         review -> Text,
         replaces -> Nullable<Text>,
         superseded_by -> Nullable<Text>,
+        seq -> BigInt,
     }
 }
 

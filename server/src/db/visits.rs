@@ -32,6 +32,8 @@ pub struct VisitRow {
     pub review: String,
     pub replaces: Option<String>,
     pub superseded_by: Option<String>,
+    /// Commit order: what the visit list pages by.
+    pub seq: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -89,12 +91,15 @@ fn missing_blobs(conn: &mut AnyConnection, visit_id: &str) -> Result<Vec<String>
 }
 
 /// The answer to a resubmission of a stored visit: the same receipt for the
-/// same body, 409 for another body under the same id.
-pub fn replay(conn: &mut AnyConnection, visit_id: &str, body_sha256: &str) -> Result<Option<Stored>, ApiError> {
-    match find(conn, visit_id)? {
-        Some(stored) if stored.visit.body_sha256 == body_sha256 => Ok(Some(stored)),
-        Some(_) => Err(ApiError::conflict(Code::VisitIdConflict)),
-        None => Ok(None),
+/// same body, 409 for another body under the same id; 403 for a caller
+/// whose scope does not cover the visit, before anything about it shows.
+pub fn replay(conn: &mut AnyConnection, user: &AuthUser, visit_id: &str, body_sha256: &str) -> Result<Option<Stored>, ApiError> {
+    let Some(stored) = find(conn, visit_id)? else { return Ok(None) };
+    user.require_scope_code(&stored.visit.division_code)?;
+    if stored.visit.body_sha256 == body_sha256 {
+        Ok(Some(stored))
+    } else {
+        Err(ApiError::conflict(Code::VisitIdConflict))
     }
 }
 
@@ -129,7 +134,8 @@ pub fn check(
         }
     }
     let visit = Visit::parse(input, at).map_err(ApiError::invalid)?;
-    let ctx = load_context(conn, &visit)?;
+    let mut ctx = load_context(conn, &visit)?;
+    ctx.water_scarce = cfg.water_scarce(&division);
     let findings = checklist::evaluate(&visit, cfg, &ctx);
     Ok(Checked { visit, findings, verified_on_site: ctx.card == CardScan::Current, division_code: division })
 }
@@ -165,6 +171,7 @@ pub fn insert(
         review: "unreviewed".into(),
         replaces: visit.replaces.map(|r| r.to_string()),
         superseded_by: None,
+        seq: super::next_counter(conn, "visit_seq")?,
     };
     diesel::insert_into(visits::table).values(&row).execute(conn).map_err(|e| match e {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
@@ -216,10 +223,14 @@ fn severity_str(f: &Finding) -> String {
 /// What the checklist needs from storage, read once per visit.
 fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdContext, ApiError> {
     let hid = visit.household_id.to_string();
-    let (lat, lon, token): (Option<f64>, Option<f64>, String) = households::table
+    let (lat, lon, datum, token): (Option<f64>, Option<f64>, Option<String>, String) = households::table
         .find(&hid)
-        .select((households::lat, households::lon, households::public_token))
+        .select((households::lat, households::lon, households::datum, households::public_token))
         .first(conn)?;
+    let known_location = lat.zip(lon).map(|(lat, lon)| match datum.as_deref() {
+        Some("GCJ02") => crate::domain::geo::gcj02_to_wgs84(lat, lon),
+        _ => (lat, lon),
+    });
     let ids: Vec<&str> = visit.members.iter().filter_map(|m| m.id_number.as_deref()).collect();
     let elsewhere: Vec<String> = household_members::table
         .filter(household_members::id_number.eq_any(&ids))
@@ -259,28 +270,29 @@ fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdCont
     Ok(HouseholdContext {
         duplicate_id_member_nos,
         prior_supervisory_visits: u32::try_from(prior).unwrap_or(u32::MAX),
-        known_location: lat.zip(lon),
+        known_location,
         card,
         registered_member_count: i32::try_from(registered).ok(),
-        water_scarce: false,
+        water_scarce: false, // set from the rule configuration by the caller
         helpers_on_roster: usize::try_from(helpers_on_roster).unwrap_or(0),
     })
 }
 
-/// One page of visits in a scope, newest last, after the (received_at, id) cursor.
+/// One page of visits in a scope, in commit order after `after_seq`.
 pub fn list(
     conn: &mut AnyConnection,
     scope: &RegionCode,
     household_id: Option<&str>,
     level: Option<VisitLevel>,
     since: Option<NaiveDateTime>,
-    after: Option<(NaiveDateTime, String)>,
+    after_seq: i64,
     limit: i64,
 ) -> Result<(Vec<VisitRow>, bool), ApiError> {
-    let p = scope.prefix();
+    let (low, high) = scope.code_range();
     let mut q = visits::table
-        .filter(visits::division_code.between(format!("{p:0<12}"), format!("{p:9<12}")))
-        .order((visits::received_at.asc(), visits::id.asc()))
+        .filter(visits::division_code.between(low, high))
+        .filter(visits::seq.gt(after_seq))
+        .order(visits::seq.asc())
         .limit(limit + 1)
         .into_boxed();
     if let Some(h) = household_id {
@@ -292,29 +304,28 @@ pub fn list(
     if let Some(s) = since {
         q = q.filter(visits::received_at.ge(s));
     }
-    if let Some((t, id)) = after {
-        q = q.filter(visits::received_at.gt(t).or(visits::received_at.eq(t).and(visits::id.gt(id))));
-    }
     let mut rows = q.load::<VisitRow>(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
 }
 
-/// Records an uploaded blob; `true` when it was new.
+/// Records an uploaded blob; `true` when it was new. Two racing uploads of
+/// one blob both succeed: the primary key keeps one row.
 pub fn insert_blob(conn: &mut AnyConnection, sha256: &str, content_type: &str, size: usize) -> Result<bool, ApiError> {
-    let known = blobs::table.find(sha256).count().get_result::<i64>(conn)? > 0;
-    if !known {
-        diesel::insert_into(blobs::table)
-            .values((
-                blobs::sha256.eq(sha256),
-                blobs::content_type.eq(content_type),
-                blobs::size_bytes.eq(i64::try_from(size).unwrap_or(i64::MAX)),
-                blobs::created_at.eq(now()),
-            ))
-            .execute(conn)?;
+    let inserted = diesel::insert_into(blobs::table)
+        .values((
+            blobs::sha256.eq(sha256),
+            blobs::content_type.eq(content_type),
+            blobs::size_bytes.eq(i64::try_from(size).unwrap_or(i64::MAX)),
+            blobs::created_at.eq(now()),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e.into()),
     }
-    Ok(!known)
 }
 
 /// An uploaded blob's content type, and the villages of the visits that reference it.

@@ -2,6 +2,7 @@
 //! these types nothing downstream checks it again. Pure: this module imports
 //! nothing from `api` or `db`.
 
+pub mod geo;
 pub mod household;
 pub mod id_number;
 pub mod region;

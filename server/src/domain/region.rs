@@ -95,6 +95,13 @@ impl RegionCode {
         &self.0[..self.level().digits()]
     }
 
+    /// The 12-digit village codes this region covers, as an index-friendly
+    /// inclusive range.
+    pub fn code_range(&self) -> (String, String) {
+        let p = self.prefix();
+        (format!("{p:0<12}"), format!("{p:9<12}"))
+    }
+
     /// The region directly above, by code (`None` for a province).
     pub fn parent(&self) -> Option<RegionCode> {
         let keep = match self.level() {

@@ -705,6 +705,7 @@ pub struct Signature {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Geo {
+    /// WGS-84, whatever datum the phone reported.
     pub lat: f64,
     pub lon: f64,
     pub accuracy_m: Option<f64>,
@@ -893,7 +894,7 @@ impl Visit {
         let geo = input.geo.and_then(|g| {
             let lat = c.take("/geo/lat", g.lat);
             let lon = c.take("/geo/lon", g.lon);
-            c.opt("/geo/datum", g.datum);
+            let datum = c.opt("/geo/datum", g.datum);
             c.opt("/geo/fix_at", g.fix_at);
             c.opt("/geo/provider", g.provider);
             let accuracy_m = c.opt("/geo/accuracy_m", g.accuracy_m);
@@ -901,6 +902,10 @@ impl Visit {
             if !in_china(lat, lon) {
                 c.add(if (18.0..=54.0).contains(&lat) { "/geo/lon" } else { "/geo/lat" }, Code::Range);
             }
+            let (lat, lon) = match datum {
+                Some(GeoDatum::Gcj02) => super::geo::gcj02_to_wgs84(lat, lon),
+                _ => (lat, lon),
+            };
             Some(Geo { lat, lon, accuracy_m })
         });
         let mut photo_sha256 = Vec::new();
@@ -1328,6 +1333,18 @@ mod tests {
         assert_eq!(v.reference_date, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
         assert_eq!(v.income.wage, vec![(3, WageKind::Migrant, 3_600_000, 1_000_000)]);
         assert_eq!(v.level, VisitLevel::VillageSelf);
+    }
+
+    #[test]
+    fn a_gcj02_position_is_stored_as_wgs84() {
+        let wgs = (42.3853, 122.5399);
+        let gcj = super::super::geo::wgs84_to_gcj02(wgs.0, wgs.1);
+        let mut v = clean();
+        v["geo"]["lat"] = gcj.0.into();
+        v["geo"]["lon"] = gcj.1.into();
+        v["geo"]["datum"] = "GCJ02".into();
+        let g = parse(v).expect("valid").geo.expect("has a position");
+        assert!(super::super::geo::distance_m((g.lat, g.lon), wgs) < 1.0, "{g:?}");
     }
 
     #[test]
