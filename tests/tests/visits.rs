@@ -416,3 +416,42 @@ fn concurrent_uploads_of_one_photo_all_succeed_once() {
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 201), "{statuses:?}");
 }
+
+/// Every hard-error code of DOMAIN.md, sent over HTTP: 422 with its pointer
+/// and code, and nothing stored.
+#[test]
+fn every_hard_error_code_is_answered_with_its_pointer() {
+    let f = field();
+    type Mutation = fn(&mut Value);
+    let cases: [(Mutation, &str, &str); 13] = [
+        (|v| v["level"] = 3.into(), "/level", "schema.invalid"),
+        (|v| v["members"][0]["id_number"] = "210922196805120118".into(), "/members/0/id_number", "id_number.checksum"),
+        (|v| v["members"][0]["id_number"] = "21092219680512011".into(), "/members/0/id_number", "id_number.format"),
+        (|v| v["members"][0]["sex"] = "F".into(), "/members/0/sex", "id_number.mismatch"),
+        (
+            |v| {
+                v["members"][2]["id_number"] = "210922196805120119".into();
+                v["members"][2]["birth_date"] = "1968-05-12".into();
+            },
+            "/members/2/id_number",
+            "id_number.duplicate",
+        ),
+        (|v| v["members"][1]["relation"] = "head".into(), "/members", "members.head"),
+        (|v| v["income"]["wage"][0]["member_no"] = 9.into(), "/income/wage/0/member_no", "members.ref"),
+        (|v| v["income"]["operating"][0]["gross_fen"] = (-1).into(), "/income/operating/0/gross_fen", "money.negative"),
+        (|v| v["income"]["property"][0]["amount_fen"] = 1_000_000_001i64.into(), "/income/property/0/amount_fen", "money.too_large"),
+        (|v| v["quality"]["water"]["quantity_lpd"] = 1001.into(), "/quality/water/quantity_lpd", "range"),
+        (|v| v["timing"]["ended_at"] = "2026-11-20T08:59:00+08:00".into(), "/timing/ended_at", "timing.order"),
+        (|v| { v["signatures"].as_array_mut().unwrap().remove(0); }, "/signatures", "signature.missing"),
+        (|v| v["household"]["other_causes"] = serde_json::json!(["illness"]), "/household/other_causes", "causes.too_many"),
+    ];
+    for (mutate, field, code) in cases {
+        let mut v = clean_visit(&f.household_id);
+        mutate(&mut v);
+        let id = new_id();
+        let r = f.app.put(&format!("/api/v1/visits/{id}"), Some(&f.enumerator), &[], &v);
+        r.assert_problem(422, "request.validation_failed");
+        assert_eq!(r.field_errors(), vec![(field.to_string(), code.to_string())], "{code}");
+        f.app.get(&format!("/api/v1/visits/{id}"), Some(&f.enumerator)).assert_problem(404, "not_found");
+    }
+}
