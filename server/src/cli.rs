@@ -1,4 +1,4 @@
-//! The `sancha` command line: serve, migrate, user, import.
+//! The `sancha` command line: serve, migrate, user, import, cards.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -20,6 +20,12 @@ struct Cli {
     /// postgres://user:pass@host/db to use PostgreSQL instead of the embedded SQLite.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
+    /// What the cards' QR codes point at: `{URL}/c/{token}` (the resident's page).
+    #[arg(long, env = "SANCHA_PUBLIC_BASE_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    public_base_url: String,
+    /// A CJK font (.otf/.ttf/.ttc) for the cards instead of the embedded GBK subset of Noto Sans CJK SC.
+    #[arg(long, env = "SANCHA_CARD_FONT", global = true)]
+    font: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +58,19 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Print the 明白卡 of every household in a region: a village as one PDF,
+    /// a town or larger as a ZIP of one PDF per village.
+    Cards {
+        /// Region code (12 digits or its significant prefix).
+        #[arg(long)]
+        scope: String,
+        /// The PDF (a village) or ZIP (a larger region) to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// a6x4: four A6 cards per A4 page with cut marks; a4: one card per page.
+        #[arg(long, default_value = "a6x4")]
+        layout: String,
     },
 }
 
@@ -122,6 +141,8 @@ fn run(cli: Cli) -> Result<(), String> {
         jwt_secret: std::env::var("SANCHA_JWT_SECRET").ok(),
         workers: None,
         rules_file: None,
+        public_base_url: cli.public_base_url,
+        card_font: cli.font,
     };
     match cli.command {
         Command::Serve { bind, demo: seed_demo, workers, rules } => {
@@ -129,6 +150,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Migrate => AppState::open(&config).map(|s| println!("数据库已是最新 / schema up to date ({})", s.db.backend().as_str())),
         Command::User { command } => user(&config, command),
+        Command::Cards { scope, out, layout } => cards(&config, &scope, &out, &layout),
         Command::Import { command: ImportCommand::Households { file, dry_run } } => {
             let state = AppState::open(&config)?;
             let report = import::households_file(&state.db, &file, dry_run)?;
@@ -179,6 +201,73 @@ fn user(config: &Config, command: UserCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn cards(config: &Config, scope: &str, out: &std::path::Path, layout: &str) -> Result<(), String> {
+    use crate::domain::{RegionCode, RegionLevel};
+    let layout: sancha_cardgen::Layout = match layout {
+        "a6x4" => sancha_cardgen::Layout::A6x4,
+        "a4" => sancha_cardgen::Layout::A4,
+        other => return Err(format!("未知版式 / unknown layout {other:?} (a6x4 | a4)")),
+    };
+    let scope = RegionCode::parse(scope).ok_or_else(|| format!("无效的区划代码 / not a region code: {scope}"))?;
+    let state = AppState::open(config)?;
+    let started = std::time::Instant::now();
+    let (villages, run) = {
+        let scope = scope.clone();
+        state
+            .db
+            .read_blocking(move |c| Ok((crate::db::households::villages(c, &scope)?, crate::db::cards::versions_in(c, &scope)?)))
+            .map_err(|e| describe(&e))?
+    };
+    if villages.is_empty() {
+        return Err(format!("{} 下没有农户 / no households under {}", scope.as_str(), scope.as_str()));
+    }
+    let job = crate::print::PrintRun::new(state.db.clone(), state.cards.clone(), state.rules.clone(), state.card_font, layout);
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(run.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 户 {elapsed_precise} 剩余 {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut total = sancha_cardgen::Report::default();
+    let mut tally = |r: &sancha_cardgen::Report| {
+        bar.inc(r.cards as u64);
+        total.cards += r.cards;
+        total.pages += r.pages;
+        total.missing_glyphs.extend(r.missing_glyphs.iter().cloned());
+    };
+    let file = std::fs::File::create(out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let mut file = std::io::BufWriter::new(file);
+    if scope.level() == RegionLevel::Village {
+        let (_, bytes, report) = job.village(scope.as_str()).map_err(|e| describe(&e))?;
+        std::io::Write::write_all(&mut file, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        tally(&report);
+    } else {
+        job.write_zip(&villages, &mut file, &mut tally).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    std::io::Write::flush(&mut file).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    bar.finish_and_clear();
+    state
+        .db
+        .write_blocking(|c| crate::db::cards::record_print(c, "cli", scope.as_str(), &layout.to_string(), &run))
+        .map_err(|e| describe(&e))?;
+    let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    for m in &total.missing_glyphs {
+        eprintln!("缺字 / missing glyphs: {} {}", m.serial, m.chars.iter().collect::<String>());
+    }
+    println!(
+        "{} 张卡, {} 页, {} 字节, {:.1} 秒, {} 户缺字 / cards, pages, bytes, seconds, households with missing glyphs → {}",
+        total.cards,
+        total.pages,
+        bytes,
+        started.elapsed().as_secs_f64(),
+        total.missing_glyphs.len(),
+        out.display()
+    );
+    Ok(())
 }
 
 /// An API error as one line for the terminal.

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod blobs;
+pub mod cards;
 pub mod checklist;
 pub mod cli;
 pub mod db;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod print;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -28,6 +30,10 @@ pub struct Config {
     pub workers: Option<usize>,
     /// A TOML file overriding checklist thresholds.
     pub rules_file: Option<PathBuf>,
+    /// What card QR codes point at: `{public_base_url}/c/{token}`.
+    pub public_base_url: String,
+    /// A fuller CJK font for the cards than the embedded GBK subset.
+    pub card_font: Option<PathBuf>,
 }
 
 /// What every handler shares.
@@ -38,6 +44,9 @@ pub struct AppState {
     /// The active checklist thresholds.
     pub rules: Arc<checklist::RuleConfig>,
     pub blobs: Arc<dyn blobs::BlobStore>,
+    pub cards: cards::CardSettings,
+    /// Parsed once; lives as long as the process.
+    pub card_font: &'static sancha_cardgen::Font,
 }
 
 impl AppState {
@@ -56,7 +65,16 @@ impl AppState {
             None => checklist::RuleConfig::default(),
         };
         let blobs = Arc::new(blobs::FsBlobStore::new(config.data_dir.join("blobs")));
-        Ok(AppState { db, jwt, metrics: Arc::default(), rules: Arc::new(rules), blobs })
+        let check_key = db.write_blocking(db::cards::check_key).map_err(|e| format!("cannot read the card key: {e:?}"))?;
+        let cards = cards::CardSettings { public_base_url: config.public_base_url.clone(), check_key };
+        let card_font = match &config.card_font {
+            Some(path) => {
+                let font = sancha_cardgen::Font::from_file(path).map_err(|e| format!("card font {}: {e}", path.display()))?;
+                &*Box::leak(Box::new(font))
+            }
+            None => sancha_cardgen::Font::embedded(),
+        };
+        Ok(AppState { db, jwt, metrics: Arc::default(), rules: Arc::new(rules), blobs, cards, card_font })
     }
 }
 

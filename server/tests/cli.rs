@@ -23,8 +23,16 @@ fn sancha(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
 }
 
 fn state(dir: &Path) -> AppState {
-    AppState::open(&Config { data_dir: dir.to_path_buf(), database_url: None, jwt_secret: None, workers: None, rules_file: None })
-        .expect("open state")
+    AppState::open(&Config {
+        data_dir: dir.to_path_buf(),
+        database_url: None,
+        jwt_secret: None,
+        workers: None,
+        rules_file: None,
+        public_base_url: "https://sancha.example.cn".into(),
+        card_font: None,
+    })
+    .expect("open state")
 }
 
 fn seed_village(dir: &Path) {
@@ -305,4 +313,34 @@ fn a_rule_file_overrides_thresholds() {
     std::fs::write(&rules, "water_min_lpd = \"lots\"\n").unwrap();
     let out = sancha(dir.path(), &["serve", "--rules", rules.to_str().unwrap()], "");
     assert!(!out.status.success(), "a bad rule file stops the start");
+}
+
+#[test]
+fn cards_prints_a_village_as_a_pdf_and_a_county_as_a_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_village(dir.path());
+    let out = sancha(dir.path(), &["import", "households", &fixture("roster.xlsx")], "");
+    assert!(out.status.success(), "{}", text(&out));
+
+    let pdf = dir.path().join("双龙村.pdf");
+    let out = sancha(dir.path(), &["cards", "--scope", "210922201203", "--out", pdf.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 张卡, 1 页"), "{}", text(&out));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+
+    let zip = dir.path().join("county.zip");
+    let out = sancha(dir.path(), &["cards", "--scope", "210922", "--out", zip.to_str().unwrap(), "--layout", "a4"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 张卡, 2 页"), "{}", text(&out));
+    assert!(std::fs::read(&zip).unwrap().starts_with(b"PK\x03\x04"));
+
+    let s = state(dir.path());
+    let prints = s.db.read_blocking(|c| sancha_server::db::audit::for_entity(c, "card_print", "210922000000")).unwrap();
+    assert_eq!(prints.len(), 1, "the county print is an audit row");
+
+    let out = sancha(dir.path(), &["cards", "--scope", "210921", "--out", zip.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("没有农户"), "{}", text(&out));
+    let out = sancha(dir.path(), &["cards", "--scope", "210922", "--out", zip.to_str().unwrap(), "--layout", "a5"], "");
+    assert!(!out.status.success());
 }

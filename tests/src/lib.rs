@@ -96,6 +96,8 @@ impl TestApp {
             jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
             workers: Some(1),
             rules_file: None,
+            public_base_url: PUBLIC_BASE_URL.into(),
+            card_font: None,
         };
         let state = web::Data::new(AppState::open(&config).expect("open app state"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -178,6 +180,22 @@ impl TestApp {
         let r = self.post("/api/v1/auth/token", None, &json!({"username": username, "password": PASSWORD}));
         assert_eq!(r.status, 200, "sign-in of {username}: {}", r.body);
         r.body["access_token"].as_str().expect("access_token").to_string()
+    }
+
+    /// A GET whose body is binary (a PDF, a PNG, a ZIP): status, content type, bytes.
+    pub fn get_bytes(&self, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+        let mut req = self.agent.get(&self.url(path));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let r = match req.call() {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("GET {path}: {e}"),
+        };
+        let (status, content_type) = (r.status(), r.content_type().to_string());
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut bytes).expect("read body");
+        (status, content_type, bytes)
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -283,6 +301,8 @@ pub const VILLAGE: &str = "210922201203";
 pub const TOWN: &str = "210922201";
 pub const COUNTY: &str = "210922";
 pub const CITY: &str = "2109";
+/// What the test servers' card QR codes point at.
+pub const PUBLIC_BASE_URL: &str = "https://sancha.example.cn";
 /// A county, town and village of the same city outside the example county.
 pub const OTHER_COUNTY: &str = "210921000000";
 pub const OTHER_TOWN: &str = "210921100000";
@@ -319,4 +339,56 @@ pub fn png(seed: u8) -> (Vec<u8>, String) {
     let bytes = out.into_inner();
     let sha = sha256_hex(&bytes);
     (bytes, sha)
+}
+
+/// Every QR code rqrr finds in an image, decoded.
+pub fn decode_qr_codes(img: &image::GrayImage) -> Vec<String> {
+    let mut prepared = rqrr::PreparedImage::prepare(img.clone());
+    prepared.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, text)| text)).collect()
+}
+
+/// The QR codes of an A4 page of four A6 cards, each card's quarter decoded
+/// on its own, as a person scans one card at a time.
+pub fn decode_a6x4_page(page: &image::GrayImage) -> Vec<String> {
+    let (w, h) = (page.width() / 2, page.height() / 2);
+    [(0, 0), (w, 0), (0, h), (w, h)]
+        .into_iter()
+        .flat_map(|(x, y)| decode_qr_codes(&image::imageops::crop_imm(page, x, y, w, h).to_image()))
+        .collect()
+}
+
+/// Whether poppler's command-line tools are installed (CI installs them).
+pub fn have_poppler() -> bool {
+    std::process::Command::new("pdftoppm").arg("-v").output().is_ok()
+}
+
+/// Rasterises every page of a PDF at `dpi` with pdftoppm.
+pub fn rasterise(pdf: &[u8], dpi: u32) -> Vec<image::GrayImage> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("in.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-gray", "-png"])
+        .arg(&path)
+        .arg(dir.path().join("page"))
+        .output()
+        .expect("run pdftoppm");
+    assert!(out.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list pages")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    pages.sort();
+    pages.iter().map(|p| image::open(p).expect("page png").to_luma8()).collect()
+}
+
+/// The text of a PDF, as pdftotext extracts it.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("in.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = std::process::Command::new("pdftotext").arg(&path).arg("-").output().expect("run pdftotext");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod blobs;
+mod cards;
 mod households;
 pub mod json;
 pub mod metrics;
@@ -47,6 +48,9 @@ routes! {
     "/api/v1/regions/{code}" { put => regions::put }
     "/api/v1/households" { post => households::create, get => households::list }
     "/api/v1/households/{id}" { get => households::get, put => households::replace }
+    "/api/v1/households/{id}/card.pdf" { get => cards::household_pdf }
+    "/api/v1/households/{id}/card.png" { get => cards::household_png }
+    "/api/v1/regions/{code}/cards.pdf" { get => cards::region_pdf }
     "/api/v1/users" { post => users::create, get => users::list }
     "/api/v1/users/{username}/disable" { post => users::disable }
     "/api/v1/users/{username}/enable" { post => users::enable }
@@ -117,6 +121,11 @@ fn fallback_problem(status: StatusCode) -> ApiError {
         _ => Code::Internal,
     };
     ApiError::new(if status.is_server_error() { StatusCode::INTERNAL_SERVER_ERROR } else { status }, code)
+}
+
+/// The server's clock in China time, which visit times are checked against.
+pub fn now_cn() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"))
 }
 
 /// Today in China (UTC+8): bounds birth dates and years.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::json::{self, Json};
-use super::{param_error, params};
+use super::{now_cn, param_error, params};
 use crate::auth::AuthUser;
 use crate::checklist::{Finding, FindingCode};
 use crate::db::rfc3339;
@@ -20,11 +20,6 @@ use crate::AppState;
 /// A batch holds at most this many visits (and at most [`BATCH_LIMIT`] bytes).
 pub const MAX_BATCH: usize = 200;
 pub const BATCH_LIMIT: usize = 8 << 20;
-
-/// The server's clock in China time, which visit times are checked against.
-fn now_cn() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"))
-}
 
 fn message(code: &str, lang: Lang) -> &'static str {
     FindingCode::parse(code).map_or("", |c| c.message(lang))

@@ -318,6 +318,26 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<HouseholdRecord>
     })
 }
 
+/// Every household of one village in print order: by group, then household code.
+pub fn in_village(conn: &mut AnyConnection, village: &str) -> Result<Vec<HouseholdRecord>, ApiError> {
+    let rows = households::table
+        .filter(households::division_code.eq(village))
+        .order((households::group_name.asc(), households::household_code.asc()))
+        .load::<HouseholdRow>(conn)?;
+    assemble(conn, rows)
+}
+
+/// The villages in `scope` that have households, in code order.
+pub fn villages(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<String>, ApiError> {
+    let (low, high) = scope.code_range();
+    Ok(households::table
+        .filter(households::division_code.between(low, high))
+        .select(households::division_code)
+        .distinct()
+        .order(households::division_code.asc())
+        .load(conn)?)
+}
+
 /// The village of a household, for scope checks before anything else is read.
 pub fn division_of(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, ApiError> {
     Ok(households::table.find(id).select(households::division_code).first::<String>(conn).optional()?)

@@ -4,6 +4,7 @@
 //! the async workers.
 
 pub mod audit;
+pub mod cards;
 pub mod households;
 pub mod regions;
 pub mod schema;

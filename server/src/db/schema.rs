@@ -174,3 +174,10 @@ diesel::table! {
         sha256 -> Text,
     }
 }
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}

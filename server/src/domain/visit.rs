@@ -78,7 +78,25 @@ wire_enum!(EmploymentStatus { Farming => "farming", Migrant => "migrant", LocalW
 wire_enum!(Place { InCounty => "in_county", InProvince => "in_province", OutProvince => "out_province" });
 wire_enum!(MedicalInsurance { Resident => "resident", Employee => "employee", None => "none", ExemptNewborn => "exempt_newborn", ExemptMilitary => "exempt_military" });
 wire_enum!(Pension { Resident => "resident", Employee => "employee", None => "none" });
-wire_enum!(BenefitCategory { Industry => "industry", Employment => "employment", Health => "health", Education => "education", Housing => "housing", Relocation => "relocation", Dibao => "dibao", Tekun => "tekun", Pension => "pension", Eco => "eco", Microcredit => "microcredit", PublicPost => "public_post", TempAssist => "temp_assist", Other => "other" });
+crate::str_enum! {
+    /// 帮扶政策类别, as the card prints them.
+    BenefitCategory {
+        Industry => "industry", "产业帮扶";
+        Employment => "employment", "就业帮扶";
+        Health => "health", "健康帮扶";
+        Education => "education", "教育资助";
+        Housing => "housing", "危房改造";
+        Relocation => "relocation", "易地搬迁";
+        Dibao => "dibao", "低保";
+        Tekun => "tekun", "特困供养";
+        Pension => "pension", "养老保险";
+        Eco => "eco", "生态补偿";
+        Microcredit => "microcredit", "小额信贷";
+        PublicPost => "public_post", "公益岗位";
+        TempAssist => "temp_assist", "临时救助";
+        Other => "other", "其他";
+    }
+}
 wire_enum!(VerifiedBy { Passbook => "passbook", Contract => "contract", Receipt => "receipt", Oral => "oral" });
 wire_enum!(WageKind { Migrant => "migrant", Local => "local", PublicPost => "public_post", Other => "other" });
 wire_enum!(OperatingKind { Planting => "planting", Livestock => "livestock", Forestry => "forestry", Business => "business", Other => "other" });
@@ -642,6 +660,8 @@ pub struct Helper {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Benefit {
     pub category: BenefitCategory,
+    /// What was received, e.g. "肉牛养殖入股分红".
+    pub item: String,
     pub amount_fen: i64,
     pub earmarked: bool,
     pub one_off: bool,
@@ -840,7 +860,7 @@ impl Visit {
         for (i, b) in input.policy.benefits.into_iter().enumerate() {
             let at = |f: &str| format!("/policy/benefits/{i}/{f}");
             let category = c.take(&at("category"), b.category);
-            c.take(&at("item"), b.item);
+            let item = c.take(&at("item"), b.item);
             let no = c.opt(&at("member_no"), b.member_no);
             member_ref(&mut c, at("member_no"), no);
             let amount_fen = c.fen(&at("amount_fen"), b.amount_fen);
@@ -851,8 +871,8 @@ impl Visit {
             let earmarked = c.opt(&at("earmarked"), b.earmarked).unwrap_or(false);
             let one_off = c.opt(&at("one_off"), b.one_off).unwrap_or(false);
             let received_confirmed = c.opt(&at("received_confirmed"), b.received_confirmed).unwrap_or(false);
-            if let Some(category) = category {
-                benefits.push(Benefit { category, amount_fen, earmarked, one_off, received_confirmed });
+            if let (Some(category), Some(item)) = (category, item) {
+                benefits.push(Benefit { category, item, amount_fen, earmarked, one_off, received_confirmed });
             }
         }
 

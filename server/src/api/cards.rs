@@ -1,0 +1,117 @@
+//! Printing 明白卡: one household's card as PDF or PNG, and a region's print
+//! run (one PDF per village; a town or larger comes as a ZIP, streamed village
+//! by village so no whole county is ever held in memory). Every print is an
+//! audit row.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use sancha_cardgen::Layout;
+use serde::Deserialize;
+
+use super::param_error;
+use crate::auth::AuthUser;
+use crate::cards::card_of;
+use crate::db::cards::{self, CardSource};
+use crate::db::households;
+use crate::domain::{RegionCode, RegionLevel, Role};
+use crate::error::{ApiError, Code};
+use crate::print::{self, PrintRun};
+use crate::AppState;
+
+/// Who may print a region's cards (the enumerator's phone shows one card).
+const PRINTERS: &[Role] = &[Role::VillageOffice, Role::Supervisor, Role::Admin];
+
+#[derive(Deserialize)]
+pub struct LayoutQuery {
+    layout: Option<String>,
+}
+
+fn pdf_layout(raw: Option<&str>, default: Layout) -> Result<Layout, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some("a4") => Ok(Layout::A4),
+        Some("a6x4") => Ok(Layout::A6x4),
+        Some(_) => Err(param_error("layout", Code::QueryInvalid)),
+    }
+}
+
+/// The household (in the caller's scope) and its card.
+async fn household_card(state: &AppState, user: &AuthUser, id: String) -> Result<(CardSource, sancha_cardgen::Card), ApiError> {
+    let user = user.clone();
+    let (src, place) = state
+        .db
+        .read(move |c| {
+            let division = households::division_of(c, &id)?.ok_or_else(ApiError::not_found)?;
+            user.require_scope_code(&division)?;
+            let src = cards::household(c, &id)?.ok_or_else(ApiError::not_found)?;
+            Ok((src, cards::place(c, &division)?))
+        })
+        .await?;
+    let card = card_of(&src, &place, &state.cards, &state.rules, crate::api::now_cn());
+    Ok((src, card))
+}
+
+async fn audit(state: &AppState, user: &AuthUser, what: String, layout: Layout, run: Vec<(String, i32)>) -> Result<(), ApiError> {
+    let actor = user.username.clone();
+    state.db.write(move |c| cards::record_print(c, &actor, &what, &layout.to_string(), &run)).await
+}
+
+/// `GET /households/{id}/card.pdf?layout=a4|a6x4` (A4 poster by default).
+pub async fn household_pdf(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<uuid::Uuid>,
+    q: web::Query<LayoutQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let layout = pdf_layout(q.layout.as_deref(), Layout::A4)?;
+    let (src, card) = household_card(&state, &user, id.to_string()).await?;
+    let font = state.card_font;
+    let serial = card.serial.clone();
+    let (bytes, report) = web::block(move || print::pdf(&[card], layout, font)).await.map_err(ApiError::internal)??;
+    let h = &src.household;
+    audit(&state, &user, h.id.clone(), layout, vec![(h.id.clone(), h.card_version)]).await?;
+    Ok(print::response("application/pdf", &format!("card-{serial}.pdf"), &report).body(bytes))
+}
+
+/// `GET /households/{id}/card.png`: the electronic card for the phone.
+pub async fn household_png(state: web::Data<AppState>, user: AuthUser, id: web::Path<uuid::Uuid>) -> Result<HttpResponse, ApiError> {
+    let (_, card) = household_card(&state, &user, id.to_string()).await?;
+    let font = state.card_font;
+    let serial = card.serial.clone();
+    let (bytes, report) = web::block(move || print::png(&card, font)).await.map_err(ApiError::internal)??;
+    Ok(print::response("image/png", &format!("card-{serial}.png"), &report).body(bytes))
+}
+
+/// `GET /regions/{code}/cards.pdf?layout=a6x4`: a village's print run as one
+/// PDF; a town or larger as a ZIP of one PDF per village.
+pub async fn region_pdf(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    code: web::Path<String>,
+    q: web::Query<LayoutQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_role(PRINTERS)?;
+    let layout = pdf_layout(q.layout.as_deref(), Layout::A6x4)?;
+    let scope = RegionCode::parse(&code).ok_or_else(|| param_error("code", Code::RegionCodeInvalid))?;
+    user.require_scope(&scope)?;
+    let (villages, run) = {
+        let scope = scope.clone();
+        state.db.read(move |c| Ok((households::villages(c, &scope)?, cards::versions_in(c, &scope)?))).await?
+    };
+    if villages.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    audit(&state, &user, scope.as_str().to_string(), layout, run).await?;
+    let job = PrintRun::new(state.db.clone(), state.cards.clone(), state.rules.clone(), state.card_font, layout);
+    if scope.level() == RegionLevel::Village {
+        let village = scope.as_str().to_string();
+        let (name, bytes, report) = web::block(move || job.village(&village)).await.map_err(ApiError::internal)??;
+        return Ok(print::response("application/pdf", &name, &report).body(bytes));
+    }
+    let name = format!("cards-{}.zip", scope.as_str());
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((header::CONTENT_DISPOSITION, print::disposition(&name)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(job.zip_stream(villages)))
+}
