@@ -43,6 +43,14 @@ fn submitters(ok: u16) -> impl Fn(Role, bool) -> u16 {
     }
 }
 
+/// Village offices, supervisors and admins print a region's cards.
+fn printers(role: Role, inside: bool) -> u16 {
+    match (role, inside) {
+        (Role::Enumerator, _) | (_, false) => 403,
+        _ => 200,
+    }
+}
+
 fn visit_for(household_id: &str, level: &str) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
     v["household_id"] = household_id.into();
@@ -154,6 +162,13 @@ fn every_endpoint_by_role_and_scope() {
             check("post", "/api/v1/visits/batch", inside, &anyone, r);
             check("get", "/api/v1/visits/{visit_id}", inside, &scoped_read, app.get(&format!("/api/v1/visits/{visit}"), t));
             check("get", "/api/v1/visits", inside, &scoped_read, app.get(&format!("/api/v1/visits?scope={scope}"), t));
+            let r = app.get(&format!("/api/v1/households/{hh}/card.pdf"), t);
+            check("get", "/api/v1/households/{id}/card.pdf", inside, &scoped_read, r);
+            let r = app.get(&format!("/api/v1/households/{hh}/card.png"), t);
+            check("get", "/api/v1/households/{id}/card.png", inside, &scoped_read, r);
+            let village = if inside { VILLAGE } else { OTHER_VILLAGE };
+            let r = app.get(&format!("/api/v1/regions/{village}/cards.pdf"), t);
+            check("get", "/api/v1/regions/{code}/cards.pdf", inside, &printers, r);
         }
         // Sign-in and refresh need no token.
         let r = app.post("/api/v1/auth/token", None, &json!({"username": name, "password": PASSWORD}));
