@@ -83,6 +83,10 @@ codes! {
     RoleInvalid => "user.role_invalid", "角色无效", "unknown role";
     CursorInvalid => "query.cursor_invalid", "分页游标无效", "invalid page cursor";
     QueryInvalid => "query.invalid", "查询参数无效", "invalid query parameter";
+    ReportKind => "report.kind_invalid", "请选择问题类型", "choose what kind of problem it is";
+    ReportText => "report.text_invalid", "请填写问题说明（不超过500字）", "describe the problem (at most 500 characters)";
+    ReportContact => "report.contact_invalid", "联系电话格式不正确", "the contact phone number is not valid";
+    ReportFormExpired => "report.form_expired", "页面已过期，请重新扫码后再提交", "the page has expired; scan the card again and resubmit";
 
     // Problem-level codes.
     MalformedJson => "request.malformed_json", "请求体不是合法的JSON", "request body is not valid JSON";
@@ -92,6 +96,7 @@ codes! {
     Unauthenticated => "auth.unauthenticated", "未登录或登录已过期", "not signed in, or the session has expired";
     InvalidCredentials => "auth.invalid_credentials", "用户名或密码错误", "wrong username or password";
     InvalidRefreshToken => "auth.invalid_refresh_token", "刷新令牌无效、已使用或已过期，请重新登录", "refresh token is invalid, used or expired; sign in again";
+    TooManyRequests => "request.too_many", "操作过于频繁，请稍后再试", "too many requests; try again later";
     TooManyAttempts => "auth.too_many_attempts", "登录失败次数过多，请15分钟后再试", "too many failed sign-ins; try again in 15 minutes";
     RoleForbidden => "auth.role_forbidden", "当前角色无权执行此操作", "your role may not do this";
     OutOfScope => "auth.out_of_scope", "超出本账号的管辖范围", "outside your account's region scope";

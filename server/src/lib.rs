@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod print;
+pub mod public;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub cards: cards::CardSettings,
     /// Parsed once; lives as long as the process.
     pub card_font: &'static sancha_cardgen::Font,
+    /// Clients guessing card tokens on the QR page.
+    pub unknown_tokens: Arc<public::UnknownTokens>,
 }
 
 impl AppState {
@@ -74,7 +77,7 @@ impl AppState {
             }
             None => sancha_cardgen::Font::embedded(),
         };
-        Ok(AppState { db, jwt, metrics: Arc::default(), rules: Arc::new(rules), blobs, cards, card_font })
+        Ok(AppState { db, jwt, metrics: Arc::default(), rules: Arc::new(rules), blobs, cards, card_font, unknown_tokens: Arc::default() })
     }
 }
 

@@ -169,7 +169,19 @@ fn every_endpoint_by_role_and_scope() {
             let village = if inside { VILLAGE } else { OTHER_VILLAGE };
             let r = app.get(&format!("/api/v1/regions/{village}/cards.pdf"), t);
             check("get", "/api/v1/regions/{code}/cards.pdf", inside, &printers, r);
+            let r = app.post(&format!("/api/v1/households/{hh}/token/rotate"), t, &json!({}));
+            check("post", "/api/v1/households/{id}/token/rotate", inside, &editors(200), r);
         }
+        // The QR page is public: the token is the key.
+        let token = app.state.db.read_blocking(|c| sancha_server::db::households::get(c, &inside_id)).unwrap().unwrap().public_token;
+        check("get", "/c/{token}", true, &anyone, app.get(&format!("/c/{token}"), None));
+        let page = app.get(&format!("/c/{token}"), None).text;
+        let at = page.find("name=\"form_token\" value=\"").unwrap() + 25;
+        let ft = page[at..].split('"').next().unwrap().to_string();
+        let form = form_urlencode(&[("kind", "other"), ("text", "测试"), ("form_token", &ft)]);
+        let r = app.send("POST", &format!("/c/{token}/report"), None, &[], Some(Body::Raw("application/x-www-form-urlencoded", form.as_bytes())));
+        check("post", "/c/{token}/report", true, &anyone, r);
+        check("get", "/static/page.css", true, &anyone, app.get("/static/page.css", None));
         // Sign-in and refresh need no token.
         let r = app.post("/api/v1/auth/token", None, &json!({"username": name, "password": PASSWORD}));
         let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
@@ -190,7 +202,7 @@ fn every_endpoint_by_role_and_scope() {
 #[test]
 fn every_protected_endpoint_needs_a_token() {
     let app = TestApp::spawn();
-    let public = ["/healthz", "/metrics", "/api/v1/auth/token", "/api/v1/auth/refresh"];
+    let public = ["/healthz", "/metrics", "/api/v1/auth/token", "/api/v1/auth/refresh", "/c/{token}", "/c/{token}/report", "/static/page.css"];
     for (method, path) in ROUTES.iter().filter(|(_, p)| !public.contains(p)) {
         let concrete = path
             .replace("{code}", VILLAGE)

@@ -25,7 +25,7 @@ INSERT INTO counters (name, value) VALUES ('visit_seq', 0);
 
 CREATE TABLE findings (
     id            TEXT PRIMARY KEY NOT NULL,
-    visit_id      TEXT NOT NULL REFERENCES visits (id),
+    visit_id      TEXT REFERENCES visits (id),      -- NULL for a resident's report from the QR page
     household_id  TEXT NOT NULL REFERENCES households (id),
     division_code TEXT NOT NULL,
     position      INTEGER NOT NULL,                 -- order within the visit

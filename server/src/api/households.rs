@@ -120,3 +120,19 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<Sync
         "has_more": page.has_more,
     })))
 }
+
+/// `POST /households/{id}/token/rotate`: a new card token; the old card's QR
+/// page answers 410 from now on and the card must be reprinted.
+pub async fn rotate_token(state: web::Data<AppState>, user: AuthUser, id: web::Path<uuid::Uuid>) -> Result<HttpResponse, ApiError> {
+    user.require_role(EDITORS)?;
+    let id = id.to_string();
+    let token = state
+        .db
+        .write(move |c| {
+            let division = households::division_of(c, &id)?.ok_or_else(ApiError::not_found)?;
+            user.require_scope_code(&division)?;
+            crate::db::public::rotate_token(c, &id, &user.username)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "public_token": token })))
+}

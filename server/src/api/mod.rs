@@ -40,6 +40,9 @@ macro_rules! routes {
 }
 
 routes! {
+    "/c/{token}" { get => crate::public::page }
+    "/c/{token}/report" { post => crate::public::report }
+    "/static/page.css" { get => crate::public::stylesheet }
     "/healthz" { get => ops::healthz }
     "/metrics" { get => ops::metrics }
     "/api/v1/auth/token" { post => auth::token }
@@ -49,6 +52,7 @@ routes! {
     "/api/v1/households" { post => households::create, get => households::list }
     "/api/v1/households/{id}" { get => households::get, put => households::replace }
     "/api/v1/households/{id}/card.pdf" { get => cards::household_pdf }
+    "/api/v1/households/{id}/token/rotate" { post => households::rotate_token }
     "/api/v1/households/{id}/card.png" { get => cards::household_png }
     "/api/v1/regions/{code}/cards.pdf" { get => cards::region_pdf }
     "/api/v1/users" { post => users::create, get => users::list }
@@ -90,10 +94,11 @@ pub async fn finish(
     let metrics = req.app_data::<web::Data<crate::AppState>>().map(|s| s.metrics.clone());
     let res = next.call(req).await?.map_into_boxed_body();
     let problem = res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.render(lang));
+    // Problems, and the QR page's own HTML error pages, are left as they are.
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html"));
     let status = res.status();
     let res = match problem {
         Some(body) if lang == Lang::En => res.into_response(body),

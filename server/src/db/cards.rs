@@ -84,7 +84,10 @@ fn with_visits(conn: &mut AnyConnection, hs: Vec<HouseholdRecord>) -> Result<Vec
     }
     let visit_ids: Vec<&str> = current.values().map(|(id, _)| id.as_str()).collect();
     let codes: Vec<(String, String)> =
-        findings::table.filter(findings::visit_id.eq_any(&visit_ids)).select((findings::visit_id, findings::code)).load(conn)?;
+        findings::table
+            .filter(findings::visit_id.eq_any(&visit_ids))
+            .select((findings::visit_id.assume_not_null(), findings::code))
+            .load(conn)?;
     let mut by_visit: HashMap<String, Vec<String>> = HashMap::new();
     for (visit_id, code) in codes {
         by_visit.entry(visit_id).or_default().push(code);

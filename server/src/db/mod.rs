@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cards;
 pub mod households;
+pub mod public;
 pub mod regions;
 pub mod schema;
 pub mod users;

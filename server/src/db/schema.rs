@@ -144,7 +144,7 @@ diesel::table! {
 diesel::table! {
     findings (id) {
         id -> Text,
-        visit_id -> Text,
+        visit_id -> Nullable<Text>,
         household_id -> Text,
         division_code -> Text,
         position -> Integer,
@@ -179,5 +179,29 @@ diesel::table! {
     settings (name) {
         name -> Text,
         value -> Text,
+    }
+}
+
+diesel::table! {
+    retired_tokens (token) {
+        token -> Text,
+        household_id -> Text,
+        card_version -> Integer,
+        retired_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feedback (id) {
+        id -> Text,
+        reference -> Text,
+        household_id -> Text,
+        finding_id -> Text,
+        token -> Text,
+        client_key -> Text,
+        kind -> Text,
+        text -> Text,
+        contact -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }

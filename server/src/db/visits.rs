@@ -40,7 +40,8 @@ pub struct VisitRow {
 #[diesel(table_name = findings)]
 pub struct FindingRow {
     pub id: String,
-    pub visit_id: String,
+    /// `None` for a resident's report from the QR page.
+    pub visit_id: Option<String>,
     pub household_id: String,
     pub division_code: String,
     pub position: i32,
@@ -188,7 +189,7 @@ pub fn insert(
     for (position, f) in (0..).zip(&found) {
         let r = FindingRow {
             id: uuid::Uuid::new_v4().to_string(),
-            visit_id: id.clone(),
+            visit_id: Some(id.clone()),
             household_id: household_id.clone(),
             division_code: division.clone(),
             position,

@@ -1,0 +1,254 @@
+//! The resident's QR page (`/c/{token}`): no sign-in, server-rendered HTML,
+//! no script. It reads only [`PublicView`](crate::db::public::PublicView),
+//! which has no private field; a report from its form becomes a
+//! `resident.feedback` finding. Every answer carries the same strict headers.
+
+mod html;
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::Markup;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::public::{self, TokenState};
+use crate::error::{ApiError, Code};
+use crate::AppState;
+
+pub use html::KINDS;
+
+const STYLESHEET: &str = include_str!("page.css");
+
+/// How long a rendered form may be submitted.
+const FORM_LIFETIME_SECS: u64 = 2 * 3600;
+
+/// Distinct unknown tokens one client may try per minute before 429.
+pub const UNKNOWN_TOKENS_PER_MINUTE: usize = 30;
+
+/// The headers of every answer under `/c/`: nothing cached, no referrer
+/// leaves with the token, nothing but this site's own stylesheet loads.
+fn respond(status: StatusCode, page: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Robots-Tag", "noindex"))
+        .body(page.into_string())
+}
+
+/// Clients that try many tokens that do not exist (someone guessing).
+#[derive(Default)]
+pub struct UnknownTokens(Mutex<HashMap<IpAddr, (Instant, HashSet<u64>)>>);
+
+impl UnknownTokens {
+    const WINDOW: Duration = Duration::from_secs(60);
+
+    fn blocked(&self, client: IpAddr) -> bool {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&client).is_some_and(|(since, seen)| since.elapsed() < Self::WINDOW && seen.len() >= UNKNOWN_TOKENS_PER_MINUTE)
+    }
+
+    fn record(&self, client: IpAddr, token: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (since, _)| since.elapsed() < Self::WINDOW);
+        }
+        let entry = map.entry(client).or_insert_with(|| (Instant::now(), HashSet::new()));
+        if entry.0.elapsed() >= Self::WINDOW {
+            *entry = (Instant::now(), HashSet::new());
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(token, &mut h);
+        entry.1.insert(std::hash::Hasher::finish(&h));
+    }
+}
+
+fn client_ip(req: &HttpRequest) -> IpAddr {
+    req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn keyed(key: &str, parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(key.as_bytes());
+    for p in parts {
+        h.update([0]);
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A per-render form token, `{issued}.{mac}`: a form posted from another
+/// site, or long after the page was shown, is refused.
+fn form_token(key: &str, token: &str, issued: u64) -> String {
+    format!("{issued}.{}", keyed(key, &["form", token, &issued.to_string()]))
+}
+
+fn form_token_valid(key: &str, token: &str, presented: &str, now: u64) -> bool {
+    let Some((issued, _)) = presented.split_once('.') else { return false };
+    let Ok(issued) = issued.parse::<u64>() else { return false };
+    issued <= now + 60 && now.saturating_sub(issued) <= FORM_LIFETIME_SECS && form_token(key, token, issued) == presented
+}
+
+/// `GET /static/page.css`.
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(STYLESHEET)
+}
+
+/// `GET /c/{token}`: the household's public page, the void-card page (410)
+/// or the unknown-card page (404).
+pub async fn page(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
+    let token = token.into_inner();
+    let client = client_ip(&req);
+    if state.unknown_tokens.blocked(client) {
+        return respond(StatusCode::TOO_MANY_REQUESTS, html::too_many());
+    }
+    let (key, t) = (state.cards.check_key.clone(), token.clone());
+    match state.db.read(move |c| public::lookup(c, &t, &key)).await {
+        Ok(TokenState::Current(view)) => {
+            let ft = form_token(&state.cards.check_key, &token, unix_now());
+            respond(StatusCode::OK, html::household(&view, &token, &ft, &html::FormValues::default(), &[]))
+        }
+        Ok(TokenState::Retired) => respond(StatusCode::GONE, html::void()),
+        Ok(TokenState::Unknown) => {
+            state.unknown_tokens.record(client, &token);
+            respond(StatusCode::NOT_FOUND, html::unknown())
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+fn failure(e: &ApiError) -> HttpResponse {
+    if e.status == StatusCode::TOO_MANY_REQUESTS {
+        return respond(StatusCode::TOO_MANY_REQUESTS, html::too_many());
+    }
+    tracing::error!(code = e.code.as_str(), "public page failed");
+    respond(StatusCode::SERVICE_UNAVAILABLE, html::failed())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReportForm {
+    kind: String,
+    text: String,
+    contact: String,
+    form_token: String,
+}
+
+/// The problems of a report, as codes (the page shows their messages).
+fn check_report(f: &ReportForm) -> Vec<Code> {
+    let mut errors = Vec::new();
+    if !KINDS.iter().any(|(k, _)| *k == f.kind) {
+        errors.push(Code::ReportKind);
+    }
+    let len = f.text.trim().chars().count();
+    if len == 0 || len > 500 {
+        errors.push(Code::ReportText);
+    }
+    let contact = f.contact.trim();
+    let phone_like = contact.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c));
+    if !contact.is_empty() && !(phone_like && (7..=20).contains(&contact.len())) {
+        errors.push(Code::ReportContact);
+    }
+    errors
+}
+
+/// `POST /c/{token}/report`: a resident's report becomes a `resident.feedback`
+/// finding; the answer is a thank-you page with a reference.
+pub async fn report(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, form: web::Form<ReportForm>) -> HttpResponse {
+    let (token, form) = (token.into_inner(), form.into_inner());
+    let client = client_ip(&req);
+    if state.unknown_tokens.blocked(client) {
+        return respond(StatusCode::TOO_MANY_REQUESTS, html::too_many());
+    }
+    let key = state.cards.check_key.clone();
+    let t = token.clone();
+    let view = match state.db.read(move |c| public::lookup(c, &t, &key)).await {
+        Ok(TokenState::Current(view)) => view,
+        Ok(TokenState::Retired) => return respond(StatusCode::GONE, html::void()),
+        Ok(TokenState::Unknown) => {
+            state.unknown_tokens.record(client, &token);
+            return respond(StatusCode::NOT_FOUND, html::unknown());
+        }
+        Err(e) => return failure(&e),
+    };
+    let mut errors = check_report(&form);
+    if !form_token_valid(&state.cards.check_key, &token, &form.form_token, unix_now()) {
+        errors.push(Code::ReportFormExpired);
+    }
+    if !errors.is_empty() {
+        let messages: Vec<&str> = errors.iter().map(|c| c.message(crate::error::Lang::Zh)).collect();
+        let values = html::FormValues { kind: form.kind, text: form.text, contact: form.contact };
+        let ft = form_token(&state.cards.check_key, &token, unix_now());
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, html::household(&view, &token, &ft, &values, &messages));
+    }
+    let client_key = keyed(&state.cards.check_key, &["client", &client.to_string()]);
+    let rule_version = state.rules.version.clone();
+    let stored = state
+        .db
+        .write(move |c| {
+            let target = public::target(c, &token)?.ok_or_else(ApiError::not_found)?;
+            let contact = Some(form.contact.trim()).filter(|s| !s.is_empty());
+            let r = public::Report { token: &token, client_key: &client_key, kind: &form.kind, text: form.text.trim(), contact };
+            public::report(c, &target, &r, &rule_version)
+        })
+        .await;
+    match stored {
+        Ok(reference) => respond(StatusCode::OK, html::thanks(&reference)),
+        Err(e) if e.status == StatusCode::NOT_FOUND => respond(StatusCode::NOT_FOUND, html::unknown()),
+        Err(e) => failure(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_tokens_expire_and_bind_to_their_card() {
+        let t = form_token("k", "tok", 1_000);
+        assert!(form_token_valid("k", "tok", &t, 1_000 + FORM_LIFETIME_SECS));
+        assert!(!form_token_valid("k", "tok", &t, 1_001 + FORM_LIFETIME_SECS));
+        assert!(!form_token_valid("k", "other", &t, 1_000));
+        assert!(!form_token_valid("other key", "tok", &t, 1_000));
+        assert!(!form_token_valid("k", "tok", "1000.forged", 1_000));
+        assert!(!form_token_valid("k", "tok", "", 1_000));
+    }
+
+    #[test]
+    fn reports_are_checked_field_by_field() {
+        let ok = ReportForm { kind: "other".into(), text: "低保金没有到账".into(), contact: "139 0418 0001".into(), form_token: String::new() };
+        assert!(check_report(&ok).is_empty());
+        let bad = ReportForm { kind: "x".into(), text: "字".repeat(501), contact: "call me".into(), form_token: String::new() };
+        assert_eq!(check_report(&bad), vec![Code::ReportKind, Code::ReportText, Code::ReportContact]);
+        let blank = ReportForm { kind: "other".into(), text: "   ".into(), ..ReportForm::default() };
+        assert_eq!(check_report(&blank), vec![Code::ReportText]);
+    }
+
+    #[test]
+    fn thirty_unknown_tokens_a_minute_then_blocked() {
+        let limiter = UnknownTokens::default();
+        let ip = IpAddr::from([10, 0, 0, 1]);
+        for i in 0..UNKNOWN_TOKENS_PER_MINUTE {
+            assert!(!limiter.blocked(ip));
+            limiter.record(ip, &format!("t{i}"));
+            limiter.record(ip, &format!("t{i}")); // the same token again is not another guess
+        }
+        assert!(limiter.blocked(ip));
+        assert!(!limiter.blocked(IpAddr::from([10, 0, 0, 2])));
+    }
+}
