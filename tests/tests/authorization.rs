@@ -162,6 +162,7 @@ fn every_endpoint_by_role_and_scope() {
             check("post", "/api/v1/visits/batch", inside, &anyone, r);
             check("get", "/api/v1/visits/{visit_id}", inside, &scoped_read, app.get(&format!("/api/v1/visits/{visit}"), t));
             check("get", "/api/v1/visits", inside, &scoped_read, app.get(&format!("/api/v1/visits?scope={scope}"), t));
+            check("get", "/api/v1/findings", inside, &scoped_read, app.get(&format!("/api/v1/findings?scope={scope}"), t));
             let r = app.get(&format!("/api/v1/households/{hh}/card.pdf"), t);
             check("get", "/api/v1/households/{id}/card.pdf", inside, &scoped_read, r);
             let r = app.get(&format!("/api/v1/households/{hh}/card.png"), t);

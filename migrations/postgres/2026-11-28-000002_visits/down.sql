@@ -3,3 +3,4 @@ DROP TABLE blobs;
 DROP TABLE findings;
 DROP TABLE visits;
 DELETE FROM counters WHERE name = 'visit_seq';
+DELETE FROM counters WHERE name = 'finding_seq';

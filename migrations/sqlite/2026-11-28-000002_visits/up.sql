@@ -36,10 +36,14 @@ CREATE TABLE findings (
     status        TEXT NOT NULL,                    -- open | rectified | closed
     rule_version  TEXT NOT NULL,
     created_at    TIMESTAMP NOT NULL,
-    updated_at    TIMESTAMP NOT NULL
+    updated_at    TIMESTAMP NOT NULL,
+    seq           BIGINT NOT NULL                   -- creation order, for paging (counter 'finding_seq')
 );
 CREATE INDEX findings_visit ON findings (visit_id, position);
-CREATE INDEX findings_division ON findings (division_code, status);
+CREATE UNIQUE INDEX findings_seq ON findings (seq);
+CREATE INDEX findings_division ON findings (division_code, seq);
+CREATE INDEX findings_household ON findings (household_id);
+INSERT INTO counters (name, value) VALUES ('finding_seq', 0);
 
 CREATE TABLE blobs (
     sha256       TEXT PRIMARY KEY NOT NULL,

@@ -5,6 +5,7 @@
 mod auth;
 mod blobs;
 mod cards;
+mod findings;
 mod households;
 pub mod json;
 pub mod metrics;
@@ -63,6 +64,7 @@ routes! {
     "/api/v1/visits/{visit_id}" { put => visits::put, get => visits::get }
     "/api/v1/visits" { get => visits::list }
     "/api/v1/rules" { get => visits::rules }
+    "/api/v1/findings" { get => findings::list }
     "/api/v1/blobs/{sha256}" (web::PayloadConfig::new(blobs::BLOB_LIMIT)) { put => blobs::put, get => blobs::get }
     "/api/v1/blobs/{sha256}/thumbnail" { get => blobs::get_thumbnail }
 }
@@ -177,9 +179,9 @@ pub mod params {
     }
 
     /// `cursor`: an opaque position in a commit-order sequence; 0 (the
-    /// start) when absent.
+    /// start) when absent or empty.
     pub fn cursor(raw: Option<String>) -> Result<i64, ApiError> {
-        match raw {
+        match raw.filter(|c| !c.is_empty()) {
             Some(c) => decode_cursor(&c).ok_or_else(|| param_error("cursor", Code::CursorInvalid)),
             None => Ok(0),
         }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cards;
+pub mod findings;
 pub mod households;
 pub mod public;
 pub mod regions;

@@ -238,6 +238,7 @@ pub fn report(conn: &mut AnyConnection, target: &TokenTarget, r: &Report<'_>, ru
             rule_version: rule_version.to_string(),
             created_at: at,
             updated_at: at,
+            seq: super::next_counter(conn, "finding_seq")?,
         })
         .execute(conn)?;
     let reference = reference_of(&finding_id);

@@ -156,6 +156,7 @@ diesel::table! {
         rule_version -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        seq -> BigInt,
     }
 }
 

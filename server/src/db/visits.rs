@@ -53,6 +53,8 @@ pub struct FindingRow {
     pub rule_version: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Creation order: what the findings list pages by.
+    pub seq: i64,
 }
 
 /// A stored visit with what its receipt shows.
@@ -201,6 +203,7 @@ pub fn insert(
             rule_version: cfg.version.clone(),
             created_at: t,
             updated_at: t,
+            seq: super::next_counter(conn, "finding_seq")?,
         };
         diesel::insert_into(findings::table).values(&r).execute(conn)?;
         rows.push(r);
