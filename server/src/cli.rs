@@ -252,7 +252,7 @@ fn cards(config: &Config, scope: &str, out: &std::path::Path, layout: &str) -> R
     bar.finish_and_clear();
     state
         .db
-        .write_blocking(|c| crate::db::cards::record_print(c, "cli", scope.as_str(), &layout.to_string(), &run))
+        .write_blocking(|c| crate::db::cards::record_print(c, "cli", scope.as_str(), scope.as_str(), &layout.to_string(), &run))
         .map_err(|e| describe(&e))?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     for m in &total.missing_glyphs {

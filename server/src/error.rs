@@ -83,6 +83,8 @@ codes! {
     RoleInvalid => "user.role_invalid", "角色无效", "unknown role";
     CursorInvalid => "query.cursor_invalid", "分页游标无效", "invalid page cursor";
     QueryInvalid => "query.invalid", "查询参数无效", "invalid query parameter";
+    NoteRequired => "finding.note_required", "须填写说明", "a note is required";
+    ReplacesUnknown => "visit.replaces_unknown", "所更正的核查记录不存在或不属于该户", "the visit this one replaces does not exist or is of another household";
     ReportKind => "report.kind_invalid", "请选择问题类型", "choose what kind of problem it is";
     ReportText => "report.text_invalid", "请填写问题说明（不超过500字）", "describe the problem (at most 500 characters)";
     ReportContact => "report.contact_invalid", "联系电话格式不正确", "the contact phone number is not valid";
@@ -106,6 +108,8 @@ codes! {
     BlobNotImage => "blob.not_image", "上传内容不是可识别的图片", "the body is not a readable image of its type";
     VisitIdConflict => "visit.id_conflict", "该核查编号已用于另一份不同的记录", "this visit id was already used for a different visit";
     VisitRace => "visit.race", "同一核查正在提交，请重试", "the same visit is being submitted; retry";
+    FindingState => "finding.state", "该问题当前状态不允许此操作", "the finding's current status does not allow this move";
+    VisitSuperseded => "visit.superseded", "该核查记录已被更正后的记录取代", "this visit has been superseded by a corrected one";
     HouseholdCodeTaken => "household.code_taken", "户编号已被其他户使用", "household code is already used by another household";
     UsernameTaken => "user.username_taken", "用户名已存在", "username already exists";
     SelfDisable => "user.cannot_disable_self", "不能停用自己的账号", "you cannot disable your own account";

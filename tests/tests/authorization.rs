@@ -51,6 +51,14 @@ fn printers(role: Role, inside: bool) -> u16 {
     }
 }
 
+/// Supervisors and admins, in scope.
+fn supervisors(ok: u16) -> impl Fn(Role, bool) -> u16 {
+    move |role, inside| match (role, inside) {
+        (Role::Supervisor | Role::Admin, true) => ok,
+        _ => 403,
+    }
+}
+
 fn visit_for(household_id: &str, level: &str) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
     v["household_id"] = household_id.into();
@@ -85,6 +93,22 @@ fn every_endpoint_by_role_and_scope() {
         (id, sha)
     };
     let ((inside_visit, inside_blob), (outside_visit, outside_blob)) = (visit_of(&inside_id, 1), visit_of(&outside_id, 2));
+    // A new open finding on a household (a visit with too little water), moved on
+    // by the city admin to `status` first.
+    let finding_in = |household: &str, status: &str| {
+        let mut v = visit_for(household, "village_self");
+        v["quality"]["water"]["quantity_lpd"] = 30.into();
+        let r = app.put(&format!("/api/v1/visits/{}", uuid::Uuid::new_v4()), Some(&root), &[], &v);
+        let id = r.body["findings"][0]["id"].as_str().expect("a finding").to_string();
+        let note = json!({"note": "准备"});
+        if status != "open" {
+            assert_eq!(app.post(&format!("/api/v1/findings/{id}/rectify"), Some(&root), &note).status, 200);
+        }
+        if status == "closed" {
+            assert_eq!(app.post(&format!("/api/v1/findings/{id}/close"), Some(&root), &note).status, 200);
+        }
+        id
+    };
     let fresh_png = Cell::new(10u8);
     let serial = Cell::new(0);
     let next_code = || {
@@ -163,6 +187,16 @@ fn every_endpoint_by_role_and_scope() {
             check("get", "/api/v1/visits/{visit_id}", inside, &scoped_read, app.get(&format!("/api/v1/visits/{visit}"), t));
             check("get", "/api/v1/visits", inside, &scoped_read, app.get(&format!("/api/v1/visits?scope={scope}"), t));
             check("get", "/api/v1/findings", inside, &scoped_read, app.get(&format!("/api/v1/findings?scope={scope}"), t));
+            let note = json!({"note": "说明"});
+            let r = app.post(&format!("/api/v1/findings/{}/rectify", finding_in(hh, "open")), t, &note);
+            check("post", "/api/v1/findings/{id}/rectify", inside, &editors(200), r);
+            let r = app.post(&format!("/api/v1/findings/{}/close", finding_in(hh, "rectified")), t, &note);
+            check("post", "/api/v1/findings/{id}/close", inside, &supervisors(200), r);
+            let r = app.post(&format!("/api/v1/findings/{}/reopen", finding_in(hh, "closed")), t, &note);
+            check("post", "/api/v1/findings/{id}/reopen", inside, &supervisors(200), r);
+            let r = app.post(&format!("/api/v1/visits/{visit}/review"), t, &json!({"decision": "approve"}));
+            check("post", "/api/v1/visits/{visit_id}/review", inside, &supervisors(200), r);
+            check("get", "/api/v1/audit", inside, &supervisors(200), app.get(&format!("/api/v1/audit?scope={scope}"), t));
             let r = app.get(&format!("/api/v1/households/{hh}/card.pdf"), t);
             check("get", "/api/v1/households/{id}/card.pdf", inside, &scoped_read, r);
             let r = app.get(&format!("/api/v1/households/{hh}/card.png"), t);

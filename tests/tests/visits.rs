@@ -455,3 +455,44 @@ fn every_hard_error_code_is_answered_with_its_pointer() {
         f.app.get(&format!("/api/v1/visits/{id}"), Some(&f.enumerator)).assert_problem(404, "not_found");
     }
 }
+
+#[test]
+fn a_rejected_visit_goes_back_to_its_enumerator_and_a_correction_supersedes_it() {
+    let f = field();
+    let sup = f.app.token("sup");
+    let old = new_id();
+    assert_eq!(f.app.put(&format!("/api/v1/visits/{old}"), Some(&f.enumerator), &[], &clean_visit(&f.household_id)).status, 201);
+    let review = format!("/api/v1/visits/{old}/review");
+
+    let r = f.app.post(&review, Some(&sup), &serde_json::json!({"decision": "reject"}));
+    assert_eq!(r.field_errors(), vec![("/note".to_string(), "finding.note_required".to_string())], "a rejection says why");
+    let r = f.app.post(&review, Some(&sup), &serde_json::json!({"decision": "maybe", "note": "x"}));
+    assert_eq!(r.field_errors(), vec![("/decision".to_string(), "schema.invalid".to_string())]);
+    f.app.post(&review, Some(&f.enumerator), &serde_json::json!({"decision": "approve"})).assert_problem(403, "auth.role_forbidden");
+    let r = f.app.post(&review, Some(&sup), &serde_json::json!({"decision": "reject", "note": "务工收入未核实，请补充"}));
+    assert_eq!((r.status, r.body["review"].as_str()), (200, Some("rejected")), "{}", r.text);
+
+    let mine = f.app.get("/api/v1/visits?mine=true&review=rejected", Some(&f.enumerator));
+    let items = mine.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", mine.text);
+    assert_eq!((items[0]["id"].as_str(), items[0]["review_note"].as_str()), (Some(old.as_str()), Some("务工收入未核实，请补充")));
+    let theirs = f.app.get("/api/v1/visits?mine=true&review=rejected", Some(&sup));
+    assert!(theirs.body["items"].as_array().unwrap().is_empty(), "mine means the caller's own");
+
+    let mut unknown = clean_visit(&f.household_id);
+    unknown["replaces"] = new_id().into();
+    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &unknown);
+    assert_eq!(r.field_errors(), vec![("/replaces".to_string(), "visit.replaces_unknown".to_string())]);
+
+    let mut corrected = clean_visit(&f.household_id);
+    corrected["replaces"] = old.as_str().into();
+    let new = new_id();
+    assert_eq!(f.app.put(&format!("/api/v1/visits/{new}"), Some(&f.enumerator), &[], &corrected).status, 201);
+    let read = f.app.get(&format!("/api/v1/visits/{old}"), Some(&f.enumerator));
+    assert_eq!(read.body["superseded_by"], new.as_str());
+    f.app.post(&review, Some(&sup), &serde_json::json!({"decision": "approve"})).assert_problem(409, "visit.superseded");
+    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &corrected);
+    r.assert_problem(409, "visit.superseded");
+    let approved = f.app.post(&format!("/api/v1/visits/{new}/review"), Some(&sup), &serde_json::json!({"decision": "approve"}));
+    assert_eq!(approved.body["review"], "approved");
+}

@@ -16,7 +16,10 @@ CREATE TABLE visits (
     review             TEXT NOT NULL,               -- unreviewed | approved | rejected
     replaces           TEXT,
     superseded_by      TEXT,
-    seq                BIGINT NOT NULL              -- commit order, for paging (counter 'visit_seq')
+    seq                BIGINT NOT NULL,             -- commit order, for paging (counter 'visit_seq')
+    review_note        TEXT,                        -- the supervisor's note with the decision
+    reviewed_by        TEXT,
+    reviewed_at        TIMESTAMP
 );
 CREATE INDEX visits_household ON visits (household_id, level);
 CREATE UNIQUE INDEX visits_seq ON visits (seq);

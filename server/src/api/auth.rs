@@ -42,8 +42,14 @@ pub async fn token(state: web::Data<AppState>, Json(c): Json<Credentials>) -> Re
         state.db.write(move |conn| users::record_failure(conn, &username)).await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, Code::InvalidCredentials));
     };
-    let user_id = user.user_id.clone();
-    let refresh = state.db.write(move |conn| users::issue_refresh_token(conn, &user_id)).await?;
+    let signed_in = user.clone();
+    let refresh = state
+        .db
+        .write(move |conn| {
+            users::record_login(conn, &signed_in, "login")?;
+            users::issue_refresh_token(conn, &signed_in.user_id)
+        })
+        .await?;
     respond(&state, &user, refresh)
 }
 

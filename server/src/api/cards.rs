@@ -51,9 +51,9 @@ async fn household_card(state: &AppState, user: &AuthUser, id: String) -> Result
     Ok((src, card))
 }
 
-async fn audit(state: &AppState, user: &AuthUser, what: String, layout: Layout, run: Vec<(String, i32)>) -> Result<(), ApiError> {
+async fn audit(state: &AppState, user: &AuthUser, what: String, scope: String, layout: Layout, run: Vec<(String, i32)>) -> Result<(), ApiError> {
     let actor = user.username.clone();
-    state.db.write(move |c| cards::record_print(c, &actor, &what, &layout.to_string(), &run)).await
+    state.db.write(move |c| cards::record_print(c, &actor, &what, &scope, &layout.to_string(), &run)).await
 }
 
 /// `GET /households/{id}/card.pdf?layout=a4|a6x4` (A4 poster by default).
@@ -69,7 +69,7 @@ pub async fn household_pdf(
     let serial = card.serial.clone();
     let (bytes, report) = web::block(move || print::pdf(&[card], layout, font)).await.map_err(ApiError::internal)??;
     let h = &src.household;
-    audit(&state, &user, h.id.clone(), layout, vec![(h.id.clone(), h.card_version)]).await?;
+    audit(&state, &user, h.id.clone(), h.division_code.clone(), layout, vec![(h.id.clone(), h.card_version)]).await?;
     Ok(print::response("application/pdf", &format!("card-{serial}.pdf"), &report).body(bytes))
 }
 
@@ -101,7 +101,7 @@ pub async fn region_pdf(
     if villages.is_empty() {
         return Err(ApiError::not_found());
     }
-    audit(&state, &user, scope.as_str().to_string(), layout, run).await?;
+    audit(&state, &user, scope.as_str().to_string(), scope.as_str().to_string(), layout, run).await?;
     let job = PrintRun::new(state.db.clone(), state.cards.clone(), state.rules.clone(), state.card_font, layout);
     if scope.level() == RegionLevel::Village {
         let village = scope.as_str().to_string();

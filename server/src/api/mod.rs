@@ -2,6 +2,7 @@
 //! are thin: extract → call `domain`/`db` → respond. [`configure`] builds
 //! every route and is shared by `main` and the tests.
 
+mod audit;
 mod auth;
 mod blobs;
 mod cards;
@@ -65,6 +66,11 @@ routes! {
     "/api/v1/visits" { get => visits::list }
     "/api/v1/rules" { get => visits::rules }
     "/api/v1/findings" { get => findings::list }
+    "/api/v1/findings/{id}/rectify" { post => findings::rectify }
+    "/api/v1/findings/{id}/close" { post => findings::close }
+    "/api/v1/findings/{id}/reopen" { post => findings::reopen }
+    "/api/v1/visits/{visit_id}/review" { post => visits::review }
+    "/api/v1/audit" { get => audit::list }
     "/api/v1/blobs/{sha256}" (web::PayloadConfig::new(blobs::BLOB_LIMIT)) { put => blobs::put, get => blobs::get }
     "/api/v1/blobs/{sha256}/thumbnail" { get => blobs::get_thumbnail }
 }

@@ -150,6 +150,8 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, lang: Lang, id: web
     }
     body["inspector"] = stored.visit.inspector_username.clone().into();
     body["review"] = stored.visit.review.clone().into();
+    body["review_note"] = stored.visit.review_note.clone().into();
+    body["reviewed_by"] = stored.visit.reviewed_by.clone().into();
     body["replaces"] = stored.visit.replaces.clone().into();
     body["superseded_by"] = stored.visit.superseded_by.clone().into();
     body["rule_version"] = stored.visit.rule_version.clone().into();
@@ -163,11 +165,13 @@ pub struct ListQuery {
     scope: Option<String>,
     level: Option<String>,
     since: Option<String>,
+    mine: Option<String>,
+    review: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
 
-/// `GET /visits?household_id=&scope=&level=&since=&cursor=`: paged, scoped.
+/// `GET /visits?household_id=&scope=&level=&since=&mine=&review=&cursor=`: paged, scoped.
 pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let scope = params::scope(&user, q.scope)?;
@@ -175,12 +179,25 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<List
         Some(l) => Some(VisitLevel::parse(&l).ok_or_else(|| param_error("level", Code::QueryInvalid))?),
         None => None,
     };
-    let since = params::instant("since", q.since)?;
+    let mine = match q.mine.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(param_error("mine", Code::QueryInvalid)),
+    };
+    let review = match q.review {
+        Some(r) if !["unreviewed", "approved", "rejected"].contains(&r.as_str()) => return Err(param_error("review", Code::QueryInvalid)),
+        r => r,
+    };
+    let filter = visits::ListFilter {
+        household_id: q.household_id,
+        level,
+        since: params::instant("since", q.since)?,
+        inspector_user_id: mine.then(|| user.user_id.clone()),
+        review,
+    };
     let after = params::cursor(q.cursor)?;
     let limit = params::limit(q.limit)?;
-    let household = q.household_id;
-    let (rows, has_more) =
-        state.db.read(move |c| visits::list(c, &scope, household.as_deref(), level, since, after, limit)).await?;
+    let (rows, has_more) = state.db.read(move |c| visits::list(c, &scope, &filter, after, limit)).await?;
     // Always given, so a reader at the end resumes from it and sees only newer visits.
     let next_cursor = params::encode_cursor(rows.last().map_or(after, |r| r.seq));
     let items: Vec<Value> = rows
@@ -189,7 +206,8 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<List
             json!({
                 "id": r.id, "household_id": r.household_id, "level": r.level, "inspector": r.inspector_username,
                 "received_at": rfc3339(r.received_at), "verified_on_site": r.verified_on_site,
-                "review": r.review, "superseded_by": r.superseded_by,
+                "review": r.review, "review_note": r.review_note, "superseded_by": r.superseded_by,
+                "replaces": r.replaces,
             })
         })
         .collect();
@@ -199,4 +217,41 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<List
 /// `GET /rules`: the active thresholds and their version.
 pub async fn rules(state: web::Data<AppState>, _user: AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(&*state.rules)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /visits/{id}/review` `{"decision":"approve|reject","note"}`
+/// (supervisor, admin, in scope).
+pub async fn review(state: web::Data<AppState>, user: AuthUser, id: web::Path<uuid::Uuid>, Json(b): Json<ReviewBody>) -> Result<HttpResponse, ApiError> {
+    user.require_role(&[crate::domain::Role::Supervisor, crate::domain::Role::Admin])?;
+    let mut errors = Vec::new();
+    let approve = match b.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            errors.push(crate::error::FieldError::new("/decision", Code::SchemaInvalid));
+            false
+        }
+    };
+    let note = b.note.trim().to_string();
+    // A rejection goes back to the enumerator: it must say what to correct.
+    if (!approve && note.is_empty()) || note.chars().count() > 1000 {
+        errors.push(crate::error::FieldError::new("/note", Code::NoteRequired));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let id = id.to_string();
+    let row = state.db.write(move |c| visits::review(c, &id, approve, &note, &user)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "id": row.id, "review": row.review, "review_note": row.review_note,
+        "reviewed_by": row.reviewed_by, "reviewed_at": row.reviewed_at.map(rfc3339),
+    })))
 }

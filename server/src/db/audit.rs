@@ -15,6 +15,9 @@ pub struct Entry<'a> {
     pub actor: &'a str,
     pub entity: &'a str,
     pub entity_id: &'a str,
+    /// The region the event concerns (a household's village, a user's
+    /// scope, a print's region), for scoped reading of the log.
+    pub scope: Option<&'a str>,
     pub action: &'a str,
     pub old_version: Option<i32>,
     pub new_version: Option<i32>,
@@ -33,6 +36,7 @@ pub struct Row {
     pub old_version: Option<i32>,
     pub new_version: Option<i32>,
     pub detail: String,
+    pub scope: Option<String>,
 }
 
 fn ser_time<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
@@ -51,4 +55,42 @@ pub fn for_entity(conn: &mut AnyConnection, entity: &str, entity_id: &str) -> Re
         .filter(audit_log::entity_id.eq(entity_id))
         .order(audit_log::id.asc())
         .load::<Row>(conn)?)
+}
+
+/// What the audit list is filtered by.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<chrono::NaiveDateTime>,
+}
+
+/// One page of the log in `scope`, oldest first, after row `after_id`.
+pub fn list(
+    conn: &mut AnyConnection,
+    scope: &crate::domain::RegionCode,
+    f: &Filter,
+    after_id: i64,
+    limit: i64,
+) -> Result<(Vec<Row>, bool), ApiError> {
+    let (low, high) = scope.code_range();
+    let mut q = audit_log::table
+        .filter(audit_log::scope.between(low, high))
+        .filter(audit_log::id.gt(after_id))
+        .order(audit_log::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(a) = &f.actor {
+        q = q.filter(audit_log::actor.eq(a.clone()));
+    }
+    if let Some(a) = &f.action {
+        q = q.filter(audit_log::action.eq(a.clone()));
+    }
+    if let Some(t) = f.since {
+        q = q.filter(audit_log::at.ge(t));
+    }
+    let mut rows = q.load::<Row>(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
 }

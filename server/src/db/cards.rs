@@ -132,8 +132,9 @@ pub fn versions_in(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<(
         .load(conn)?)
 }
 
-/// The audit row of a print: who printed which households at which card versions.
-pub fn record_print(conn: &mut AnyConnection, actor: &str, what: &str, layout: &str, cards: &[(String, i32)]) -> Result<(), ApiError> {
+/// The audit row of a print: who printed which households at which card
+/// versions. `what` is the household id or the region code; `scope` the region.
+pub fn record_print(conn: &mut AnyConnection, actor: &str, what: &str, scope: &str, layout: &str, cards: &[(String, i32)]) -> Result<(), ApiError> {
     let detail = serde_json::json!({ "layout": layout, "cards": cards }).to_string();
     audit::record(
         conn,
@@ -142,6 +143,7 @@ pub fn record_print(conn: &mut AnyConnection, actor: &str, what: &str, layout: &
             actor,
             entity: "card_print",
             entity_id: what,
+            scope: Some(scope),
             action: "print",
             old_version: None,
             new_version: None,

@@ -152,9 +152,9 @@ pub fn mask_name(name: &str) -> String {
 /// Replaces a household's card token: the old one answers 410 from now on,
 /// the card version goes up (a reprint is needed), phones sync the change.
 pub fn rotate_token(conn: &mut AnyConnection, household_id: &str, actor: &str) -> Result<String, ApiError> {
-    let (old, version): (String, i32) = households::table
+    let (old, version, division): (String, i32, String) = households::table
         .find(household_id)
-        .select((households::public_token, households::card_version))
+        .select((households::public_token, households::card_version, households::division_code))
         .first(conn)
         .optional()?
         .ok_or_else(ApiError::not_found)?;
@@ -184,6 +184,7 @@ pub fn rotate_token(conn: &mut AnyConnection, household_id: &str, actor: &str) -
             actor,
             entity: "household",
             entity_id: household_id,
+            scope: Some(&division),
             action: "rotate_card_token",
             old_version: Some(version),
             new_version: Some(version + 1),
@@ -263,6 +264,7 @@ pub fn report(conn: &mut AnyConnection, target: &TokenTarget, r: &Report<'_>, ru
             actor: "resident",
             entity: "finding",
             entity_id: &finding_id,
+            scope: Some(&target.division_code),
             action: "create",
             old_version: None,
             new_version: None,

@@ -66,6 +66,7 @@ pub fn upsert(conn: &mut AnyConnection, code: &RegionCode, name: &str, actor: &s
             actor,
             entity: "region",
             entity_id: code.as_str(),
+            scope: Some(code.as_str()),
             action,
             old_version: None,
             new_version: None,

@@ -111,6 +111,7 @@ diesel::table! {
         old_version -> Nullable<Integer>,
         new_version -> Nullable<Integer>,
         detail -> Text,
+        scope -> Nullable<Text>,
     }
 }
 
@@ -138,6 +139,9 @@ diesel::table! {
         replaces -> Nullable<Text>,
         superseded_by -> Nullable<Text>,
         seq -> BigInt,
+        review_note -> Nullable<Text>,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -204,5 +208,26 @@ diesel::table! {
         text -> Text,
         contact -> Nullable<Text>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    samples (id) {
+        id -> Text,
+        scope -> Text,
+        level -> Text,
+        rate_permille -> Integer,
+        seed -> BigInt,
+        excluded -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sample_households (sample_id, household_id) {
+        sample_id -> Text,
+        household_id -> Text,
+        division_code -> Text,
     }
 }

@@ -82,6 +82,7 @@ pub fn create(conn: &mut AnyConnection, u: NewUser, actor: &str) -> Result<UserV
             actor,
             entity: "user",
             entity_id: &row.id,
+            scope: Some(&row.scope),
             action: "create",
             old_version: None,
             new_version: Some(1),
@@ -141,6 +142,7 @@ pub fn set_disabled(conn: &mut AnyConnection, username: &str, disabled: bool, ac
             actor,
             entity: "user",
             entity_id: &row.id,
+            scope: Some(&row.scope),
             action: if disabled { "disable" } else { "enable" },
             old_version: Some(row.version),
             new_version: Some(row.version + 1),
@@ -212,11 +214,46 @@ pub fn recent_failures(conn: &mut AnyConnection, username: &str, window: Duratio
         .get_result(conn)?)
 }
 
+/// A failed sign-in: counted for the lock-out, and an audit row in the
+/// user's scope when the username exists.
 pub fn record_failure(conn: &mut AnyConnection, username: &str) -> Result<(), ApiError> {
+    let at = now();
     diesel::insert_into(login_failures::table)
-        .values((login_failures::username.eq(username), login_failures::at.eq(now())))
+        .values((login_failures::username.eq(username), login_failures::at.eq(at)))
         .execute(conn)?;
-    Ok(())
+    let scope: Option<String> = users::table.filter(users::username.eq(username)).select(users::scope).first(conn).optional()?;
+    audit::record(
+        conn,
+        audit::Entry {
+            at,
+            actor: username,
+            entity: "user",
+            entity_id: username,
+            scope: scope.as_deref(),
+            action: "login_failed",
+            old_version: None,
+            new_version: None,
+            detail: "",
+        },
+    )
+}
+
+/// A sign-in (or a refresh): an audit row.
+pub fn record_login(conn: &mut AnyConnection, user: &AuthUser, action: &str) -> Result<(), ApiError> {
+    audit::record(
+        conn,
+        audit::Entry {
+            at: now(),
+            actor: &user.username,
+            entity: "user",
+            entity_id: &user.user_id,
+            scope: Some(user.scope.as_str()),
+            action,
+            old_version: None,
+            new_version: None,
+            detail: "",
+        },
+    )
 }
 
 /// Whether any user exists (the demo seeds only an empty database).

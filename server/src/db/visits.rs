@@ -34,6 +34,9 @@ pub struct VisitRow {
     pub superseded_by: Option<String>,
     /// Commit order: what the visit list pages by.
     pub seq: i64,
+    pub review_note: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -137,6 +140,19 @@ pub fn check(
         }
     }
     let visit = Visit::parse(input, at).map_err(ApiError::invalid)?;
+    if let Some(old) = visit.replaces {
+        let replaced: Option<Option<String>> = visits::table
+            .find(old.to_string())
+            .filter(visits::household_id.eq(&household_id))
+            .select(visits::superseded_by)
+            .first(conn)
+            .optional()?;
+        match replaced {
+            None => return Err(ApiError::invalid(vec![crate::error::FieldError::new("/replaces", Code::ReplacesUnknown)])),
+            Some(Some(_)) => return Err(ApiError::conflict(Code::VisitSuperseded)),
+            Some(None) => {}
+        }
+    }
     let mut ctx = load_context(conn, &visit)?;
     ctx.water_scarce = cfg.water_scarce(&division);
     let findings = checklist::evaluate(&visit, cfg, &ctx);
@@ -175,6 +191,9 @@ pub fn insert(
         replaces: visit.replaces.map(|r| r.to_string()),
         superseded_by: None,
         seq: super::next_counter(conn, "visit_seq")?,
+        review_note: None,
+        reviewed_by: None,
+        reviewed_at: None,
     };
     diesel::insert_into(visits::table).values(&row).execute(conn).map_err(|e| match e {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
@@ -282,16 +301,20 @@ fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdCont
     })
 }
 
+/// What a visit list is filtered by.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub household_id: Option<String>,
+    pub level: Option<VisitLevel>,
+    pub since: Option<NaiveDateTime>,
+    /// Only visits this user submitted (`mine=true`).
+    pub inspector_user_id: Option<String>,
+    /// `unreviewed | approved | rejected`.
+    pub review: Option<String>,
+}
+
 /// One page of visits in a scope, in commit order after `after_seq`.
-pub fn list(
-    conn: &mut AnyConnection,
-    scope: &RegionCode,
-    household_id: Option<&str>,
-    level: Option<VisitLevel>,
-    since: Option<NaiveDateTime>,
-    after_seq: i64,
-    limit: i64,
-) -> Result<(Vec<VisitRow>, bool), ApiError> {
+pub fn list(conn: &mut AnyConnection, scope: &RegionCode, f: &ListFilter, after_seq: i64, limit: i64) -> Result<(Vec<VisitRow>, bool), ApiError> {
     let (low, high) = scope.code_range();
     let mut q = visits::table
         .filter(visits::division_code.between(low, high))
@@ -299,14 +322,20 @@ pub fn list(
         .order(visits::seq.asc())
         .limit(limit + 1)
         .into_boxed();
-    if let Some(h) = household_id {
-        q = q.filter(visits::household_id.eq(h.to_string()));
+    if let Some(h) = &f.household_id {
+        q = q.filter(visits::household_id.eq(h.clone()));
     }
-    if let Some(l) = level {
+    if let Some(l) = f.level {
         q = q.filter(visits::level.eq(l.as_str()));
     }
-    if let Some(s) = since {
+    if let Some(s) = f.since {
         q = q.filter(visits::received_at.ge(s));
+    }
+    if let Some(u) = &f.inspector_user_id {
+        q = q.filter(visits::inspector_user_id.eq(u.clone()));
+    }
+    if let Some(r) = &f.review {
+        q = q.filter(visits::review.eq(r.clone()));
     }
     let mut rows = q.load::<VisitRow>(conn)?;
     let more = rows.len() as i64 > limit;
@@ -339,4 +368,46 @@ pub fn blob_access(conn: &mut AnyConnection, sha256: &str) -> Result<(Option<Str
         visit_blobs::table.filter(visit_blobs::sha256.eq(sha256)).select(visit_blobs::visit_id).load(conn)?;
     let villages = visits::table.filter(visits::id.eq_any(&visit_ids)).select(visits::division_code).load(conn)?;
     Ok((content_type, villages))
+}
+
+/// A supervisor's decision on a visit in their scope. A rejected visit goes
+/// back to its inspector; their corrected visit `replaces` it.
+pub fn review(conn: &mut AnyConnection, id: &str, approve: bool, note: &str, user: &AuthUser) -> Result<VisitRow, ApiError> {
+    let v = visits::table.find(id).first::<VisitRow>(conn).optional()?.ok_or_else(ApiError::not_found)?;
+    user.require_scope_code(&v.division_code)?;
+    if v.superseded_by.is_some() {
+        return Err(ApiError::conflict(Code::VisitSuperseded));
+    }
+    let (decision, action) = if approve { ("approved", "approve") } else { ("rejected", "reject") };
+    let at = now();
+    diesel::update(visits::table.find(id))
+        .set((
+            visits::review.eq(decision),
+            visits::review_note.eq(note),
+            visits::reviewed_by.eq(&user.username),
+            visits::reviewed_at.eq(at),
+        ))
+        .execute(conn)?;
+    let detail = serde_json::json!({"from": v.review, "to": decision, "note": note}).to_string();
+    super::audit::record(
+        conn,
+        super::audit::Entry {
+            at,
+            actor: &user.username,
+            entity: "visit",
+            entity_id: id,
+            scope: Some(&v.division_code),
+            action,
+            old_version: None,
+            new_version: None,
+            detail: &detail,
+        },
+    )?;
+    Ok(VisitRow {
+        review: decision.to_string(),
+        review_note: Some(note.to_string()),
+        reviewed_by: Some(user.username.clone()),
+        reviewed_at: Some(at),
+        ..v
+    })
 }
