@@ -9,11 +9,13 @@ pub mod checklist;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod export;
 pub mod domain;
 pub mod error;
 pub mod import;
 pub mod print;
 pub mod public;
+pub mod stream;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

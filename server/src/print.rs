@@ -104,39 +104,14 @@ impl PrintRun {
     }
 
     /// The ZIP as a response body, made on a worker thread while it is sent.
-    /// A client that goes away stops the run at the next write.
     pub fn zip_stream(self, villages: Vec<String>) -> impl futures_util::Stream<Item = Result<Bytes, io::Error>> {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(4);
-        std::thread::spawn(move || {
-            let errors = tx.clone();
-            if let Err(e) = self.write_zip(&villages, ChannelWriter(tx), |_| {}) {
-                if e.kind() != io::ErrorKind::BrokenPipe {
-                    tracing::error!(error = %e, "print run failed");
-                    let _ = errors.blocking_send(Err(e));
-                }
-            }
-        });
-        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+        crate::stream::from_writer(move |w| self.write_zip(&villages, w, |_| {}))
     }
 }
 
 /// A place name as part of a file name.
 fn file_safe(name: &str) -> String {
     name.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c }).collect()
-}
-
-/// Hands written bytes to the response stream; fails once the client is gone.
-struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Bytes, io::Error>>);
-
-impl Write for ChannelWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.blocking_send(Ok(Bytes::copy_from_slice(buf))).map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// A ZIP archive of stored (uncompressed: PDFs are compressed already)

@@ -48,7 +48,7 @@ fn seed_village(dir: &Path) {
 
 fn household_count(dir: &Path) -> usize {
     let s = state(dir);
-    s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, 0, 500))
+    s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, None, 0, 500))
         .unwrap()
         .items
         .len()
@@ -111,7 +111,7 @@ fn import_csv_with_chinese_headers_labels_and_bom() {
     let out = sancha(dir.path(), &["import", "households", file.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", text(&out));
     let s = state(dir.path());
-    let items = s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, 0, 10)).unwrap().items;
+    let items = s.db.read_blocking(|c| households::sync_page(c, &RegionCode::parse("21").unwrap(), None, None, 0, 10)).unwrap().items;
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].poverty_status, "exited");
     assert_eq!(items[0].members[2].relation, "son");

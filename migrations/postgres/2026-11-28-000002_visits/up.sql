@@ -19,7 +19,9 @@ CREATE TABLE visits (
     seq                BIGINT NOT NULL,             -- commit order, for paging (counter 'visit_seq')
     review_note        TEXT,                        -- the supervisor's note with the decision
     reviewed_by        TEXT,
-    reviewed_at        TIMESTAMP
+    reviewed_at        TIMESTAMP,
+    net_income_fen     BIGINT NOT NULL,             -- computed at ingest, for exports and progress
+    budget_members     INTEGER NOT NULL             -- members sharing the budget (n)
 );
 CREATE INDEX visits_household ON visits (household_id, level);
 CREATE UNIQUE INDEX visits_seq ON visits (seq);

@@ -100,18 +100,20 @@ fn if_match_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
 pub struct SyncQuery {
     scope: Option<String>,
     updated_since: Option<String>,
+    sample: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
 
-/// `GET /households?scope=&updated_since=&limit=&cursor=`.
+/// `GET /households?scope=&updated_since=&sample=&limit=&cursor=`.
 pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<SyncQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let scope = params::scope(&user, q.scope)?;
     let since = params::instant("updated_since", q.updated_since)?;
     let limit = params::limit(q.limit)?;
     let after = params::cursor(q.cursor)?;
-    let page = state.db.read(move |conn| households::sync_page(conn, &scope, since, after, limit)).await?;
+    let sample = q.sample;
+    let page = state.db.read(move |conn| households::sync_page(conn, &scope, since, sample.as_deref(), after, limit)).await?;
     // The cursor is always given, so a phone that reached the end resumes
     // from it later and receives exactly what changed since.
     Ok(HttpResponse::Ok().json(serde_json::json!({

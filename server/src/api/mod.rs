@@ -6,12 +6,15 @@ mod audit;
 mod auth;
 mod blobs;
 mod cards;
+mod exports;
 mod findings;
 mod households;
 pub mod json;
 pub mod metrics;
 mod ops;
+mod progress;
 mod regions;
+mod samples;
 mod users;
 mod visits;
 
@@ -71,6 +74,12 @@ routes! {
     "/api/v1/findings/{id}/reopen" { post => findings::reopen }
     "/api/v1/visits/{visit_id}/review" { post => visits::review }
     "/api/v1/audit" { get => audit::list }
+    "/api/v1/samples" { post => samples::create, get => samples::list }
+    "/api/v1/progress" { get => progress::get }
+    "/api/v1/exports/visits.csv" { get => exports::visits_csv }
+    "/api/v1/exports/visits.xlsx" { get => exports::visits_xlsx }
+    "/api/v1/exports/findings.csv" { get => exports::findings_csv }
+    "/api/v1/exports/findings.xlsx" { get => exports::findings_xlsx }
     "/api/v1/blobs/{sha256}" (web::PayloadConfig::new(blobs::BLOB_LIMIT)) { put => blobs::put, get => blobs::get }
     "/api/v1/blobs/{sha256}/thumbnail" { get => blobs::get_thumbnail }
 }

@@ -354,11 +354,13 @@ pub struct SyncPage {
 }
 
 /// Households in `scope` changed after `after_seq` (and at or after
-/// `since`), in commit order.
+/// `since`; only those of `sample` when given: a supervisor's phone syncs
+/// just the households it is to visit), in commit order.
 pub fn sync_page(
     conn: &mut AnyConnection,
     scope: &RegionCode,
     since: Option<NaiveDateTime>,
+    sample: Option<&str>,
     after_seq: i64,
     limit: i64,
 ) -> Result<SyncPage, ApiError> {
@@ -371,6 +373,11 @@ pub fn sync_page(
         .into_boxed();
     if let Some(since) = since {
         q = q.filter(households::updated_at.ge(since));
+    }
+    if let Some(sample) = sample {
+        use super::schema::sample_households as sh;
+        let picked = sh::table.filter(sh::sample_id.eq(sample.to_string())).select(sh::household_id);
+        q = q.filter(households::id.eq_any(picked));
     }
     let mut rows = q.load::<HouseholdRow>(conn)?;
     let has_more = rows.len() as i64 > limit;

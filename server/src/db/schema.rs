@@ -142,6 +142,8 @@ diesel::table! {
         review_note -> Nullable<Text>,
         reviewed_by -> Nullable<Text>,
         reviewed_at -> Nullable<Timestamp>,
+        net_income_fen -> BigInt,
+        budget_members -> Integer,
     }
 }
 
@@ -231,3 +233,6 @@ diesel::table! {
         division_code -> Text,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(households, sample_households);
+diesel::allow_tables_to_appear_in_same_query!(findings, visits);

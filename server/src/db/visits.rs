@@ -37,6 +37,9 @@ pub struct VisitRow {
     pub review_note: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<NaiveDateTime>,
+    /// *net* and *n* of the income rules, computed once at ingest.
+    pub net_income_fen: i64,
+    pub budget_members: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -194,6 +197,8 @@ pub fn insert(
         review_note: None,
         reviewed_by: None,
         reviewed_at: None,
+        net_income_fen: checklist::income::net(&visit.income),
+        budget_members: i32::try_from(checklist::income::n(&visit.members)).unwrap_or(i32::MAX),
     };
     diesel::insert_into(visits::table).values(&row).execute(conn).map_err(|e| match e {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {

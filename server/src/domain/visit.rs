@@ -67,6 +67,17 @@ impl VisitLevel {
     pub fn is_supervisory(self) -> bool {
         self != VisitLevel::VillageSelf
     }
+
+    /// The share of households in scope this level should visit (DOMAIN.md
+    /// § Visit levels), per mille.
+    pub fn target_share_permille(self) -> i32 {
+        match self {
+            VisitLevel::VillageSelf => 1000,
+            VisitLevel::TownMutual => 500,
+            VisitLevel::CountyCross => 300,
+            VisitLevel::CitySupervision => 200,
+        }
+    }
 }
 
 wire_enum!(Education { Illiterate => "illiterate", Preschool => "preschool", Primary => "primary", Junior => "junior", Senior => "senior", Vocational => "vocational", College => "college" });

@@ -1,0 +1,236 @@
+//! Supervision samples (抽查): which households a supervisory level visits.
+//! Stratified by village, deterministic for the same seed and data, never a
+//! household that already has its two supervisory visits.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::schema::{households, sample_households, samples, visits};
+use super::{audit, now, AnyConnection};
+use crate::domain::visit::VisitLevel;
+use crate::domain::RegionCode;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub id: String,
+    pub scope: String,
+    pub level: VisitLevel,
+    pub rate_permille: i32,
+    pub seed: i64,
+    /// Households left out because they already have their supervisory visits.
+    pub excluded: i32,
+    pub created_by: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub households: Vec<String>,
+}
+
+/// Each household's current supervisory visits (not superseded, not rejected) in `scope`.
+pub fn supervisory_counts(conn: &mut AnyConnection, scope: &RegionCode) -> Result<HashMap<String, u32>, ApiError> {
+    let (low, high) = scope.code_range();
+    let supervisory: Vec<&str> = VisitLevel::ALL.iter().filter(|l| l.is_supervisory()).map(|l| l.as_str()).collect();
+    let ids: Vec<String> = visits::table
+        .filter(visits::division_code.between(low, high))
+        .filter(visits::level.eq_any(&supervisory))
+        .filter(visits::superseded_by.is_null())
+        .filter(visits::review.ne("rejected"))
+        .select(visits::household_id)
+        .load(conn)?;
+    let mut counts = HashMap::new();
+    for id in ids {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// The order a seed puts households in: a keyed hash, so the same seed and
+/// data always give the same sample and nobody can steer it.
+fn draw_order(seed: i64, household_id: &str) -> [u8; 32] {
+    Sha256::digest(format!("{seed}\n{household_id}")).into()
+}
+
+/// Picks `ceil(rate × households)` of each village from those with fewer
+/// than `max_visits` supervisory visits; returns the picks and how many were
+/// excluded for their visits.
+pub fn draw(villages: &[(String, Vec<String>)], visits: &HashMap<String, u32>, rate_permille: i32, seed: i64, max_visits: u32) -> (Vec<String>, i32) {
+    let mut picked = Vec::new();
+    let mut excluded = 0;
+    for (_, households) in villages {
+        let want = (households.len() * rate_permille as usize).div_ceil(1000);
+        let mut eligible: Vec<&String> = households.iter().filter(|h| visits.get(*h).copied().unwrap_or(0) < max_visits).collect();
+        excluded += (households.len() - eligible.len()) as i32;
+        eligible.sort_by_key(|h| draw_order(seed, h));
+        picked.extend(eligible.into_iter().take(want).cloned());
+    }
+    (picked, excluded)
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+    level: VisitLevel,
+    rate_permille: i32,
+    seed: i64,
+    max_visits: u32,
+    actor: &str,
+) -> Result<Sample, ApiError> {
+    let (low, high) = scope.code_range();
+    let rows: Vec<(String, String)> = households::table
+        .filter(households::division_code.between(low, high))
+        .order((households::division_code.asc(), households::household_code.asc()))
+        .select((households::division_code, households::id))
+        .load(conn)?;
+    let mut villages: Vec<(String, Vec<String>)> = Vec::new();
+    for (village, id) in rows {
+        match villages.last_mut() {
+            Some((v, ids)) if *v == village => ids.push(id),
+            _ => villages.push((village, vec![id])),
+        }
+    }
+    let counts = supervisory_counts(conn, scope)?;
+    let (picked, excluded) = draw(&villages, &counts, rate_permille, seed, max_visits);
+    let village_of: HashMap<&str, &str> =
+        villages.iter().flat_map(|(v, ids)| ids.iter().map(move |id| (id.as_str(), v.as_str()))).collect();
+    let sample = Sample {
+        id: uuid::Uuid::new_v4().to_string(),
+        scope: scope.as_str().to_string(),
+        level,
+        rate_permille,
+        seed,
+        excluded,
+        created_by: actor.to_string(),
+        created_at: now(),
+        households: picked,
+    };
+    diesel::insert_into(samples::table)
+        .values((
+            samples::id.eq(&sample.id),
+            samples::scope.eq(&sample.scope),
+            samples::level.eq(level.as_str()),
+            samples::rate_permille.eq(rate_permille),
+            samples::seed.eq(seed),
+            samples::excluded.eq(excluded),
+            samples::created_by.eq(actor),
+            samples::created_at.eq(sample.created_at),
+        ))
+        .execute(conn)?;
+    for h in &sample.households {
+        diesel::insert_into(sample_households::table)
+            .values((
+                sample_households::sample_id.eq(&sample.id),
+                sample_households::household_id.eq(h),
+                sample_households::division_code.eq(village_of.get(h.as_str()).copied().unwrap_or_default()),
+            ))
+            .execute(conn)?;
+    }
+    let detail = serde_json::json!({"level": level.as_str(), "rate_permille": rate_permille, "seed": seed,
+        "households": sample.households.len(), "excluded": excluded}).to_string();
+    audit::record(
+        conn,
+        audit::Entry {
+            at: sample.created_at,
+            actor,
+            entity: "sample",
+            entity_id: &sample.id,
+            scope: Some(scope.as_str()),
+            action: "create",
+            old_version: None,
+            new_version: None,
+            detail: &detail,
+        },
+    )?;
+    Ok(sample)
+}
+
+type SampleRow = (String, String, String, i32, i64, i32, String, chrono::NaiveDateTime);
+
+fn assemble(conn: &mut AnyConnection, rows: Vec<SampleRow>) -> Result<Vec<Sample>, ApiError> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let mut members: HashMap<String, Vec<String>> = HashMap::new();
+    for (sample_id, household_id) in sample_households::table
+        .filter(sample_households::sample_id.eq_any(&ids))
+        .order((sample_households::sample_id, sample_households::division_code, sample_households::household_id))
+        .select((sample_households::sample_id, sample_households::household_id))
+        .load::<(String, String)>(conn)?
+    {
+        members.entry(sample_id).or_default().push(household_id);
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, scope, level, rate_permille, seed, excluded, created_by, created_at)| {
+            Some(Sample {
+                households: members.remove(&id).unwrap_or_default(),
+                level: VisitLevel::parse(&level)?,
+                id,
+                scope,
+                rate_permille,
+                seed,
+                excluded,
+                created_by,
+                created_at,
+            })
+        })
+        .collect())
+}
+
+/// Samples of regions within `scope`, newest first.
+pub fn list(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<Sample>, ApiError> {
+    let (low, high) = scope.code_range();
+    let rows = samples::table
+        .filter(samples::scope.between(low, high))
+        .order(samples::created_at.desc())
+        .limit(200)
+        .select((samples::id, samples::scope, samples::level, samples::rate_permille, samples::seed, samples::excluded, samples::created_by, samples::created_at))
+        .load::<SampleRow>(conn)?;
+    assemble(conn, rows)
+}
+
+pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Sample>, ApiError> {
+    let rows = samples::table
+        .filter(samples::id.eq(id))
+        .select((samples::id, samples::scope, samples::level, samples::rate_permille, samples::seed, samples::excluded, samples::created_by, samples::created_at))
+        .load::<SampleRow>(conn)?;
+    Ok(assemble(conn, rows)?.pop())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn village(name: &str, n: usize) -> (String, Vec<String>) {
+        (name.to_string(), (0..n).map(|i| format!("{name}-{i:03}")).collect())
+    }
+
+    #[test]
+    fn each_village_gives_the_ceiling_of_its_share() {
+        let villages = [village("a", 10), village("b", 3), village("c", 1)];
+        let (picked, excluded) = draw(&villages, &HashMap::new(), 500, 7, 2);
+        let count = |v: &str| picked.iter().filter(|h| h.starts_with(v)).count();
+        assert_eq!((count("a"), count("b"), count("c")), (5, 2, 1));
+        assert_eq!(excluded, 0);
+        let (picked, _) = draw(&villages, &HashMap::new(), 300, 7, 2);
+        assert_eq!(picked.len(), 3 + 1 + 1);
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_sample_and_another_seed_another() {
+        let villages = [village("a", 100)];
+        let (one, _) = draw(&villages, &HashMap::new(), 200, 42, 2);
+        let (again, _) = draw(&villages, &HashMap::new(), 200, 42, 2);
+        let (other, _) = draw(&villages, &HashMap::new(), 200, 43, 2);
+        assert_eq!(one, again);
+        assert_ne!(one, other);
+    }
+
+    #[test]
+    fn households_with_two_supervisory_visits_are_never_drawn() {
+        let villages = [village("a", 4)];
+        let visits: HashMap<String, u32> = [("a-000".to_string(), 2), ("a-001".to_string(), 1)].into();
+        let (picked, excluded) = draw(&villages, &visits, 1000, 1, 2);
+        assert_eq!(excluded, 1);
+        assert_eq!(picked.len(), 3);
+        assert!(!picked.contains(&"a-000".to_string()));
+    }
+}
