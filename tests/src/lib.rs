@@ -406,3 +406,28 @@ pub fn form_urlencode(fields: &[(&str, &str)]) -> String {
     };
     fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
+
+/// An 18-character resident ID from its first 17 digits, with its ISO 7064
+/// MOD 11-2 check character.
+pub fn id_with_check(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// Gives the example household's three members (and, when given, the same
+/// members in a visit of it) ID numbers of their own, distinct for each `n`
+/// below 100, so that many households can be seeded without
+/// `record.duplicate_id`.
+pub fn distinct_ids(n: u32, household: &mut Value, visit: Option<&mut Value>) {
+    let births = ["19680512", "19700308", "19950920"];
+    let ids: Vec<String> = (0..3).map(|m| id_with_check(&format!("210922{}{n:02}{}", births[m], m + 1))).collect();
+    for (m, id) in ids.iter().enumerate() {
+        household["members"][m]["id_number"] = id.as_str().into();
+    }
+    if let Some(v) = visit {
+        for (m, id) in ids.iter().enumerate() {
+            v["members"][m]["id_number"] = id.as_str().into();
+        }
+    }
+}
