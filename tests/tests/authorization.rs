@@ -197,6 +197,15 @@ fn every_endpoint_by_role_and_scope() {
             let r = app.post(&format!("/api/v1/visits/{visit}/review"), t, &json!({"decision": "approve"}));
             check("post", "/api/v1/visits/{visit_id}/review", inside, &supervisors(200), r);
             check("get", "/api/v1/audit", inside, &supervisors(200), app.get(&format!("/api/v1/audit?scope={scope}"), t));
+            let town = if inside { TOWN } else { OTHER_TOWN };
+            let r = app.post("/api/v1/samples", t, &json!({"scope": town, "level": "town_mutual", "seed": 1}));
+            check("post", "/api/v1/samples", inside, &supervisors(201), r);
+            check("get", "/api/v1/samples", inside, &scoped_read, app.get(&format!("/api/v1/samples?scope={scope}"), t));
+            check("get", "/api/v1/progress", inside, &scoped_read, app.get(&format!("/api/v1/progress?scope={scope}"), t));
+            for export in ["visits.csv", "visits.xlsx", "findings.csv", "findings.xlsx"] {
+                let r = app.get(&format!("/api/v1/exports/{export}?scope={scope}"), t);
+                check("get", &format!("/api/v1/exports/{export}"), inside, &printers, r);
+            }
             let r = app.get(&format!("/api/v1/households/{hh}/card.pdf"), t);
             check("get", "/api/v1/households/{id}/card.pdf", inside, &scoped_read, r);
             let r = app.get(&format!("/api/v1/households/{hh}/card.png"), t);

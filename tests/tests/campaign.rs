@@ -135,6 +135,8 @@ fn a_county_runs_a_whole_campaign() {
     let head_of_first = app.state.db.read_blocking(|c| sancha_server::db::households::get(c, &households[0])).unwrap().unwrap().members[0].id_number.clone().unwrap();
     assert!(String::from_utf8(private).unwrap().contains(&head_of_first), "an admin's private export has ID numbers");
 
+    assert_eq!(app.get(&format!("/api/v1/households/{}", households[0]), Some(&office)).status, 200);
+
     // 谁检查、谁签字、谁负责: every step, with who did it.
     let mut steps = HashSet::new();
     let mut cursor = String::new();
@@ -159,6 +161,7 @@ fn a_county_runs_a_whole_campaign() {
         ("export", "office"),
         ("export", "sup"),
         ("export_private", "admin"),
+        ("read", "office"),
     ] {
         assert!(steps.contains(&(action.to_string(), actor.to_string())), "no audit row for {actor} {action}: {steps:?}");
     }

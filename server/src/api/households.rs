@@ -43,6 +43,8 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Strin
     let id = id.into_inner();
     let record = state.db.read(move |conn| households::get(conn, &id)).await?.ok_or_else(ApiError::not_found)?;
     user.require_scope_code(&record.division_code)?;
+    let (actor, hid, scope) = (user.username.clone(), record.id.clone(), record.division_code.clone());
+    state.db.write(move |c| crate::db::audit::private_read(c, &actor, "household", &hid, &scope)).await?;
     Ok(with_etag(HttpResponse::Ok(), &record).json(record))
 }
 

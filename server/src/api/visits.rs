@@ -144,6 +144,8 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, lang: Lang, id: web
     let id = id.to_string();
     let stored = state.db.read(move |c| visits::find(c, &id)).await?.ok_or_else(ApiError::not_found)?;
     user.require_scope_code(&stored.visit.division_code)?;
+    let (actor, vid, scope) = (user.username.clone(), stored.visit.id.clone(), stored.visit.division_code.clone());
+    state.db.write(move |c| crate::db::audit::private_read(c, &actor, "visit", &vid, &scope)).await?;
     let mut body = receipt(&stored, lang);
     for (f, row) in body["findings"].as_array_mut().into_iter().flatten().zip(&stored.findings) {
         f["status"] = row.status.clone().into();

@@ -48,6 +48,25 @@ pub fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), ApiError
     Ok(())
 }
 
+/// A read of one record with personal data (a household's ID numbers, a
+/// visit's document): who looked, when.
+pub fn private_read(conn: &mut AnyConnection, actor: &str, entity: &str, entity_id: &str, scope: &str) -> Result<(), ApiError> {
+    record(
+        conn,
+        Entry {
+            at: super::now(),
+            actor,
+            entity,
+            entity_id,
+            scope: Some(scope),
+            action: "read",
+            old_version: None,
+            new_version: None,
+            detail: "",
+        },
+    )
+}
+
 /// The trail of one entity, oldest first.
 pub fn for_entity(conn: &mut AnyConnection, entity: &str, entity_id: &str) -> Result<Vec<Row>, ApiError> {
     Ok(audit_log::table
