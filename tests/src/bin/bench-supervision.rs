@@ -1,0 +1,226 @@
+//! Benchmark of the supervision reads on a city-sized SQLite database:
+//! `GET /progress` for a city (44,196 households in 619 villages, four
+//! levels), against a per-household baseline in the same run, and exports
+//! of 100,000 visits as CSV and XLSX.
+//!
+//! cargo run --release -p sancha-tests --bin bench-supervision
+//!
+//! Prints one line per measurement; BENCHMARKS.md records them.
+
+use std::io::Write;
+use std::time::Instant;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use sancha_server::db::{progress, AnyConnection};
+use sancha_server::domain::RegionCode;
+use sancha_server::error::Lang;
+use sancha_server::export::{self, Format, Kind, Options};
+use sancha_server::{AppState, Config};
+
+const HOUSEHOLDS: usize = 44_196;
+const VILLAGES: usize = 619;
+const VISITS: usize = 100_000;
+const AT: &str = "2026-11-20 01:40:00.000";
+
+fn sqlite(state: &AppState, sql: &str) {
+    state
+        .db
+        .write_blocking(|c| match c {
+            // write_blocking is already one transaction.
+            AnyConnection::Sqlite(s) => s.batch_execute(sql).map_err(|e| {
+                eprintln!("seed SQL failed: {e}");
+                e.into()
+            }),
+            AnyConnection::Postgresql(_) => unreachable!("the bench runs on SQLite"),
+        })
+        .expect("seed SQL");
+}
+
+fn q(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// 7 counties × 9 towns × 10 villages, the first 619 villages used.
+fn villages() -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for county in 1..=7 {
+        for town in 1..=9 {
+            for village in 1..=10 {
+                if out.len() < VILLAGES {
+                    let county_code = format!("2109{county:02}");
+                    let town_code = format!("{county_code}{town:03}");
+                    out.push((county_code, town_code.clone(), format!("{town_code}{village:03}")));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn seed(state: &AppState) -> Vec<(String, String)> {
+    let started = Instant::now();
+    let mut sql = String::new();
+    sql += &format!("INSERT INTO regions VALUES ('210900000000', '阜新市', NULL, 'city', '{AT}', '{AT}');");
+    sql += &format!("INSERT INTO users VALUES ('bench', 'bench', 'x', 'admin', '210900000000', 0, 1, '{AT}', '{AT}');");
+    let vs = villages();
+    let mut seen = std::collections::HashSet::new();
+    for (county, town, village) in &vs {
+        let county12 = format!("{county:0<12}");
+        let town12 = format!("{town:0<12}");
+        if seen.insert(county12.clone()) {
+            sql += &format!("INSERT INTO regions VALUES ('{county12}', '县{county}', '210900000000', 'county', '{AT}', '{AT}');");
+        }
+        if seen.insert(town12.clone()) {
+            sql += &format!("INSERT INTO regions VALUES ('{town12}', '乡{town}', '{county12}', 'town', '{AT}', '{AT}');");
+        }
+        sql += &format!("INSERT INTO regions VALUES ('{village}', '村{village}', '{town12}', 'village', '{AT}', '{AT}');");
+    }
+    sqlite(state, &sql);
+
+    let mut households = Vec::with_capacity(HOUSEHOLDS);
+    for chunk in (0..HOUSEHOLDS).collect::<Vec<_>>().chunks(5000) {
+        let mut sql = String::new();
+        for &i in chunk {
+            let village = &vs[i % VILLAGES].2;
+            let id = uuid::Uuid::new_v4().to_string();
+            sql += &format!(
+                "INSERT INTO households VALUES ('{id}', '{village}{i:06}', '{village}', '一组', 2014, 'exited', 2019, 'general', 'illness', '[]', 42.38, 122.54, 'WGS84', 'tok{i}', 1, 1, {i}, '{AT}', '{AT}');\
+                 INSERT INTO household_members VALUES ('{id}', 1, '张建国', 'resident_id', '210922196805120119', 'head', 'M', '1968-05-12', NULL);\
+                 INSERT INTO household_members VALUES ('{id}', 2, '李桂兰', 'resident_id', '210922197003080228', 'spouse', 'F', '1970-03-08', NULL);"
+            );
+            households.push((id, village.clone()));
+        }
+            sqlite(state, &sql);
+    }
+
+    let document: serde_json::Value = serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json")).expect("example");
+    // Every household a self-check, then the supervisory shares, then
+    // superseded self-checks up to 100,000 visits.
+    let mut plan: Vec<(usize, &str, bool)> = (0..HOUSEHOLDS).map(|i| (i, "village_self", false)).collect();
+    plan.extend((0..HOUSEHOLDS / 2).map(|i| (i * 2, "town_mutual", false)));
+    plan.extend((0..HOUSEHOLDS * 3 / 10).map(|i| (i * 10 / 3, "county_cross", false)));
+    plan.extend((0..HOUSEHOLDS / 5).map(|i| (i * 5, "city_supervision", false)));
+    let mut i = 0;
+    while plan.len() < VISITS {
+        plan.push((i % HOUSEHOLDS, "village_self", true));
+        i += 7;
+    }
+    let mut seq = 0i64;
+    for chunk in plan.chunks(5000) {
+        let mut sql = String::new();
+        for &(h, level, superseded) in chunk {
+            seq += 1;
+            let (hid, village) = &households[h];
+            let mut doc = document.clone();
+            doc["household_id"] = hid.as_str().into();
+            doc["level"] = level.into();
+            let id = uuid::Uuid::new_v4().to_string();
+            let superseded_by = if superseded { "'later'" } else { "NULL" };
+            sql += &format!(
+                "INSERT INTO visits VALUES ('{id}', '{hid}', '{village}', '{level}', 'bench', 'bench', 'sha', {}, 0, '2026.1', '{AT}', '{AT}', '{AT}', 'unreviewed', NULL, {superseded_by}, {seq}, NULL, NULL, NULL, 4460000, 3);",
+                q(&doc.to_string())
+            );
+            if seq % 5 == 0 {
+                let status = if seq % 10 == 0 { "rectified" } else { "open" };
+                sql += &format!(
+                    "INSERT INTO findings VALUES ('{}', '{id}', '{hid}', '{village}', 0, 'water.quantity', 'high', '/quality/water/quantity_lpd', NULL, '{status}', '2026.1', '{AT}', '{AT}', {});",
+                    uuid::Uuid::new_v4(),
+                    seq / 5
+                );
+            }
+        }
+            sqlite(state, &sql);
+    }
+    sqlite(state, "ANALYZE;");
+    println!("seeded {HOUSEHOLDS} households in {VILLAGES} villages, {} visits in {:.1} s", plan.len(), started.elapsed().as_secs_f64());
+    households
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: None,
+        jwt_secret: Some("bench-secret-bench-secret-bench-secret-0".into()),
+        workers: None,
+        rules_file: None,
+        public_base_url: "https://sancha.example.cn".into(),
+        card_font: None,
+    };
+    let state = AppState::open(&config).expect("open");
+    let households = seed(&state);
+    let city = RegionCode::parse("2109").expect("city");
+
+    let runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let (total, children) = state.db.read_blocking(|c| progress::progress(c, &city, 2)).expect("progress");
+            assert_eq!(total.households as usize, HOUSEHOLDS);
+            assert_eq!(children.len(), 7);
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    let grouped = median(runs);
+    println!("progress, city of {HOUSEHOLDS} households x 4 levels, grouped queries: median of 5 = {:.3} s", grouped);
+
+    // The baseline the issue warns against: one query per household (one level).
+    let t = Instant::now();
+    let visited = state
+        .db
+        .read_blocking(|c| {
+            use sancha_server::db::schema::visits;
+            let mut n = 0;
+            for (hid, _) in &households {
+                let k: i64 = visits::table
+                    .filter(visits::household_id.eq(hid))
+                    .filter(visits::level.eq("village_self"))
+                    .filter(visits::superseded_by.is_null())
+                    .count()
+                    .get_result(c)?;
+                n += i64::from(k > 0);
+            }
+            Ok(n)
+        })
+        .expect("baseline");
+    let per_household_one_level = t.elapsed().as_secs_f64();
+    assert_eq!(visited as usize, HOUSEHOLDS);
+    println!(
+        "baseline, one query per household for ONE level: {:.3} s (x4 levels ≈ {:.1} s); grouped is {:.0}x faster than 4 levels per household",
+        per_household_one_level,
+        per_household_one_level * 4.0,
+        per_household_one_level * 4.0 / grouped
+    );
+
+    for (kind, format, name) in [
+        (Kind::Visits, Format::Csv, "visits.csv"),
+        (Kind::Visits, Format::Xlsx, "visits.xlsx"),
+        (Kind::Findings, Format::Csv, "findings.csv"),
+    ] {
+        let opts = Options { scope: city.clone(), level: None, from: None, to: None, headers: Lang::Zh, private: false, all: true };
+        let mut out = Counting(0);
+        let t = Instant::now();
+        export::write(&state.db, kind, format, &opts, &mut out).expect("export");
+        let secs = t.elapsed().as_secs_f64();
+        let what = if kind == Kind::Visits { format!("all {VISITS} visits") } else { format!("{} findings", VISITS / 5) };
+        println!("export {name}, whole city ({what}): {secs:.2} s, {} bytes", out.0);
+    }
+}
+
+/// Counts bytes, keeps none.
+struct Counting(u64);
+
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
