@@ -57,7 +57,7 @@ async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: 
     let input: VisitInput = json::from_value(value)?;
     let sub = Submission { visit_id, canonical, body_sha256: body_sha256.clone() };
     let (rules, user_again, user) = (state.rules.clone(), user, user.clone());
-    match state.db.write(move |c| visits::insert(c, &sub, input, &user, &rules, now_cn())).await {
+    match state.db.write_grouped(move |c| visits::insert(c, &sub, input, &user, &rules, now_cn())).await {
         Ok(stored) => Ok((StatusCode::CREATED, stored)),
         // Another request stored this id first: answer as a resend would.
         Err(e) if e.code == Code::VisitRace => stored_answer(state, &user_again, visit_id, &body_sha256)

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cards;
 pub mod findings;
+mod group;
 pub mod households;
 pub mod progress;
 pub mod public;
@@ -116,14 +117,33 @@ impl diesel::r2d2::ManageConnection for Manager {
 
 type Pool = diesel::r2d2::Pool<Manager>;
 
-/// The database handle shared by handlers and the CLI.
+/// The pool and the writers' turn: what the group-commit thread needs.
 #[derive(Clone)]
-pub struct Db {
+struct Core {
     pool: Pool,
     backend: Backend,
     /// SQLite has one writer; taking turns here instead of inside SQLite
     /// means a write transaction never fails with SQLITE_BUSY halfway.
     write_lock: Arc<Mutex<()>>,
+}
+
+impl Core {
+    fn write_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut conn = self.pool.get().map_err(unavailable)?;
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(f)
+    }
+}
+
+/// The database handle shared by handlers and the CLI.
+#[derive(Clone)]
+pub struct Db {
+    core: Core,
+    group: group::GroupCommit,
 }
 
 impl Db {
@@ -143,28 +163,36 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(Manager(target.clone()))
             .map_err(|e| format!("cannot open connection pool: {e}"))?;
-        Ok(Db { pool, backend: target.backend, write_lock: Arc::new(Mutex::new(())) })
+        let core = Core { pool, backend: target.backend, write_lock: Arc::new(Mutex::new(())) };
+        let group = group::GroupCommit::start(core.clone());
+        Ok(Db { core, group })
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.core.backend
     }
 
     /// Runs `f` on a pooled connection, blocking the calling thread.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        let mut conn = self.pool.get().map_err(unavailable)?;
+        let mut conn = self.core.pool.get().map_err(unavailable)?;
         f(&mut conn)
     }
 
     /// Runs `f` in one transaction, blocking the calling thread.
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        let mut conn = self.pool.get().map_err(unavailable)?;
-        let _turn = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
-            Backend::Postgres => None,
-        };
-        let conn: &mut AnyConnection = &mut conn;
-        conn.transaction(f)
+        self.core.write_blocking(f)
+    }
+
+    /// Runs `f` in its own savepoint inside a transaction it shares with the
+    /// other writes waiting at that moment (group commit), and answers only
+    /// after that transaction committed: one fsync for many visits, and a
+    /// failing `f` rolls back only itself.
+    pub async fn write_grouped<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.group.write(f).await
     }
 
     /// [`Db::read_blocking`] on the blocking pool.
