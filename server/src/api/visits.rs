@@ -48,19 +48,35 @@ fn receipt(s: &Stored, lang: Lang) -> Value {
 /// Submits one visit exactly as `PUT /visits/{visit_id}` does: the status
 /// and the receipt, or the error.
 async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: Value) -> Result<(StatusCode, Stored), ApiError> {
-    let canonical = value.to_string();
-    let body_sha256: String = Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    // A resend is answered from what is stored, without checking again.
-    if let Some(stored) = stored_answer(state, user, visit_id, &body_sha256).await? {
-        return Ok((StatusCode::OK, stored));
-    }
-    let input: VisitInput = json::from_value(value)?;
-    let sub = Submission { visit_id, canonical, body_sha256: body_sha256.clone() };
-    let (rules, user_again, user) = (state.rules.clone(), user, user.clone());
-    match state.db.write_grouped(move |c| visits::insert(c, &sub, input, &user, &rules, now_cn())).await {
+    // One trip to the blocking pool for everything that only reads: the
+    // canonical form, the resend check, parsing and the checklist. They run
+    // in parallel, outside the writers' turn.
+    let (rules, reader) = (state.rules.clone(), user.clone());
+    let (sub, prepared) = state
+        .db
+        .read(move |c| {
+            let canonical = value.to_string();
+            let body_sha256: String = Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let sub = Submission { visit_id, canonical, body_sha256 };
+            // A resend is answered from what is stored, without checking again.
+            if let Some(stored) = visits::replay(c, &reader, &visit_id.to_string(), &sub.body_sha256)? {
+                return Ok((sub, Err(stored)));
+            }
+            let input: VisitInput = json::from_value(value)?;
+            let checked = visits::check(c, input, &reader, &rules, now_cn())?;
+            Ok((sub, Ok(checked)))
+        })
+        .await?;
+    let checked = match prepared {
+        Err(stored) => return Ok((StatusCode::OK, stored)),
+        Ok(checked) => checked,
+    };
+    let body_sha256 = sub.body_sha256.clone();
+    let (rules, writer) = (state.rules.clone(), user.clone());
+    match state.db.write_grouped(move |c| visits::insert(c, &sub, checked, &writer, &rules)).await {
         Ok(stored) => Ok((StatusCode::CREATED, stored)),
         // Another request stored this id first: answer as a resend would.
-        Err(e) if e.code == Code::VisitRace => stored_answer(state, &user_again, visit_id, &body_sha256)
+        Err(e) if e.code == Code::VisitRace => stored_answer(state, user, visit_id, &body_sha256)
             .await?
             .map(|s| (StatusCode::OK, s))
             .ok_or_else(|| ApiError::internal("a visit that raced is not stored")),

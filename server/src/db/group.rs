@@ -71,6 +71,8 @@ impl GroupCommit {
 }
 
 fn commit(core: &Core, group: Vec<Job>) {
+    let started = std::time::Instant::now();
+    let size = group.len();
     let mut deliveries = Vec::with_capacity(group.len());
     let committed = core
         .write_blocking(|conn| {
@@ -80,6 +82,7 @@ fn commit(core: &Core, group: Vec<Job>) {
             Ok(())
         })
         .is_ok();
+    tracing::debug!(size, committed, micros = started.elapsed().as_micros() as u64, "group commit");
     for deliver in deliveries {
         deliver(committed);
     }

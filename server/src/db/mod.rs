@@ -243,10 +243,15 @@ pub fn revert_all_migrations(conn: &mut AnyConnection) -> Result<(), MigrationEr
 /// until the transaction ends, so values are handed out in commit order: a
 /// reader paging by them never skips a row that commits behind its cursor.
 pub fn next_counter(conn: &mut AnyConnection, name: &str) -> Result<i64, ApiError> {
+    next_counter_by(conn, name, 1)
+}
+
+/// Takes `n` values of the named counter at once; returns the last.
+pub fn next_counter_by(conn: &mut AnyConnection, name: &str, n: i64) -> Result<i64, ApiError> {
     use diesel::prelude::*;
     use schema::counters;
     Ok(diesel::update(counters::table.find(name))
-        .set(counters::value.eq(counters::value + 1))
+        .set(counters::value.eq(counters::value + n))
         .returning(counters::value)
         .get_result::<i64>(conn)?)
 }

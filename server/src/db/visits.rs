@@ -120,6 +120,8 @@ pub struct Checked {
     pub verified_on_site: bool,
     /// The household's village.
     pub division_code: String,
+    /// Referenced images not uploaded yet (as of the check).
+    pub missing_blobs: Vec<String>,
 }
 
 /// Checks a visit the way a submission would, storing nothing: the
@@ -159,20 +161,17 @@ pub fn check(
     let mut ctx = load_context(conn, &visit)?;
     ctx.water_scarce = cfg.water_scarce(&division);
     let findings = checklist::evaluate(&visit, cfg, &ctx);
-    Ok(Checked { visit, findings, verified_on_site: ctx.card == CardScan::Current, division_code: division })
+    let referenced = blob_refs(&visit);
+    let present: Vec<String> = blobs::table.filter(blobs::sha256.eq_any(&referenced)).select(blobs::sha256).load(conn)?;
+    let missing_blobs = referenced.into_iter().filter(|s| !present.contains(s)).collect();
+    Ok(Checked { visit, findings, verified_on_site: ctx.card == CardScan::Current, division_code: division, missing_blobs })
 }
 
-/// Checks and stores a new visit with its findings in the caller's
-/// transaction. A racing submission of the same id fails on the primary key.
-pub fn insert(
-    conn: &mut AnyConnection,
-    sub: &Submission,
-    input: VisitInput,
-    user: &AuthUser,
-    cfg: &RuleConfig,
-    at: DateTime<FixedOffset>,
-) -> Result<Stored, ApiError> {
-    let Checked { visit, findings: found, verified_on_site, division_code: division } = check(conn, input, user, cfg, at)?;
+/// Stores a checked visit with its findings in the caller's transaction. A
+/// racing submission of the same id fails on the primary key; the checks
+/// (reads) ran before, outside the writers' turn.
+pub fn insert(conn: &mut AnyConnection, sub: &Submission, checked: Checked, user: &AuthUser, cfg: &RuleConfig) -> Result<Stored, ApiError> {
+    let Checked { visit, findings: found, verified_on_site, division_code: division, missing_blobs } = checked;
     let t = now();
     let id = sub.visit_id.to_string();
     let household_id = visit.household_id.to_string();
@@ -212,7 +211,9 @@ pub fn insert(
             .execute(conn)?;
     }
     let mut rows = Vec::with_capacity(found.len());
-    for (position, f) in (0..).zip(&found) {
+    let last_seq = if found.is_empty() { 0 } else { super::next_counter_by(conn, "finding_seq", found.len() as i64)? };
+    let first_seq = last_seq - found.len() as i64 + 1;
+    for ((position, f), seq) in (0..).zip(&found).zip(first_seq..) {
         let r = FindingRow {
             id: uuid::Uuid::new_v4().to_string(),
             visit_id: Some(id.clone()),
@@ -227,21 +228,29 @@ pub fn insert(
             rule_version: cfg.version.clone(),
             created_at: t,
             updated_at: t,
-            seq: super::next_counter(conn, "finding_seq")?,
+            seq,
         };
         diesel::insert_into(findings::table).values(&r).execute(conn)?;
         rows.push(r);
     }
-    let mut shas: Vec<&String> = visit.photo_sha256.iter().chain(visit.signatures.iter().filter_map(|s| s.image_sha256.as_ref())).collect();
+    let refs = blob_refs(&visit);
+    if !refs.is_empty() {
+        // One statement for all of them. Both values are safe as literals:
+        // `id` is a UUID we formatted, each sha256 was parsed as lower-case hex.
+        let values: Vec<String> = refs.iter().map(|sha| format!("('{id}', '{sha}')")).collect();
+        diesel::sql_query(format!("INSERT INTO visit_blobs (visit_id, sha256) VALUES {}", values.join(", "))).execute(conn)?;
+    }
+    Ok(Stored { visit: row, findings: rows, missing_blobs })
+}
+
+/// The images a visit references (photos, signatures), sorted, once each.
+fn blob_refs(visit: &Visit) -> Vec<String> {
+    let mut shas: Vec<String> =
+        visit.photo_sha256.iter().chain(visit.signatures.iter().filter_map(|s| s.image_sha256.as_ref())).cloned().collect();
     shas.sort();
     shas.dedup();
-    for sha in shas {
-        diesel::insert_into(visit_blobs::table)
-            .values((visit_blobs::visit_id.eq(&id), visit_blobs::sha256.eq(sha)))
-            .execute(conn)?;
-    }
-    let missing_blobs = missing_blobs(conn, &id)?;
-    Ok(Stored { visit: row, findings: rows, missing_blobs })
+    debug_assert!(shas.iter().all(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())));
+    shas
 }
 
 fn severity_str(f: &Finding) -> String {

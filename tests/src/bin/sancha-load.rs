@@ -1,0 +1,285 @@
+//! Load generator: starts the real `sancha serve --demo` binary on a fresh
+//! data directory, then sends realistic visits (variants of the clean
+//! example built from each household's roster, about 70% clean) over HTTP
+//! from C concurrent connections for T seconds, then the same load against
+//! `POST /visits/validate` (same parsing and checks, no storage), then reads
+//! every acknowledged visit back.
+//!
+//! sancha-load [--server target/release/sancha] [--connections 64] [--seconds 10]
+//!             [--database-url postgres://…]
+//!
+//! Exits non-zero on any 5xx, on a transport error, or when an acknowledged
+//! visit cannot be read back.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Args {
+    server: String,
+    connections: usize,
+    seconds: u64,
+    database_url: Option<String>,
+}
+
+fn args() -> Args {
+    let mut a = Args { server: "target/release/sancha".into(), connections: 64, seconds: 10, database_url: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--server" => a.server = value,
+            "--connections" => a.connections = value.parse().expect("--connections N"),
+            "--seconds" => a.seconds = value.parse().expect("--seconds N"),
+            "--database-url" => a.database_url = Some(value),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+/// The server under test, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(a: &Args) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = Command::new(&a.server);
+    cmd.arg("--data-dir").arg(dir.path()).args(["serve", "--demo", "--bind", "127.0.0.1:0"]);
+    match &a.database_url {
+        Some(url) => cmd.env("DATABASE_URL", url),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    let mut child = cmd.env("RUST_LOG", std::env::var("SANCHA_LOAD_LOG").unwrap_or_else(|_| "warn".into())).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start the server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines.next().expect("the server printed its address").expect("read stdout");
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().expect("an address").to_string();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Server { child, base, _dir: dir }
+}
+
+/// xorshift64*: enough randomness for picking households and variants.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// A visit of `h` (a roster entry) built on the clean example: its own
+/// members and village; `variant` > 6 of 10 adds a problem (a finding).
+fn visit_of(template: &Value, h: &Value, variant: u64) -> Value {
+    let mut v = template.clone();
+    v["household_id"] = h["id"].clone();
+    v["household"]["division_code"] = h["division_code"].clone();
+    v["household"]["group_name"] = h["group_name"].clone();
+    v["household"]["registered_year"] = h["registered_year"].clone();
+    v["household"]["poverty_status"] = h["poverty_status"].clone();
+    v["household"]["exit_year"] = h["exit_year"].clone();
+    v["household"]["attribute"] = h["attribute"].clone();
+    v["household"]["main_cause"] = h["main_cause"].clone();
+    v["household"]["other_causes"] = h["other_causes"].clone();
+    let roster = h["members"].as_array().cloned().unwrap_or_default();
+    v["household"]["registered_member_count"] = roster.len().into();
+    let shape = template["members"].as_array().cloned().unwrap_or_default();
+    let members: Vec<Value> = roster
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut x = shape[i.min(shape.len() - 1)].clone();
+            for key in ["member_no", "name", "id_type", "id_number", "relation", "sex", "birth_date"] {
+                x[key] = m[key].clone();
+            }
+            x
+        })
+        .collect();
+    v["members"] = members.into();
+    v["income"]["wage"][0]["member_no"] = 1.into();
+    match variant % 10 {
+        7 => v["quality"]["water"]["quantity_lpd"] = 30.into(),
+        8 => v["income"]["operating"][0]["gross_fen"] = 10_000.into(),
+        9 => v["revisit"]["answers"][0]["value"] = "dissatisfied".into(),
+        _ => {}
+    }
+    v
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    statuses: BTreeMap<u16, u64>,
+    transport_errors: u64,
+    acknowledged: Vec<String>,
+}
+
+fn run(base: &str, token: &str, template: &Value, households: &[Value], a: &Args, validate: bool) -> Tally {
+    let total = Mutex::new(Tally::default());
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    std::thread::scope(|s| {
+        for c in 0..a.connections {
+            let total = &total;
+            s.spawn(move || {
+                let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+                let mut mine = Tally::default();
+                while Instant::now() < deadline {
+                    let h = &households[(rng.next() % households.len() as u64) as usize];
+                    let body = visit_of(template, h, rng.next());
+                    let id = uuid::Uuid::new_v4().to_string();
+                    let (method, url) = if validate {
+                        ("POST", format!("{base}/api/v1/visits/validate"))
+                    } else {
+                        ("PUT", format!("{base}/api/v1/visits/{id}"))
+                    };
+                    let started = Instant::now();
+                    let answer = agent.request(method, &url).set("Authorization", &format!("Bearer {token}")).send_json(body);
+                    let status = match answer {
+                        Ok(r) => r.status(),
+                        Err(ureq::Error::Status(code, _)) => code,
+                        Err(_) => {
+                            mine.transport_errors += 1;
+                            continue;
+                        }
+                    };
+                    mine.latencies_us.push(started.elapsed().as_micros() as u64);
+                    *mine.statuses.entry(status).or_default() += 1;
+                    if !validate && (200..300).contains(&status) {
+                        mine.acknowledged.push(id);
+                    }
+                }
+                let mut t = total.lock().expect("tally");
+                t.latencies_us.extend(mine.latencies_us);
+                for (k, v) in mine.statuses {
+                    *t.statuses.entry(k).or_default() += v;
+                }
+                t.transport_errors += mine.transport_errors;
+                t.acknowledged.extend(mine.acknowledged);
+            });
+        }
+    });
+    total.into_inner().expect("tally")
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn report(name: &str, t: &mut Tally, seconds: u64) -> f64 {
+    t.latencies_us.sort_unstable();
+    let ok: u64 = t.statuses.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, n)| n).sum();
+    let rate = ok as f64 / seconds as f64;
+    println!(
+        "{name}: {rate:.0}/s accepted; latency ms p50 {:.1} p95 {:.1} p99 {:.1}; statuses {:?}; transport errors {}",
+        percentile(&t.latencies_us, 0.50),
+        percentile(&t.latencies_us, 0.95),
+        percentile(&t.latencies_us, 0.99),
+        t.statuses,
+        t.transport_errors
+    );
+    rate
+}
+
+fn main() {
+    let a = args();
+    let server = start(&a);
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+    let token = agent
+        .post(&format!("{}/api/v1/auth/token", server.base))
+        .send_json(json!({"username": "admin", "password": "sancha-demo"}))
+        .expect("sign in")
+        .into_json::<Value>()
+        .expect("token")["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string();
+    let auth = format!("Bearer {token}");
+    let mut households = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: Value = agent
+            .get(&format!("{}/api/v1/households?limit=500&cursor={cursor}", server.base))
+            .set("Authorization", &auth)
+            .call()
+            .expect("sync")
+            .into_json()
+            .expect("page");
+        households.extend(page["items"].as_array().cloned().unwrap_or_default());
+        cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
+        if !page["has_more"].as_bool().unwrap_or(false) {
+            break;
+        }
+    }
+    let template: Value = serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json")).expect("example");
+    println!(
+        "sancha-load: {} households, {} connections, {} s, {} backend",
+        households.len(),
+        a.connections,
+        a.seconds,
+        if a.database_url.is_some() { "postgres" } else { "sqlite" }
+    );
+
+    let mut stored = run(&server.base, &token, &template, &households, &a, false);
+    let store_rate = report("PUT /visits (stored)", &mut stored, a.seconds);
+    let mut checked = run(&server.base, &token, &template, &households, &a, true);
+    let validate_rate = report("POST /visits/validate (no storage)", &mut checked, a.seconds);
+    println!("storage costs {:.2}x: stored/validate = {:.2}", validate_rate / store_rate.max(1.0), store_rate / validate_rate.max(1.0));
+
+    // Every acknowledged visit is stored, exactly once.
+    let mut listed = HashSet::new();
+    let mut cursor = String::new();
+    let mut rows = 0;
+    loop {
+        let page: Value = agent
+            .get(&format!("{}/api/v1/visits?limit=500&cursor={cursor}", server.base))
+            .set("Authorization", &auth)
+            .call()
+            .expect("list visits")
+            .into_json()
+            .expect("page");
+        for it in page["items"].as_array().into_iter().flatten() {
+            rows += 1;
+            listed.insert(it["id"].as_str().unwrap_or_default().to_string());
+        }
+        cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
+        if !page["has_more"].as_bool().unwrap_or(false) {
+            break;
+        }
+    }
+    let missing = stored.acknowledged.iter().filter(|id| !listed.contains(*id)).count();
+    println!("read back: {} acknowledged, {} listed ({} rows), {missing} missing", stored.acknowledged.len(), listed.len(), rows);
+
+    let server_errors: u64 = stored.statuses.iter().chain(&checked.statuses).filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum();
+    let failed = server_errors > 0 || missing > 0 || rows != listed.len() || stored.transport_errors + checked.transport_errors > 0;
+    if failed {
+        eprintln!("FAILED: {server_errors} server errors, {missing} acknowledged visits missing, transport errors {}", stored.transport_errors + checked.transport_errors);
+        std::process::exit(1);
+    }
+}
