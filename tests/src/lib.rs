@@ -431,3 +431,97 @@ pub fn distinct_ids(n: u32, household: &mut Value, visit: Option<&mut Value>) {
         }
     }
 }
+
+/// A visit of `h` (a roster entry) built on the clean example: its own
+/// members and village; `variant` > 6 of 10 adds a problem (a finding).
+pub fn visit_from_roster(template: &Value, h: &Value, variant: u64) -> Value {
+    let mut v = template.clone();
+    v["household_id"] = h["id"].clone();
+    v["household"]["division_code"] = h["division_code"].clone();
+    v["household"]["group_name"] = h["group_name"].clone();
+    v["household"]["registered_year"] = h["registered_year"].clone();
+    v["household"]["poverty_status"] = h["poverty_status"].clone();
+    v["household"]["exit_year"] = h["exit_year"].clone();
+    v["household"]["attribute"] = h["attribute"].clone();
+    v["household"]["main_cause"] = h["main_cause"].clone();
+    v["household"]["other_causes"] = h["other_causes"].clone();
+    let roster = h["members"].as_array().cloned().unwrap_or_default();
+    v["household"]["registered_member_count"] = roster.len().into();
+    let shape = template["members"].as_array().cloned().unwrap_or_default();
+    let members: Vec<Value> = roster
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut x = shape[i.min(shape.len() - 1)].clone();
+            for key in ["member_no", "name", "id_type", "id_number", "relation", "sex", "birth_date"] {
+                x[key] = m[key].clone();
+            }
+            x
+        })
+        .collect();
+    v["members"] = members.into();
+    v["income"]["wage"][0]["member_no"] = 1.into();
+    match variant % 10 {
+        7 => v["quality"]["water"]["quantity_lpd"] = 30.into(),
+        8 => v["income"]["operating"][0]["gross_fen"] = 10_000.into(),
+        9 => v["revisit"]["answers"][0]["value"] = "dissatisfied".into(),
+        _ => {}
+    }
+    v
+}
+
+/// A `sancha serve` process on a data directory, killed when dropped.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `binary serve --bind 127.0.0.1:0 [extra]` and waits for its address.
+    pub fn start(binary: &std::path::Path, data_dir: &std::path::Path, database_url: Option<&str>, extra: &[&str]) -> ServerProcess {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(binary);
+        cmd.arg("--data-dir").arg(data_dir).args(["serve", "--bind", "127.0.0.1:0"]).args(extra);
+        match database_url {
+            Some(url) => cmd.env("DATABASE_URL", url),
+            None => cmd.env_remove("DATABASE_URL"),
+        };
+        let mut child = cmd
+            .env("RUST_LOG", std::env::var("SANCHA_LOAD_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines.next().expect("the server printed its address").expect("read stdout");
+            if let Some(at) = line.find("http://") {
+                break line[at..].split_whitespace().next().expect("an address").to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        ServerProcess { child, base }
+    }
+
+    /// `kill -9`.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `sancha` binary cargo built beside this test's executable.
+pub fn server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|p| p.parent()).expect("target/<profile>");
+    dir.join(if cfg!(windows) { "sancha.exe" } else { "sancha" })
+}

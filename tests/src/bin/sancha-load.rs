@@ -12,11 +12,10 @@
 //! visit cannot be read back.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use sancha_tests::{visit_from_roster, ServerProcess};
 use serde_json::{json, Value};
 
 struct Args {
@@ -42,42 +41,6 @@ fn args() -> Args {
     a
 }
 
-/// The server under test, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(a: &Args) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut cmd = Command::new(&a.server);
-    cmd.arg("--data-dir").arg(dir.path()).args(["serve", "--demo", "--bind", "127.0.0.1:0"]);
-    match &a.database_url {
-        Some(url) => cmd.env("DATABASE_URL", url),
-        None => cmd.env_remove("DATABASE_URL"),
-    };
-    let mut child = cmd.env("RUST_LOG", std::env::var("SANCHA_LOAD_LOG").unwrap_or_else(|_| "warn".into())).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start the server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines.next().expect("the server printed its address").expect("read stdout");
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().expect("an address").to_string();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, base, _dir: dir }
-}
-
 /// xorshift64*: enough randomness for picking households and variants.
 struct Rng(u64);
 
@@ -88,44 +51,6 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-/// A visit of `h` (a roster entry) built on the clean example: its own
-/// members and village; `variant` > 6 of 10 adds a problem (a finding).
-fn visit_of(template: &Value, h: &Value, variant: u64) -> Value {
-    let mut v = template.clone();
-    v["household_id"] = h["id"].clone();
-    v["household"]["division_code"] = h["division_code"].clone();
-    v["household"]["group_name"] = h["group_name"].clone();
-    v["household"]["registered_year"] = h["registered_year"].clone();
-    v["household"]["poverty_status"] = h["poverty_status"].clone();
-    v["household"]["exit_year"] = h["exit_year"].clone();
-    v["household"]["attribute"] = h["attribute"].clone();
-    v["household"]["main_cause"] = h["main_cause"].clone();
-    v["household"]["other_causes"] = h["other_causes"].clone();
-    let roster = h["members"].as_array().cloned().unwrap_or_default();
-    v["household"]["registered_member_count"] = roster.len().into();
-    let shape = template["members"].as_array().cloned().unwrap_or_default();
-    let members: Vec<Value> = roster
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let mut x = shape[i.min(shape.len() - 1)].clone();
-            for key in ["member_no", "name", "id_type", "id_number", "relation", "sex", "birth_date"] {
-                x[key] = m[key].clone();
-            }
-            x
-        })
-        .collect();
-    v["members"] = members.into();
-    v["income"]["wage"][0]["member_no"] = 1.into();
-    match variant % 10 {
-        7 => v["quality"]["water"]["quantity_lpd"] = 30.into(),
-        8 => v["income"]["operating"][0]["gross_fen"] = 10_000.into(),
-        9 => v["revisit"]["answers"][0]["value"] = "dissatisfied".into(),
-        _ => {}
-    }
-    v
 }
 
 #[derive(Default)]
@@ -148,7 +73,7 @@ fn run(base: &str, token: &str, template: &Value, households: &[Value], a: &Args
                 let mut mine = Tally::default();
                 while Instant::now() < deadline {
                     let h = &households[(rng.next() % households.len() as u64) as usize];
-                    let body = visit_of(template, h, rng.next());
+                    let body = visit_from_roster(template, h, rng.next());
                     let id = uuid::Uuid::new_v4().to_string();
                     let (method, url) = if validate {
                         ("POST", format!("{base}/api/v1/visits/validate"))
@@ -209,7 +134,8 @@ fn report(name: &str, t: &mut Tally, seconds: u64) -> f64 {
 
 fn main() {
     let a = args();
-    let server = start(&a);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = ServerProcess::start(std::path::Path::new(&a.server), dir.path(), a.database_url.as_deref(), &["--demo"]);
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
     let token = agent
         .post(&format!("{}/api/v1/auth/token", server.base))
