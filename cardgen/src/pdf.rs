@@ -1,0 +1,247 @@
+//! PDF output: the layout model drawn with printpdf, the font embedded once per
+//! document and subset to the glyphs used.
+//!
+//! Laying out cards (QR encoding included) and building page operations run on all
+//! cores, pages kept in order; serialising the document runs on the calling thread.
+
+use std::io::Write;
+
+use printpdf::{
+    Color, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
+    TextItem, TextMatrix, TextRenderingMode, WindingOrder,
+};
+
+use crate::layout::{layout, CardLayout, ElementKind, Rgb};
+use crate::qr::QUIET_ZONE;
+use crate::{check_qr, missing_of, Card, Error, Font, Layout, Report};
+
+const A4_W: f32 = 210.0;
+const A4_H: f32 = 297.0;
+const PT_PER_MM: f32 = 72.0 / 25.4;
+
+/// Renders `cards` into one PDF written to `out`: four A6 cards per A4 page with cut
+/// marks (`Layout::A6x4`) or one A4 poster per card (`Layout::A4`).
+///
+/// Cards whose text has characters the font lacks still print (□ for each) and are
+/// listed in the report. An empty `cards` gives a valid one-page blank PDF.
+pub fn write_pdf<W: Write>(cards: &[Card], layout_kind: Layout, font: &Font, out: W) -> Result<Report, Error> {
+    write_pdf_with_progress(cards, layout_kind, font, out, |_| {})
+}
+
+/// [`write_pdf`], calling `progress(n)` from the worker threads as each page of `n`
+/// cards is laid out.
+pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
+    cards: &[Card],
+    layout_kind: Layout,
+    font: &Font,
+    mut out: W,
+    progress: P,
+) -> Result<Report, Error> {
+    let per_page = match layout_kind {
+        Layout::A6x4 => 4,
+        Layout::A4 => 1,
+        Layout::Png => return Err(Error::Layout("write_pdf draws a6x4 or a4; use write_png for png".into())),
+    };
+    let mut doc = PdfDocument::new("三查一访 明白卡");
+    let font_id = doc.add_font(&font.pdf);
+    let handle = PdfFontHandle::External(font_id);
+
+    let chunks: Vec<&[Card]> = cards.chunks(per_page).collect();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(chunks.len().max(1));
+    let per_worker = chunks.len().div_ceil(workers.max(1)).max(1);
+    let results: Vec<PageResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .chunks(per_worker)
+            .map(|pages| {
+                let (handle, progress) = (&handle, &progress);
+                s.spawn(move || {
+                    let build = |page: &&[Card]| {
+                        let r = build_page(page, layout_kind, font, handle);
+                        progress(page.len());
+                        r
+                    };
+                    pages.iter().map(build).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("page worker panicked")).collect()
+    });
+
+    let mut report = Report { cards: cards.len(), ..Report::default() };
+    let mut pages = Vec::with_capacity(results.len());
+    for r in results {
+        let r = r?;
+        report.missing_glyphs.extend(r.missing);
+        pages.push(r.page);
+    }
+    if pages.is_empty() {
+        pages.push(PdfPage::new(Mm(A4_W), Mm(A4_H), Vec::new()));
+    }
+    report.pages = pages.len();
+    doc.with_pages(pages);
+    let opts = PdfSaveOptions { subset_fonts: true, optimize: true, secure: true, image_optimization: None };
+    let mut warnings = Vec::new();
+    let bytes = doc.save(&opts, &mut warnings);
+    out.write_all(&bytes)?;
+    out.flush()?;
+    report.bytes = bytes.len() as u64;
+    Ok(report)
+}
+
+struct PageOut {
+    page: PdfPage,
+    missing: Vec<crate::MissingGlyphs>,
+}
+type PageResult = Result<PageOut, Error>;
+
+fn build_page(cards: &[Card], kind: Layout, font: &Font, handle: &PdfFontHandle) -> PageResult {
+    let mut ops = Vec::with_capacity(cards.len() * 400);
+    let mut missing = Vec::new();
+    for (i, card) in cards.iter().enumerate() {
+        let l = layout(card, kind, font);
+        check_qr(card, &l)?;
+        missing.extend(missing_of(card, &l));
+        // Card origin on the page, in mm from the top-left corner.
+        let (ox, oy) = match kind {
+            Layout::A4 => (0.0, (A4_H - l.height) / 2.0),
+            _ => ((i % 2) as f32 * l.width, (A4_H - 2.0 * l.height) / 2.0 + (i / 2) as f32 * l.height),
+        };
+        card_ops(&l, ox, oy, handle, &mut ops);
+    }
+    if kind == Layout::A6x4 {
+        cut_marks(&mut ops);
+    }
+    Ok(PageOut { page: PdfPage::new(Mm(A4_W), Mm(A4_H), ops), missing })
+}
+
+fn color(c: Rgb) -> Color {
+    Color::Rgb(printpdf::Rgb::new(c.0 as f32 / 255.0, c.1 as f32 / 255.0, c.2 as f32 / 255.0, None))
+}
+
+/// A point given in mm from the page's top-left corner, in PDF space.
+fn pt(x: f32, y: f32) -> Point {
+    Point { x: Pt(x * PT_PER_MM), y: Pt((A4_H - y) * PT_PER_MM) }
+}
+
+fn rect(x: f32, y: f32, w: f32, h: f32) -> Op {
+    Op::DrawRectangle {
+        rectangle: printpdf::Rect {
+            x: Pt(x * PT_PER_MM),
+            y: Pt((A4_H - y - h) * PT_PER_MM),
+            width: Pt(w * PT_PER_MM),
+            height: Pt(h * PT_PER_MM),
+            mode: Some(PaintMode::Fill),
+            winding_order: Some(WindingOrder::NonZero),
+        },
+    }
+}
+
+fn polyline(points: &[(f32, f32)]) -> Op {
+    Op::DrawLine {
+        line: Line {
+            points: points.iter().map(|&(x, y)| LinePoint { p: pt(x, y), bezier: false }).collect(),
+            is_closed: false,
+        },
+    }
+}
+
+/// Appends the operations drawing `l` with its top-left corner at (`ox`, `oy`) mm.
+fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Vec<Op>) {
+    // Graphics first: fills, lines, QR, marks.
+    for e in &l.elements {
+        let r = e.rect;
+        match &e.kind {
+            ElementKind::Fill(c) => {
+                ops.push(Op::SetFillColor { col: color(*c) });
+                ops.push(rect(ox + r.x, oy + r.y, r.w, r.h));
+            }
+            ElementKind::Line { color: c, width } => {
+                ops.push(Op::SetOutlineColor { col: color(*c) });
+                ops.push(Op::SetOutlineThickness { pt: Pt(width * PT_PER_MM) });
+                ops.push(polyline(&[(ox + r.x, oy + r.y), (ox + r.right(), oy + r.bottom())]));
+            }
+            ElementKind::Qr(m) => {
+                let module = r.w / m.total_width() as f32;
+                ops.push(Op::SetFillColor { col: color(Rgb(0, 0, 0)) });
+                for (row, a, b) in m.runs() {
+                    let x = ox + r.x + (QUIET_ZONE + a) as f32 * module;
+                    let y = oy + r.y + (QUIET_ZONE + row) as f32 * module;
+                    ops.push(rect(x, y, (b - a) as f32 * module, module));
+                }
+            }
+            ElementKind::Mark { ok } => {
+                let (c, strokes) = mark_strokes(*ok, ox + r.x, oy + r.y, r.w);
+                ops.push(Op::SetOutlineColor { col: color(c) });
+                ops.push(Op::SetOutlineThickness { pt: Pt(r.w * 0.16 * PT_PER_MM) });
+                for s in strokes {
+                    ops.push(polyline(&s));
+                }
+            }
+            ElementKind::Text(_) => {}
+        }
+    }
+    // Then all text in one text section.
+    ops.push(Op::StartTextSection);
+    let mut cur_size = -1.0;
+    let mut cur_color = None;
+    let mut cur_bold = false;
+    for e in &l.elements {
+        let ElementKind::Text(t) = &e.kind else { continue };
+        if t.text.trim().is_empty() {
+            continue;
+        }
+        if t.size_pt != cur_size {
+            ops.push(Op::SetFont { font: font.clone(), size: Pt(t.size_pt) });
+            cur_size = t.size_pt;
+        }
+        if cur_color != Some(t.color) {
+            ops.push(Op::SetFillColor { col: color(t.color) });
+            ops.push(Op::SetOutlineColor { col: color(t.color) });
+            cur_color = Some(t.color);
+        }
+        if t.bold != cur_bold {
+            let mode = if t.bold { TextRenderingMode::FillStroke } else { TextRenderingMode::Fill };
+            ops.push(Op::SetTextRenderingMode { mode });
+            if t.bold {
+                ops.push(Op::SetOutlineThickness { pt: Pt(t.size_pt * 0.04) });
+            }
+            cur_bold = t.bold;
+        }
+        let ink = t.ink(&e.rect);
+        let p = pt(ox + ink.x, oy + t.baseline(&e.rect));
+        ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(p.x, p.y) });
+        ops.push(Op::ShowText { items: vec![TextItem::Text(t.text.clone())] });
+    }
+    if cur_bold {
+        ops.push(Op::SetTextRenderingMode { mode: TextRenderingMode::Fill });
+    }
+    ops.push(Op::EndTextSection);
+}
+
+/// ✓ or ✗ as polylines inside the square at (x, y) of side `s` mm.
+pub(crate) fn mark_strokes(ok: bool, x: f32, y: f32, s: f32) -> (Rgb, Vec<Vec<(f32, f32)>>) {
+    if ok {
+        (crate::layout::GREEN, vec![vec![(x + 0.12 * s, y + 0.52 * s), (x + 0.40 * s, y + 0.82 * s), (x + 0.90 * s, y + 0.16 * s)]])
+    } else {
+        let (a, b) = (0.18 * s, 0.82 * s);
+        (crate::layout::RED, vec![vec![(x + a, y + a), (x + b, y + b)], vec![(x + b, y + a), (x + a, y + b)]])
+    }
+}
+
+/// Cut marks on the cut lines between the four A6 cards, in the page's outer margin
+/// and at the centre, where no card prints anything.
+fn cut_marks(ops: &mut Vec<Op>) {
+    let (cx, cy, len) = (A4_W / 2.0, A4_H / 2.0, 7.0);
+    ops.push(Op::SetOutlineColor { col: color(Rgb(0, 0, 0)) });
+    ops.push(Op::SetOutlineThickness { pt: Pt(0.25) });
+    for seg in [
+        [(cx, 0.0), (cx, len)],
+        [(cx, A4_H - len), (cx, A4_H)],
+        [(0.0, cy), (len, cy)],
+        [(A4_W - len, cy), (A4_W, cy)],
+        [(cx - 3.0, cy), (cx + 3.0, cy)],
+        [(cx, cy - 3.0), (cx, cy + 3.0)],
+    ] {
+        ops.push(polyline(&seg));
+    }
+}
