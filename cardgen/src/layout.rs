@@ -278,6 +278,9 @@ const QR_Y: f32 = 92.5;
 const LOWER_BOTTOM: f32 = 138.5;
 const COMPLAINT_Y: f32 = 139.3;
 
+/// Characters that must not begin a line (closing punctuation).
+const NO_LINE_START: &str = "，。、；：？！）」』》】〕…—,.;:?!)%";
+
 struct Builder<'f> {
     font: &'f Font,
     els: Vec<Element>,
@@ -365,10 +368,18 @@ impl Builder<'_> {
         for c in s.chars() {
             let cw = self.font.advance_em(c) * em_mm(size);
             if w + cw > width && !cur.is_empty() {
+                if c == ' ' || c == '\u{3000}' {
+                    lines.push(std::mem::take(&mut cur));
+                    w = 0.0;
+                    continue;
+                }
+                // No line may start with closing punctuation: carry the last character over.
+                let carry = if NO_LINE_START.contains(c) && cur.chars().count() > 1 { cur.pop() } else { None };
                 lines.push(std::mem::take(&mut cur));
                 w = 0.0;
-                if c == ' ' || c == '\u{3000}' {
-                    continue;
+                if let Some(p) = carry {
+                    cur.push(p);
+                    w = self.font.advance_em(p) * em_mm(size);
                 }
             }
             cur.push(c);
@@ -783,8 +794,12 @@ impl Builder<'_> {
             let label = self.clean(&q.label);
             let text_rect = Rect::new(cx, cy, cell_w - mark - 1.4, lh);
             self.fit_line(Role::QualityLabel, text_rect, &label, 7.0, MIN_PT, INK, Align::Left);
-            let tw = match self.els.last() {
-                Some(Element { kind: ElementKind::Text(t), .. }) => t.width,
+            // The label's box ends where its text does; the mark follows.
+            let tw = match self.els.last_mut() {
+                Some(Element { kind: ElementKind::Text(t), rect, .. }) => {
+                    rect.w = t.width;
+                    t.width
+                }
                 _ => 0.0,
             };
             let mx = cx + tw + 0.8;
