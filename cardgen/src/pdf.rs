@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use printpdf::{
-    Color, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
+    Color, CurTransMat, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
     TextItem, TextMatrix, TextRenderingMode, WindingOrder,
 };
 
@@ -43,7 +43,12 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
         Layout::Png => return Err(Error::Layout("write_pdf draws a6x4 or a4; use write_png for png".into())),
     };
     let mut doc = PdfDocument::new("三查一访 明白卡");
-    let font_id = doc.add_font(&font.pdf);
+    // A short resource name: it is repeated at every size change in every page.
+    let random_id = doc.add_font(&font.pdf);
+    let font_id = FontId("F1".into());
+    if let Some(f) = doc.resources.fonts.map.remove(&random_id) {
+        doc.resources.fonts.map.insert(font_id.clone(), f);
+    }
     let handle = PdfFontHandle::External(font_id);
 
     let chunks: Vec<&[Card]> = cards.chunks(per_page).collect();
@@ -79,13 +84,52 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
     }
     report.pages = pages.len();
     doc.with_pages(pages);
-    let opts = PdfSaveOptions { subset_fonts: true, optimize: true, secure: true, image_optimization: None };
-    let mut warnings = Vec::new();
-    let bytes = doc.save(&opts, &mut warnings);
+    let bytes = serialize(&doc)?;
     out.write_all(&bytes)?;
     out.flush()?;
     report.bytes = bytes.len() as u64;
     Ok(report)
+}
+
+/// The document as PDF bytes: printpdf builds the objects (subsetting the font), the
+/// streams are deflated here on all cores, lopdf writes the file.
+fn serialize(doc: &PdfDocument) -> Result<Vec<u8>, Error> {
+    // `optimize: false` only skips lopdf's compression pass, which we do instead.
+    let opts = PdfSaveOptions { subset_fonts: true, optimize: false, secure: true, image_optimization: None };
+    let mut warnings = Vec::new();
+    let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+    let mut streams: Vec<&mut lopdf::Stream> = lo
+        .objects
+        .values_mut()
+        .filter_map(|o| match o {
+            lopdf::Object::Stream(s) if s.allows_compression && s.dict.get(b"Filter").is_err() => Some(s),
+            _ => None,
+        })
+        .collect();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let per = streams.len().div_ceil(workers).max(1);
+    std::thread::scope(|s| {
+        for group in streams.chunks_mut(per) {
+            s.spawn(move || group.iter_mut().for_each(|st| deflate(st)));
+        }
+    });
+    let mut bytes = Vec::new();
+    lo.save_to(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn deflate(stream: &mut lopdf::Stream) {
+    use flate2::write::ZlibEncoder;
+    let mut enc = ZlibEncoder::new(Vec::with_capacity(stream.content.len() / 3), flate2::Compression::default());
+    if enc.write_all(&stream.content).is_err() {
+        return;
+    }
+    if let Ok(z) = enc.finish() {
+        if z.len() + 19 < stream.content.len() {
+            stream.dict.set("Filter", "FlateDecode");
+            stream.set_content(z);
+        }
+    }
 }
 
 struct PageOut {
@@ -115,21 +159,55 @@ fn build_page(cards: &[Card], kind: Layout, font: &Font, handle: &PdfFontHandle)
 }
 
 fn color(c: Rgb) -> Color {
-    Color::Rgb(printpdf::Rgb::new(c.0 as f32 / 255.0, c.1 as f32 / 255.0, c.2 as f32 / 255.0, None))
+    let f = |v: u8| (v as f32 / 255.0 * 1000.0).round() / 1000.0;
+    Color::Rgb(printpdf::Rgb::new(f(c.0), f(c.1), f(c.2), None))
+}
+
+/// Graphics state already set in the content stream, so that it is set only on change.
+#[derive(Default)]
+struct State {
+    fill: Option<Rgb>,
+    stroke: Option<Rgb>,
+    width: Option<f32>,
+}
+
+impl State {
+    fn fill(&mut self, c: Rgb, ops: &mut Vec<Op>) {
+        if self.fill != Some(c) {
+            ops.push(Op::SetFillColor { col: color(c) });
+            self.fill = Some(c);
+        }
+    }
+    fn stroke(&mut self, c: Rgb, width_pt: f32, ops: &mut Vec<Op>) {
+        if self.stroke != Some(c) {
+            ops.push(Op::SetOutlineColor { col: color(c) });
+            self.stroke = Some(c);
+        }
+        let w = r2(width_pt);
+        if self.width != Some(w) {
+            ops.push(Op::SetOutlineThickness { pt: Pt(w) });
+            self.width = Some(w);
+        }
+    }
 }
 
 /// A point given in mm from the page's top-left corner, in PDF space.
 fn pt(x: f32, y: f32) -> Point {
-    Point { x: Pt(x * PT_PER_MM), y: Pt((A4_H - y) * PT_PER_MM) }
+    Point { x: Pt(r2(x * PT_PER_MM)), y: Pt(r2((A4_H - y) * PT_PER_MM)) }
+}
+
+/// Rounded to 1/100 pt: far below what prints, and short in the content stream.
+fn r2(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
 }
 
 fn rect(x: f32, y: f32, w: f32, h: f32) -> Op {
     Op::DrawRectangle {
         rectangle: printpdf::Rect {
-            x: Pt(x * PT_PER_MM),
-            y: Pt((A4_H - y - h) * PT_PER_MM),
-            width: Pt(w * PT_PER_MM),
-            height: Pt(h * PT_PER_MM),
+            x: Pt(r2(x * PT_PER_MM)),
+            y: Pt(r2((A4_H - y - h) * PT_PER_MM)),
+            width: Pt(r2(w * PT_PER_MM)),
+            height: Pt(r2(h * PT_PER_MM)),
             mode: Some(PaintMode::Fill),
             winding_order: Some(WindingOrder::NonZero),
         },
@@ -147,63 +225,73 @@ fn polyline(points: &[(f32, f32)]) -> Op {
 
 /// Appends the operations drawing `l` with its top-left corner at (`ox`, `oy`) mm.
 fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Vec<Op>) {
-    // Graphics first: fills, lines, QR, marks.
+    let mut st = State::default();
+    // Graphics first: fills, then lines, QR and marks.
+    for e in l.elements.iter().filter(|e| matches!(e.kind, ElementKind::Fill(_))) {
+        if let ElementKind::Fill(c) = e.kind {
+            st.fill(c, ops);
+            ops.push(rect(ox + e.rect.x, oy + e.rect.y, e.rect.w, e.rect.h));
+        }
+    }
     for e in &l.elements {
         let r = e.rect;
         match &e.kind {
-            ElementKind::Fill(c) => {
-                ops.push(Op::SetFillColor { col: color(*c) });
-                ops.push(rect(ox + r.x, oy + r.y, r.w, r.h));
-            }
             ElementKind::Line { color: c, width } => {
-                ops.push(Op::SetOutlineColor { col: color(*c) });
-                ops.push(Op::SetOutlineThickness { pt: Pt(width * PT_PER_MM) });
+                st.stroke(*c, width * PT_PER_MM, ops);
                 ops.push(polyline(&[(ox + r.x, oy + r.y), (ox + r.right(), oy + r.bottom())]));
             }
             ElementKind::Qr(m) => {
+                // Module units via the CTM: every run is `col row len 1 re f` in integers.
                 let module = r.w / m.total_width() as f32;
+                let origin = pt(ox + r.x + QUIET_ZONE as f32 * module, oy + r.y + QUIET_ZONE as f32 * module);
+                let k = module * PT_PER_MM;
+                ops.push(Op::SaveGraphicsState);
+                ops.push(Op::SetTransformationMatrix { matrix: CurTransMat::Raw([k, 0.0, 0.0, -k, origin.x.0, origin.y.0]) });
                 ops.push(Op::SetFillColor { col: color(Rgb(0, 0, 0)) });
                 for (row, a, b) in m.runs() {
-                    let x = ox + r.x + (QUIET_ZONE + a) as f32 * module;
-                    let y = oy + r.y + (QUIET_ZONE + row) as f32 * module;
-                    ops.push(rect(x, y, (b - a) as f32 * module, module));
+                    ops.push(Op::DrawRectangle {
+                        rectangle: printpdf::Rect {
+                            x: Pt(a as f32),
+                            y: Pt(row as f32),
+                            width: Pt((b - a) as f32),
+                            height: Pt(1.0),
+                            mode: Some(PaintMode::Fill),
+                            winding_order: Some(WindingOrder::NonZero),
+                        },
+                    });
                 }
+                ops.push(Op::RestoreGraphicsState);
             }
             ElementKind::Mark { ok } => {
                 let (c, strokes) = mark_strokes(*ok, ox + r.x, oy + r.y, r.w);
-                ops.push(Op::SetOutlineColor { col: color(c) });
-                ops.push(Op::SetOutlineThickness { pt: Pt(r.w * 0.16 * PT_PER_MM) });
+                st.stroke(c, r.w * 0.16 * PT_PER_MM, ops);
                 for s in strokes {
                     ops.push(polyline(&s));
                 }
             }
-            ElementKind::Text(_) => {}
+            ElementKind::Text(_) | ElementKind::Fill(_) => {}
         }
     }
     // Then all text in one text section.
     ops.push(Op::StartTextSection);
     let mut cur_size = -1.0;
-    let mut cur_color = None;
     let mut cur_bold = false;
     for e in &l.elements {
         let ElementKind::Text(t) = &e.kind else { continue };
         if t.text.trim().is_empty() {
             continue;
         }
-        if t.size_pt != cur_size {
-            ops.push(Op::SetFont { font: font.clone(), size: Pt(t.size_pt) });
-            cur_size = t.size_pt;
+        let size = r2(t.size_pt);
+        if size != cur_size {
+            ops.push(Op::SetFont { font: font.clone(), size: Pt(size) });
+            cur_size = size;
         }
-        if cur_color != Some(t.color) {
-            ops.push(Op::SetFillColor { col: color(t.color) });
-            ops.push(Op::SetOutlineColor { col: color(t.color) });
-            cur_color = Some(t.color);
-        }
+        st.fill(t.color, ops);
         if t.bold != cur_bold {
             let mode = if t.bold { TextRenderingMode::FillStroke } else { TextRenderingMode::Fill };
             ops.push(Op::SetTextRenderingMode { mode });
             if t.bold {
-                ops.push(Op::SetOutlineThickness { pt: Pt(t.size_pt * 0.04) });
+                st.stroke(t.color, t.size_pt * 0.04, ops);
             }
             cur_bold = t.bold;
         }
