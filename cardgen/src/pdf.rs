@@ -7,11 +7,11 @@
 use std::io::Write;
 
 use printpdf::{
-    Color, CurTransMat, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
-    TextItem, TextMatrix, TextRenderingMode, WindingOrder,
+    Color, CurTransMat, DictItem, FontId, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Pt,
+    TextItem, TextMatrix, TextRenderingMode,
 };
 
-use crate::layout::{layout, CardLayout, ElementKind, Rgb};
+use crate::layout::{layout, CardLayout, ElementKind, Rect, Rgb};
 use crate::qr::QUIET_ZONE;
 use crate::{check_qr, missing_of, Card, Error, Font, Layout, Report};
 
@@ -95,7 +95,9 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
 /// streams are deflated here on all cores, lopdf writes the file.
 fn serialize(doc: &PdfDocument) -> Result<Vec<u8>, Error> {
     // `optimize: false` only skips lopdf's compression pass, which we do instead.
-    let opts = PdfSaveOptions { subset_fonts: true, optimize: false, secure: true, image_optimization: None };
+    // `secure: false` lets the raw path operators above through; every operator in the
+    // content is made by this module (card text only ever travels inside ShowText).
+    let opts = PdfSaveOptions { subset_fonts: true, optimize: false, secure: false, image_optimization: None };
     let mut warnings = Vec::new();
     let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
     let mut streams: Vec<&mut lopdf::Stream> = lo
@@ -163,117 +165,129 @@ fn color(c: Rgb) -> Color {
     Color::Rgb(printpdf::Rgb::new(f(c.0), f(c.1), f(c.2), None))
 }
 
-/// Graphics state already set in the content stream, so that it is set only on change.
-#[derive(Default)]
-struct State {
-    fill: Option<Rgb>,
-    stroke: Option<Rgb>,
-    width: Option<f32>,
-}
-
-impl State {
-    fn fill(&mut self, c: Rgb, ops: &mut Vec<Op>) {
-        if self.fill != Some(c) {
-            ops.push(Op::SetFillColor { col: color(c) });
-            self.fill = Some(c);
-        }
-    }
-    fn stroke(&mut self, c: Rgb, width_pt: f32, ops: &mut Vec<Op>) {
-        if self.stroke != Some(c) {
-            ops.push(Op::SetOutlineColor { col: color(c) });
-            self.stroke = Some(c);
-        }
-        let w = r2(width_pt);
-        if self.width != Some(w) {
-            ops.push(Op::SetOutlineThickness { pt: Pt(w) });
-            self.width = Some(w);
-        }
-    }
-}
-
-/// A point given in mm from the page's top-left corner, in PDF space.
-fn pt(x: f32, y: f32) -> Point {
-    Point { x: Pt(r2(x * PT_PER_MM)), y: Pt(r2((A4_H - y) * PT_PER_MM)) }
-}
-
 /// Rounded to 1/100 pt: far below what prints, and short in the content stream.
 fn r2(v: f32) -> f32 {
     (v * 100.0).round() / 100.0
 }
 
-fn rect(x: f32, y: f32, w: f32, h: f32) -> Op {
-    Op::DrawRectangle {
-        rectangle: printpdf::Rect {
-            x: Pt(r2(x * PT_PER_MM)),
-            y: Pt(r2((A4_H - y - h) * PT_PER_MM)),
-            width: Pt(r2(w * PT_PER_MM)),
-            height: Pt(r2(h * PT_PER_MM)),
-            mode: Some(PaintMode::Fill),
-            winding_order: Some(WindingOrder::NonZero),
-        },
+/// Content-stream writer for one card, in the card's own coordinates (mm from its
+/// top-left corner; the page position is one `cm`). Card-local numbers repeat from
+/// card to card, which the stream compression turns into back-references.
+struct Pen<'a> {
+    ops: &'a mut Vec<Op>,
+    /// Card height in mm (PDF's y axis points up).
+    h: f32,
+    fill: Option<Rgb>,
+    stroke: Option<Rgb>,
+    width: Option<f32>,
+}
+
+impl Pen<'_> {
+    fn x(&self, x: f32) -> DictItem {
+        DictItem::Real(r2(x * PT_PER_MM))
+    }
+    fn y(&self, y: f32) -> DictItem {
+        DictItem::Real(r2((self.h - y) * PT_PER_MM))
+    }
+    fn raw(&mut self, op: &str, args: Vec<DictItem>) {
+        self.ops.push(Op::Unknown { key: op.into(), value: args });
+    }
+    fn set_fill(&mut self, c: Rgb) {
+        if self.fill != Some(c) {
+            self.ops.push(Op::SetFillColor { col: color(c) });
+            self.fill = Some(c);
+        }
+    }
+    fn set_stroke(&mut self, c: Rgb, width_mm: f32) {
+        if self.stroke != Some(c) {
+            self.ops.push(Op::SetOutlineColor { col: color(c) });
+            self.stroke = Some(c);
+        }
+        let w = r2(width_mm * PT_PER_MM);
+        if self.width != Some(w) {
+            self.ops.push(Op::SetOutlineThickness { pt: Pt(w) });
+            self.width = Some(w);
+        }
+    }
+    /// Adds a rectangle to the current path.
+    fn rect(&mut self, r: &Rect) {
+        let args = vec![self.x(r.x), self.y(r.bottom()), DictItem::Real(r2(r.w * PT_PER_MM)), DictItem::Real(r2(r.h * PT_PER_MM))];
+        self.raw("re", args);
+    }
+    /// Adds an open polyline to the current path.
+    fn polyline(&mut self, points: &[(f32, f32)]) {
+        for (i, &(x, y)) in points.iter().enumerate() {
+            let args = vec![self.x(x), self.y(y)];
+            self.raw(if i == 0 { "m" } else { "l" }, args);
+        }
     }
 }
 
-fn polyline(points: &[(f32, f32)]) -> Op {
-    Op::DrawLine {
-        line: Line {
-            points: points.iter().map(|&(x, y)| LinePoint { p: pt(x, y), bezier: false }).collect(),
-            is_closed: false,
-        },
-    }
-}
-
-/// Appends the operations drawing `l` with its top-left corner at (`ox`, `oy`) mm.
+/// Appends the operations drawing `l` with its top-left corner at (`ox`, `oy`) mm on the page.
 fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Vec<Op>) {
-    let mut st = State::default();
-    // Graphics first: fills, then lines, QR and marks.
-    for e in l.elements.iter().filter(|e| matches!(e.kind, ElementKind::Fill(_))) {
-        if let ElementKind::Fill(c) = e.kind {
-            st.fill(c, ops);
-            ops.push(rect(ox + e.rect.x, oy + e.rect.y, e.rect.w, e.rect.h));
+    ops.push(Op::SaveGraphicsState);
+    let (tx, ty) = (r2(ox * PT_PER_MM), r2((A4_H - oy - l.height) * PT_PER_MM));
+    ops.push(Op::SetTransformationMatrix { matrix: CurTransMat::Raw([1.0, 0.0, 0.0, 1.0, tx, ty]) });
+    let mut pen = Pen { ops, h: l.height, fill: None, stroke: None, width: None };
+
+    // Fills, one path per colour run.
+    let fills: Vec<_> = l.elements.iter().filter_map(|e| match e.kind {
+        ElementKind::Fill(c) => Some((c, e.rect)),
+        _ => None,
+    }).collect();
+    for (i, (c, r)) in fills.iter().enumerate() {
+        pen.set_fill(*c);
+        pen.rect(r);
+        if fills.get(i + 1).is_none_or(|n| n.0 != *c) {
+            pen.raw("f", Vec::new());
+        }
+    }
+    // Lines, one path per colour and width run.
+    let lines: Vec<_> = l.elements.iter().filter_map(|e| match e.kind {
+        ElementKind::Line { color, width } => Some((color, width, e.rect)),
+        _ => None,
+    }).collect();
+    for (i, (c, w, r)) in lines.iter().enumerate() {
+        pen.set_stroke(*c, *w);
+        pen.polyline(&[(r.x, r.y), (r.right(), r.bottom())]);
+        if lines.get(i + 1).is_none_or(|n| n.0 != *c || n.1 != *w) {
+            pen.raw("S", Vec::new());
         }
     }
     for e in &l.elements {
         let r = e.rect;
         match &e.kind {
-            ElementKind::Line { color: c, width } => {
-                st.stroke(*c, width * PT_PER_MM, ops);
-                ops.push(polyline(&[(ox + r.x, oy + r.y), (ox + r.right(), oy + r.bottom())]));
-            }
             ElementKind::Qr(m) => {
-                // Module units via the CTM: every run is `col row len 1 re f` in integers.
+                // Module units via the CTM: every rectangle is `col row len height re`
+                // in integers, all one path filled once.
                 let module = r.w / m.total_width() as f32;
-                let origin = pt(ox + r.x + QUIET_ZONE as f32 * module, oy + r.y + QUIET_ZONE as f32 * module);
+                let q = QUIET_ZONE as f32 * module;
                 let k = module * PT_PER_MM;
-                ops.push(Op::SaveGraphicsState);
-                ops.push(Op::SetTransformationMatrix { matrix: CurTransMat::Raw([k, 0.0, 0.0, -k, origin.x.0, origin.y.0]) });
-                ops.push(Op::SetFillColor { col: color(Rgb(0, 0, 0)) });
-                for (row, a, b) in m.runs() {
-                    ops.push(Op::DrawRectangle {
-                        rectangle: printpdf::Rect {
-                            x: Pt(a as f32),
-                            y: Pt(row as f32),
-                            width: Pt((b - a) as f32),
-                            height: Pt(1.0),
-                            mode: Some(PaintMode::Fill),
-                            winding_order: Some(WindingOrder::NonZero),
-                        },
-                    });
+                let (x0, y0) = (r2((r.x + q) * PT_PER_MM), r2((pen.h - r.y - q) * PT_PER_MM));
+                pen.ops.push(Op::SaveGraphicsState);
+                pen.ops.push(Op::SetTransformationMatrix { matrix: CurTransMat::Raw([k, 0.0, 0.0, -k, x0, y0]) });
+                pen.ops.push(Op::SetFillColor { col: color(Rgb(0, 0, 0)) });
+                for (a, row, w, h) in m.rects() {
+                    let int = |v: usize| DictItem::Int(v as i64);
+                    pen.raw("re", vec![int(a), int(row), int(w), int(h)]);
                 }
-                ops.push(Op::RestoreGraphicsState);
+                pen.raw("f", Vec::new());
+                pen.ops.push(Op::RestoreGraphicsState);
             }
             ElementKind::Mark { ok } => {
-                let (c, strokes) = mark_strokes(*ok, ox + r.x, oy + r.y, r.w);
-                st.stroke(c, r.w * 0.16 * PT_PER_MM, ops);
+                let (c, strokes) = mark_strokes(*ok, r.x, r.y, r.w);
+                pen.set_stroke(c, r.w * 0.16);
                 for s in strokes {
-                    ops.push(polyline(&s));
+                    pen.polyline(&s);
                 }
+                pen.raw("S", Vec::new());
             }
-            ElementKind::Text(_) | ElementKind::Fill(_) => {}
+            _ => {}
         }
     }
+
     // Then all text in one text section.
-    ops.push(Op::StartTextSection);
+    pen.ops.push(Op::StartTextSection);
     let mut cur_size = -1.0;
     let mut cur_bold = false;
     for e in &l.elements {
@@ -283,27 +297,28 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
         }
         let size = r2(t.size_pt);
         if size != cur_size {
-            ops.push(Op::SetFont { font: font.clone(), size: Pt(size) });
+            pen.ops.push(Op::SetFont { font: font.clone(), size: Pt(size) });
             cur_size = size;
         }
-        st.fill(t.color, ops);
+        pen.set_fill(t.color);
         if t.bold != cur_bold {
             let mode = if t.bold { TextRenderingMode::FillStroke } else { TextRenderingMode::Fill };
-            ops.push(Op::SetTextRenderingMode { mode });
+            pen.ops.push(Op::SetTextRenderingMode { mode });
             if t.bold {
-                st.stroke(t.color, t.size_pt * 0.04, ops);
+                pen.set_stroke(t.color, t.em() * 0.04);
             }
             cur_bold = t.bold;
         }
         let ink = t.ink(&e.rect);
-        let p = pt(ox + ink.x, oy + t.baseline(&e.rect));
-        ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(p.x, p.y) });
-        ops.push(Op::ShowText { items: vec![TextItem::Text(t.text.clone())] });
+        let (x, y) = (r2(ink.x * PT_PER_MM), r2((pen.h - t.baseline(&e.rect)) * PT_PER_MM));
+        pen.ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(x), Pt(y)) });
+        pen.ops.push(Op::ShowText { items: vec![TextItem::Text(t.text.clone())] });
     }
     if cur_bold {
-        ops.push(Op::SetTextRenderingMode { mode: TextRenderingMode::Fill });
+        pen.ops.push(Op::SetTextRenderingMode { mode: TextRenderingMode::Fill });
     }
-    ops.push(Op::EndTextSection);
+    pen.ops.push(Op::EndTextSection);
+    pen.ops.push(Op::RestoreGraphicsState);
 }
 
 /// ✓ or ✗ as polylines inside the square at (x, y) of side `s` mm.
@@ -320,8 +335,8 @@ pub(crate) fn mark_strokes(ok: bool, x: f32, y: f32, s: f32) -> (Rgb, Vec<Vec<(f
 /// and at the centre, where no card prints anything.
 fn cut_marks(ops: &mut Vec<Op>) {
     let (cx, cy, len) = (A4_W / 2.0, A4_H / 2.0, 7.0);
-    ops.push(Op::SetOutlineColor { col: color(Rgb(0, 0, 0)) });
-    ops.push(Op::SetOutlineThickness { pt: Pt(0.25) });
+    let mut pen = Pen { ops, h: A4_H, fill: None, stroke: None, width: None };
+    pen.set_stroke(Rgb(0, 0, 0), 0.1);
     for seg in [
         [(cx, 0.0), (cx, len)],
         [(cx, A4_H - len), (cx, A4_H)],
@@ -330,6 +345,7 @@ fn cut_marks(ops: &mut Vec<Op>) {
         [(cx - 3.0, cy), (cx + 3.0, cy)],
         [(cx, cy - 3.0), (cx, cy + 3.0)],
     ] {
-        ops.push(polyline(&seg));
+        pen.polyline(&seg);
     }
+    pen.raw("S", Vec::new());
 }

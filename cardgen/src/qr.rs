@@ -152,6 +152,37 @@ impl QrMatrix {
     }
 }
 
+impl QrMatrix {
+    /// The dark modules as rectangles `(column, row, width, height)`: horizontal runs,
+    /// with a run repeated exactly in the rows below merged into one taller rectangle.
+    pub fn rects(&self) -> Vec<(usize, usize, usize, usize)> {
+        let mut open: Vec<(usize, usize, usize, usize)> = Vec::new(); // (a, row, w, h) still growing
+        let mut done = Vec::new();
+        let mut row_runs: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.width];
+        for (row, a, b) in self.runs() {
+            row_runs[row].push((a, b));
+        }
+        for (row, runs) in row_runs.iter().enumerate() {
+            let mut next = Vec::new();
+            for r in open.drain(..) {
+                if runs.contains(&(r.0, r.0 + r.2)) {
+                    next.push((r.0, r.1, r.2, r.3 + 1));
+                } else {
+                    done.push(r);
+                }
+            }
+            for &(a, b) in runs {
+                if !next.iter().any(|r| r.0 == a && r.2 == b - a) {
+                    next.push((a, row, b - a, 1));
+                }
+            }
+            open = next;
+        }
+        done.extend(open);
+        done
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +214,23 @@ mod tests {
         assert!(penalty(&checker, n) < penalty(&all_dark, n));
         // All dark: N1 per row and column (3 + 16) * 42, N2 400 blocks, N4 100.
         assert_eq!(penalty(&all_dark, n), 19 * 42 + 3 * 400 + 100);
+    }
+
+    #[test]
+    fn rectangles_cover_exactly_the_dark_modules() {
+        let q = QrMatrix::encode("https://sancha.fuxin.example.cn/c/AbCdEfGhIjKlMnOpQrStUv").unwrap();
+        let mut painted = vec![0u8; q.width * q.width];
+        let rects = q.rects();
+        for (a, row, w, h) in &rects {
+            for y in *row..row + h {
+                for x in *a..a + w {
+                    painted[y * q.width + x] += 1;
+                }
+            }
+        }
+        let expected: Vec<u8> = q.dark.iter().map(|d| *d as u8).collect();
+        assert_eq!(painted, expected);
+        assert!(rects.len() < q.runs().count(), "finder patterns merge vertically");
     }
 
     #[test]
