@@ -43,9 +43,10 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
         Layout::Png => return Err(Error::Layout("write_pdf draws a6x4 or a4; use write_png for png".into())),
     };
     let mut doc = PdfDocument::new("三查一访 明白卡");
-    // A short resource name: it is repeated at every size change in every page.
+    // A short resource name, repeated at every size change in every page. printpdf
+    // also makes it the subset tag, which must be six capital letters.
     let random_id = doc.add_font(&font.pdf);
-    let font_id = FontId("F1".into());
+    let font_id = FontId(subset_tag(cards));
     if let Some(f) = doc.resources.fonts.map.remove(&random_id) {
         doc.resources.fonts.map.insert(font_id.clone(), f);
     }
@@ -132,6 +133,17 @@ fn deflate(stream: &mut lopdf::Stream) {
             stream.set_content(z);
         }
     }
+}
+
+/// Six capital letters derived from the cards, so different documents' subsets differ.
+fn subset_tag(cards: &[Card]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in cards {
+        for b in c.serial.bytes().chain(c.qr_url.bytes()) {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    (0..6).map(|i| (b'A' + ((h >> (i * 8)) % 26) as u8) as char).collect()
 }
 
 struct PageOut {
