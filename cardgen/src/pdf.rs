@@ -4,11 +4,11 @@
 //! Laying out cards (QR encoding included) and building page operations run on all
 //! cores, pages kept in order; serialising the document runs on the calling thread.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use printpdf::{
-    Color, CurTransMat, DictItem, FontId, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Pt,
-    TextItem, TextMatrix, TextRenderingMode,
+    FontId, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Pt, TextItem,
 };
 
 use crate::layout::{layout, CardLayout, ElementKind, Rect, Rgb};
@@ -172,11 +172,6 @@ fn build_page(cards: &[Card], kind: Layout, font: &Font, handle: &PdfFontHandle)
     Ok(PageOut { page: PdfPage::new(Mm(A4_W), Mm(A4_H), ops), missing })
 }
 
-fn color(c: Rgb) -> Color {
-    let f = |v: u8| (v as f32 / 255.0 * 1000.0).round() / 1000.0;
-    Color::Rgb(printpdf::Rgb::new(f(c.0), f(c.1), f(c.2), None))
-}
-
 /// Rounded to 1/100 pt: far below what prints, and short in the content stream.
 fn r2(v: f32) -> f32 {
     (v * 100.0).round() / 100.0
@@ -185,62 +180,97 @@ fn r2(v: f32) -> f32 {
 /// Content-stream writer for one card, in the card's own coordinates (mm from its
 /// top-left corner; the page position is one `cm`). Card-local numbers repeat from
 /// card to card, which the stream compression turns into back-references.
+///
+/// Graphics (paths, colours) are written as PDF operators into a text buffer that goes
+/// into the page as a single raw operation: printpdf passes an unknown operator through
+/// verbatim when `secure` is off, and lopdf writes an operator's name as given. That
+/// keeps a QR code of ~300 rectangles one operation instead of 300 (time and memory).
+/// Only numbers and fixed operator names are ever written here; card text goes only
+/// through `ShowText`, which printpdf encodes as glyph ids.
 struct Pen<'a> {
     ops: &'a mut Vec<Op>,
     /// Card height in mm (PDF's y axis points up).
     h: f32,
+    buf: String,
     fill: Option<Rgb>,
     stroke: Option<Rgb>,
     width: Option<f32>,
 }
 
-impl Pen<'_> {
-    fn x(&self, x: f32) -> DictItem {
-        DictItem::Real(r2(x * PT_PER_MM))
+impl<'a> Pen<'a> {
+    fn new(ops: &'a mut Vec<Op>, h: f32) -> Pen<'a> {
+        Pen { ops, h, buf: String::with_capacity(4096), fill: None, stroke: None, width: None }
     }
-    fn y(&self, y: f32) -> DictItem {
-        DictItem::Real(r2((self.h - y) * PT_PER_MM))
+    fn num(&mut self, v: f32) {
+        let _ = write!(self.buf, "{} ", r2(v));
     }
-    fn raw(&mut self, op: &str, args: Vec<DictItem>) {
-        self.ops.push(Op::Unknown { key: op.into(), value: args });
+    fn op(&mut self, name: &str) {
+        self.buf.push_str(name);
+        self.buf.push('\n');
+    }
+    /// Hands the buffered operators to the page as one raw operation.
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let mut raw = std::mem::take(&mut self.buf);
+            raw.pop();
+            self.ops.push(Op::Unknown { key: raw, value: Vec::new() });
+        }
+    }
+    /// A printpdf operation, after whatever is buffered.
+    fn push(&mut self, op: Op) {
+        self.flush();
+        self.ops.push(op);
+    }
+    fn color(&mut self, c: Rgb, op: &str) {
+        for v in [c.0, c.1, c.2] {
+            let _ = write!(self.buf, "{} ", (v as f32 / 255.0 * 1000.0).round() / 1000.0);
+        }
+        self.op(op);
     }
     fn set_fill(&mut self, c: Rgb) {
         if self.fill != Some(c) {
-            self.ops.push(Op::SetFillColor { col: color(c) });
+            self.color(c, "rg");
             self.fill = Some(c);
         }
     }
     fn set_stroke(&mut self, c: Rgb, width_mm: f32) {
         if self.stroke != Some(c) {
-            self.ops.push(Op::SetOutlineColor { col: color(c) });
+            self.color(c, "RG");
             self.stroke = Some(c);
         }
         let w = r2(width_mm * PT_PER_MM);
         if self.width != Some(w) {
-            self.ops.push(Op::SetOutlineThickness { pt: Pt(w) });
+            self.num(w);
+            self.op("w");
             self.width = Some(w);
         }
     }
     /// Adds a rectangle to the current path.
     fn rect(&mut self, r: &Rect) {
-        let args = vec![self.x(r.x), self.y(r.bottom()), DictItem::Real(r2(r.w * PT_PER_MM)), DictItem::Real(r2(r.h * PT_PER_MM))];
-        self.raw("re", args);
+        self.num(r.x * PT_PER_MM);
+        self.num((self.h - r.bottom()) * PT_PER_MM);
+        self.num(r.w * PT_PER_MM);
+        self.num(r.h * PT_PER_MM);
+        self.op("re");
     }
     /// Adds an open polyline to the current path.
     fn polyline(&mut self, points: &[(f32, f32)]) {
         for (i, &(x, y)) in points.iter().enumerate() {
-            let args = vec![self.x(x), self.y(y)];
-            self.raw(if i == 0 { "m" } else { "l" }, args);
+            self.num(x * PT_PER_MM);
+            self.num((self.h - y) * PT_PER_MM);
+            self.op(if i == 0 { "m" } else { "l" });
         }
     }
 }
 
 /// Appends the operations drawing `l` with its top-left corner at (`ox`, `oy`) mm on the page.
 fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Vec<Op>) {
-    ops.push(Op::SaveGraphicsState);
-    let (tx, ty) = (r2(ox * PT_PER_MM), r2((A4_H - oy - l.height) * PT_PER_MM));
-    ops.push(Op::SetTransformationMatrix { matrix: CurTransMat::Raw([1.0, 0.0, 0.0, 1.0, tx, ty]) });
-    let mut pen = Pen { ops, h: l.height, fill: None, stroke: None, width: None };
+    let mut pen = Pen::new(ops, l.height);
+    pen.op("q");
+    pen.buf.push_str("1 0 0 1 ");
+    pen.num(ox * PT_PER_MM);
+    pen.num((A4_H - oy - l.height) * PT_PER_MM);
+    pen.op("cm");
 
     // Fills, one path per colour run.
     let fills: Vec<_> = l.elements.iter().filter_map(|e| match e.kind {
@@ -251,7 +281,7 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
         pen.set_fill(*c);
         pen.rect(r);
         if fills.get(i + 1).is_none_or(|n| n.0 != *c) {
-            pen.raw("f", Vec::new());
+            pen.op("f");
         }
     }
     // Lines, one path per colour and width run.
@@ -263,7 +293,7 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
         pen.set_stroke(*c, *w);
         pen.polyline(&[(r.x, r.y), (r.right(), r.bottom())]);
         if lines.get(i + 1).is_none_or(|n| n.0 != *c || n.1 != *w) {
-            pen.raw("S", Vec::new());
+            pen.op("S");
         }
     }
     for e in &l.elements {
@@ -271,20 +301,21 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
         match &e.kind {
             ElementKind::Qr(m) => {
                 // Module units via the CTM: every rectangle is `col row len height re`
-                // in integers, all one path filled once.
+                // in integers, all one path filled once, in black.
                 let module = r.w / m.total_width() as f32;
                 let q = QUIET_ZONE as f32 * module;
                 let k = module * PT_PER_MM;
-                let (x0, y0) = (r2((r.x + q) * PT_PER_MM), r2((pen.h - r.y - q) * PT_PER_MM));
-                pen.ops.push(Op::SaveGraphicsState);
-                pen.ops.push(Op::SetTransformationMatrix { matrix: CurTransMat::Raw([k, 0.0, 0.0, -k, x0, y0]) });
-                pen.ops.push(Op::SetFillColor { col: color(Rgb(0, 0, 0)) });
-                for (a, row, w, h) in m.rects() {
-                    let int = |v: usize| DictItem::Int(v as i64);
-                    pen.raw("re", vec![int(a), int(row), int(w), int(h)]);
+                pen.op("q");
+                for v in [k, 0.0, 0.0, -k, (r.x + q) * PT_PER_MM, (pen.h - r.y - q) * PT_PER_MM] {
+                    let _ = write!(pen.buf, "{} ", if v.abs() < 100.0 { (v * 1e4).round() / 1e4 } else { r2(v) });
                 }
-                pen.raw("f", Vec::new());
-                pen.ops.push(Op::RestoreGraphicsState);
+                pen.op("cm");
+                pen.op("0 0 0 rg");
+                for (a, row, w, h) in m.rects() {
+                    let _ = writeln!(pen.buf, "{a} {row} {w} {h} re");
+                }
+                pen.op("f");
+                pen.op("Q");
             }
             ElementKind::Mark { ok } => {
                 let (c, strokes) = mark_strokes(*ok, r.x, r.y, r.w);
@@ -292,14 +323,14 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
                 for s in strokes {
                     pen.polyline(&s);
                 }
-                pen.raw("S", Vec::new());
+                pen.op("S");
             }
             _ => {}
         }
     }
 
     // Then all text in one text section.
-    pen.ops.push(Op::StartTextSection);
+    pen.push(Op::StartTextSection);
     let mut cur_size = -1.0;
     let mut cur_bold = false;
     for e in &l.elements {
@@ -309,28 +340,30 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
         }
         let size = r2(t.size_pt);
         if size != cur_size {
-            pen.ops.push(Op::SetFont { font: font.clone(), size: Pt(size) });
+            pen.push(Op::SetFont { font: font.clone(), size: Pt(size) });
             cur_size = size;
         }
         pen.set_fill(t.color);
         if t.bold != cur_bold {
-            let mode = if t.bold { TextRenderingMode::FillStroke } else { TextRenderingMode::Fill };
-            pen.ops.push(Op::SetTextRenderingMode { mode });
+            pen.op(if t.bold { "2 Tr" } else { "0 Tr" });
             if t.bold {
                 pen.set_stroke(t.color, t.em() * 0.04);
             }
             cur_bold = t.bold;
         }
         let ink = t.ink(&e.rect);
-        let (x, y) = (r2(ink.x * PT_PER_MM), r2((pen.h - t.baseline(&e.rect)) * PT_PER_MM));
-        pen.ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(x), Pt(y)) });
-        pen.ops.push(Op::ShowText { items: vec![TextItem::Text(t.text.clone())] });
+        pen.buf.push_str("1 0 0 1 ");
+        pen.num(ink.x * PT_PER_MM);
+        pen.num((pen.h - t.baseline(&e.rect)) * PT_PER_MM);
+        pen.op("Tm");
+        pen.push(Op::ShowText { items: vec![TextItem::Text(t.text.clone())] });
     }
     if cur_bold {
-        pen.ops.push(Op::SetTextRenderingMode { mode: TextRenderingMode::Fill });
+        pen.op("0 Tr");
     }
-    pen.ops.push(Op::EndTextSection);
-    pen.ops.push(Op::RestoreGraphicsState);
+    pen.push(Op::EndTextSection);
+    pen.op("Q");
+    pen.flush();
 }
 
 /// ✓ or ✗ as polylines inside the square at (x, y) of side `s` mm.
@@ -347,7 +380,7 @@ pub(crate) fn mark_strokes(ok: bool, x: f32, y: f32, s: f32) -> (Rgb, Vec<Vec<(f
 /// and at the centre, where no card prints anything.
 fn cut_marks(ops: &mut Vec<Op>) {
     let (cx, cy, len) = (A4_W / 2.0, A4_H / 2.0, 7.0);
-    let mut pen = Pen { ops, h: A4_H, fill: None, stroke: None, width: None };
+    let mut pen = Pen::new(ops, A4_H);
     pen.set_stroke(Rgb(0, 0, 0), 0.1);
     for seg in [
         [(cx, 0.0), (cx, len)],
@@ -359,5 +392,6 @@ fn cut_marks(ops: &mut Vec<Op>) {
     ] {
         pen.polyline(&seg);
     }
-    pen.raw("S", Vec::new());
+    pen.op("S");
+    pen.flush();
 }
