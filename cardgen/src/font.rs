@@ -34,7 +34,9 @@ pub struct Font {
 
 impl std::fmt::Debug for Font {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Font").field("units_per_em", &self.units_per_em).finish_non_exhaustive()
+        f.debug_struct("Font")
+            .field("units_per_em", &self.units_per_em)
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,7 +58,8 @@ impl Font {
     /// Loads face `index` of a font file; e.g. index 2 of Debian's
     /// `NotoSansCJK-Regular.ttc` is Noto Sans CJK SC.
     pub fn from_file_face(path: &Path, index: u32) -> Result<Font, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Font(format!("{}: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::Font(format!("{}: {e}", path.display())))?;
         Font::from_bytes(bytes, index).map_err(|e| match e {
             Error::Font(m) => Error::Font(format!("{}: {m}", path.display())),
             other => other,
@@ -84,14 +87,24 @@ impl Font {
                 continue;
             }
             if let Some(gid) = pdf.lookup_glyph_index(cp as u32).filter(|g| *g != 0) {
-                let adv = raster.h_advance_unscaled(GlyphId(gid)).round().clamp(0.0, u16::MAX as f32);
+                let adv = raster
+                    .h_advance_unscaled(GlyphId(gid))
+                    .round()
+                    .clamp(0.0, u16::MAX as f32);
                 *slot = (u32::from(gid) << 16) | adv as u32;
             }
         }
         if bmp['0' as usize] == 0 || bmp['中' as usize] == 0 {
-            return Err(Error::Font("the font lacks digits or common Chinese characters".into()));
+            return Err(Error::Font(
+                "the font lacks digits or common Chinese characters".into(),
+            ));
         }
-        Ok(Font { pdf, raster, bmp: bmp.into(), units_per_em })
+        Ok(Font {
+            pdf,
+            raster,
+            bmp: bmp.into(),
+            units_per_em,
+        })
     }
 
     /// Whether the face has a glyph for `c` (what prints as a box otherwise).
@@ -102,7 +115,7 @@ impl Font {
     /// The glyph id of `c` and its advance in font units; `None` when the face lacks it.
     pub(crate) fn glyph(&self, c: char) -> Option<(GlyphId, f32)> {
         if let Some(&v) = self.bmp.get(c as usize) {
-            return (v != 0).then(|| (GlyphId((v >> 16) as u16), (v & 0xFFFF) as f32));
+            return (v != 0).then_some((GlyphId((v >> 16) as u16), (v & 0xFFFF) as f32));
         }
         let gid = self.pdf.lookup_glyph_index(c as u32).filter(|g| *g != 0)?;
         Some((GlyphId(gid), self.raster.h_advance_unscaled(GlyphId(gid))))
@@ -127,7 +140,9 @@ mod tests {
     #[test]
     fn embedded_font_covers_the_card_and_rare_name_characters() {
         let f = Font::embedded();
-        for c in "三查一访明白卡户主家庭人口扫码查看本户信息等项…（）0123456789ABCxyz-:/堃喆✓□".chars() {
+        for c in
+            "三查一访明白卡户主家庭人口扫码查看本户信息等项…（）0123456789ABCxyz-:/堃喆✓□".chars()
+        {
             assert!(f.has_glyph(c), "missing {c}");
         }
         assert!(!f.has_glyph('✗'), "✗ is drawn as lines, not a glyph");
@@ -138,12 +153,19 @@ mod tests {
     fn glyph_lookup_is_the_pdf_writers_cmap() {
         let f = Font::embedded();
         for c in "张王李金博：堃喆䶮A1✓✗😀".chars() {
-            assert_eq!(f.has_glyph(c), f.pdf.lookup_glyph_index(c as u32).is_some(), "{c}");
+            assert_eq!(
+                f.has_glyph(c),
+                f.pdf.lookup_glyph_index(c as u32).is_some(),
+                "{c}"
+            );
         }
         // Glyph ids above 32767 (金 in this face) are found and measured.
         let (gid, adv) = f.glyph('金').unwrap();
         assert!(gid.0 > 32767 && adv > 0.0);
         let w = f.width_mm("中文", 10.0);
-        assert!((w - 2.0 * 10.0 * crate::layout::MM_PER_PT).abs() < 0.01, "{w}");
+        assert!(
+            (w - 2.0 * 10.0 * crate::layout::MM_PER_PT).abs() < 0.01,
+            "{w}"
+        );
     }
 }

@@ -178,7 +178,10 @@ impl Element {
     /// Content (text, QR, marks) must never overlap other content; fills and lines
     /// are background.
     pub fn is_content(&self) -> bool {
-        matches!(self.kind, ElementKind::Text(_) | ElementKind::Qr(_) | ElementKind::Mark { .. })
+        matches!(
+            self.kind,
+            ElementKind::Text(_) | ElementKind::Qr(_) | ElementKind::Mark { .. }
+        )
     }
     /// The part of the box actually painted: the ink of a text, the box otherwise.
     pub fn ink(&self) -> Rect {
@@ -212,7 +215,11 @@ pub struct CardLayout {
 impl CardLayout {
     /// Texts of the elements with `role`, in order.
     pub fn texts(&self, role: Role) -> Vec<&str> {
-        self.elements.iter().filter(|e| e.role == role).filter_map(|e| e.text()).collect()
+        self.elements
+            .iter()
+            .filter(|e| e.role == role)
+            .filter_map(|e| e.text())
+            .collect()
     }
     /// The printable area: the card less its margins.
     pub fn safe_area(&self) -> Rect {
@@ -223,7 +230,11 @@ impl CardLayout {
 
 /// Measures and places everything `card` prints, for `layout`'s geometry.
 pub fn layout(card: &Card, layout: Layout, font: &Font) -> CardLayout {
-    let mut b = Builder { font, els: Vec::new(), missing: Vec::new() };
+    let mut b = Builder {
+        font,
+        els: Vec::new(),
+        missing: Vec::new(),
+    };
     let qr_error = b.card(card);
     let scale = match layout {
         Layout::A4 => 2.0,
@@ -286,6 +297,10 @@ struct Builder<'f> {
     els: Vec<Element>,
     missing: Vec<char>,
 }
+
+/// How a single line fits its box: largest and smallest size (pt), colour, alignment.
+#[derive(Clone, Copy)]
+struct Fit(f32, f32, Rgb, Align);
 
 /// A list shown in one table cell.
 struct Flow {
@@ -374,7 +389,11 @@ impl Builder<'_> {
                     continue;
                 }
                 // No line may start with closing punctuation: carry the last character over.
-                let carry = if NO_LINE_START.contains(c) && cur.chars().count() > 1 { cur.pop() } else { None };
+                let carry = if NO_LINE_START.contains(c) && cur.chars().count() > 1 {
+                    cur.pop()
+                } else {
+                    None
+                };
                 lines.push(std::mem::take(&mut cur));
                 w = 0.0;
                 if let Some(p) = carry {
@@ -403,7 +422,13 @@ impl Builder<'_> {
     }
 
     /// Every line of `items` at `size` (items capped, the list not).
-    fn flow_lines(&self, flow: &Flow, items: &[(String, Rgb)], width: f32, size: f32) -> Vec<(String, Rgb)> {
+    fn flow_lines(
+        &self,
+        flow: &Flow,
+        items: &[(String, Rgb)],
+        width: f32,
+        size: f32,
+    ) -> Vec<(String, Rgb)> {
         let mut out: Vec<(String, Rgb)> = Vec::new();
         if !flow.inline {
             for (text, color) in items {
@@ -483,16 +508,32 @@ impl Builder<'_> {
 
     fn text(&mut self, role: Role, rect: Rect, text: String, size: f32, color: Rgb, align: Align) {
         let width = self.width(&text, size);
-        self.push(role, rect, ElementKind::Text(TextRun { text, size_pt: size, color, align, bold: false, width }));
+        self.push(
+            role,
+            rect,
+            ElementKind::Text(TextRun {
+                text,
+                size_pt: size,
+                color,
+                align,
+                bold: false,
+                width,
+            }),
+        );
     }
 
     /// One line in `rect`: the largest size in `max..=min` at which it fits (also in
     /// height), else cut with "…" at `min`.
-    fn fit_line(&mut self, role: Role, rect: Rect, text: &str, max: f32, min: f32, color: Rgb, align: Align) {
+    fn fit_line(&mut self, role: Role, rect: Rect, text: &str, fit: Fit) {
+        let Fit(max, min, color, align) = fit;
         let max = max.min(rect.h / MM_PER_PT);
         let min = min.min(max);
         let em_w = self.width(text, 1.0);
-        let mut size = if em_w > 0.0 { (rect.w / em_w).min(max) } else { max };
+        let mut size = if em_w > 0.0 {
+            (rect.w / em_w).min(max)
+        } else {
+            max
+        };
         size = (size * 4.0).floor() / 4.0;
         let text = if size < min {
             size = min;
@@ -504,7 +545,11 @@ impl Builder<'_> {
     }
 
     fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, width: f32, color: Rgb) {
-        self.push(Role::Grid, Rect::new(x1, y1, x2 - x1, y2 - y1), ElementKind::Line { color, width });
+        self.push(
+            Role::Grid,
+            Rect::new(x1, y1, x2 - x1, y2 - y1),
+            ElementKind::Line { color, width },
+        );
     }
 
     /// Places `lines` (at `size`) from the top of the value cell `cell`.
@@ -513,7 +558,14 @@ impl Builder<'_> {
         let used = lines.len() as f32 * lh;
         let mut y = cell.y + ((cell.h - used) / 2.0).max(0.0);
         for (text, color) in lines {
-            self.text(role, Rect::new(cell.x, y, cell.w, lh), text, size, color, Align::Left);
+            self.text(
+                role,
+                Rect::new(cell.x, y, cell.w, lh),
+                text,
+                size,
+                color,
+                Align::Left,
+            );
             y += lh;
         }
     }
@@ -525,7 +577,10 @@ impl Builder<'_> {
         let need = |size: f32| -> Vec<f32> {
             flows
                 .iter()
-                .map(|f| self.flow_lines(f, &f.items, width, size).len().max(1) as f32 * line_h(size) + 2.0 * PAD)
+                .map(|f| {
+                    self.flow_lines(f, &f.items, width, size).len().max(1) as f32 * line_h(size)
+                        + 2.0 * PAD
+                })
                 .collect()
         };
         for size in sizes(BODY_MAX, MIN_PT) {
@@ -563,9 +618,15 @@ impl Builder<'_> {
     }
 
     /// A table row: shaded label cell + a flow in the value cell.
-    fn flow_row(&mut self, role: Role, label: &str, flow: &Flow, y: f32, h: f32, right: f32, size: f32) {
+    fn flow_row(&mut self, role: Role, label: &str, flow: &Flow, row: Rect, size: f32) {
+        let (y, h) = (row.y, row.h);
         self.label(label, y, h);
-        let cell = Rect::new(X0 + LABEL_W + PAD, y + PAD, right - X0 - LABEL_W - 2.0 * PAD, h - 2.0 * PAD);
+        let cell = Rect::new(
+            row.x + LABEL_W + PAD,
+            y + PAD,
+            row.w - LABEL_W - 2.0 * PAD,
+            h - 2.0 * PAD,
+        );
         let cap = ((cell.h + 0.01) / line_h(size)).floor() as usize;
         let lines = self.fit_flow(flow, cell.w, size, cap);
         self.place_lines(role, cell, lines, size);
@@ -576,18 +637,40 @@ impl Builder<'_> {
     }
 
     fn label_at(&mut self, label: &str, x: f32, y: f32, w: f32, h: f32) {
-        self.push(Role::LabelShade, Rect::new(x, y, w, h), ElementKind::Fill(SHADE));
+        self.push(
+            Role::LabelShade,
+            Rect::new(x, y, w, h),
+            ElementKind::Fill(SHADE),
+        );
         let lh = line_h(6.5).min(h - 2.0 * PAD);
         let rect = Rect::new(x + PAD, y + (h - lh) / 2.0, w - 2.0 * PAD, lh);
-        self.fit_line(Role::Label, rect, label, 6.5, MIN_PT, LABEL, Align::Center);
+        self.fit_line(
+            Role::Label,
+            rect,
+            label,
+            Fit(6.5, MIN_PT, LABEL, Align::Center),
+        );
     }
 
     /// Lays out the whole card at A6. Returns the QR error, if any.
     fn card(&mut self, card: &Card) -> Option<String> {
         // Title band.
-        self.push(Role::Band, Rect::new(X0, X0, X1 - X0, 11.0), ElementKind::Fill(RED));
-        self.fit_line(Role::Title, Rect::new(X0 + 2.0, X0 + 1.5, X1 - X0 - 4.0, 8.0), "三查一访 明白卡", 16.0, 10.0, WHITE, Align::Center);
-        if let Some(Element { kind: ElementKind::Text(t), .. }) = self.els.last_mut() {
+        self.push(
+            Role::Band,
+            Rect::new(X0, X0, X1 - X0, 11.0),
+            ElementKind::Fill(RED),
+        );
+        self.fit_line(
+            Role::Title,
+            Rect::new(X0 + 2.0, X0 + 1.5, X1 - X0 - 4.0, 8.0),
+            "三查一访 明白卡",
+            Fit(16.0, 10.0, WHITE, Align::Center),
+        );
+        if let Some(Element {
+            kind: ElementKind::Text(t),
+            ..
+        }) = self.els.last_mut()
+        {
             t.bold = true;
         }
 
@@ -599,25 +682,74 @@ impl Builder<'_> {
             .filter(|s| !s.is_empty())
             .collect();
         let place = self.clean(&place.join(" "));
-        self.fit_line(Role::Location, Rect::new(X0, 17.0, X1 - X0, 4.4), &place, 8.5, MIN_PT, INK, Align::Center);
+        self.fit_line(
+            Role::Location,
+            Rect::new(X0, 17.0, X1 - X0, 4.4),
+            &place,
+            Fit(8.5, MIN_PT, INK, Align::Center),
+        );
         let serial = self.clean(&format!("编号：{}", card.serial));
-        self.fit_line(Role::Serial, Rect::new(X0, 21.8, 72.0, 3.8), &serial, 6.5, MIN_PT, GREY, Align::Left);
-        self.fit_line(Role::Version, Rect::new(X0 + 74.0, 21.8, X1 - X0 - 74.0, 3.8), &format!("第{}版", card.version), 6.5, MIN_PT, GREY, Align::Right);
+        self.fit_line(
+            Role::Serial,
+            Rect::new(X0, 21.8, 72.0, 3.8),
+            &serial,
+            Fit(6.5, MIN_PT, GREY, Align::Left),
+        );
+        self.fit_line(
+            Role::Version,
+            Rect::new(X0 + 74.0, 21.8, X1 - X0 - 74.0, 3.8),
+            &format!("第{}版", card.version),
+            Fit(6.5, MIN_PT, GREY, Align::Right),
+        );
 
         // Rows 1–2: two label/value pairs each.
         let col2 = 58.0;
         let lab2_w = 13.0;
         let pairs = [
-            ("户主", Role::HeadName, self.clean(&card.head_name), "家庭人口", Role::HouseholdSize, format!("{}人", card.household_size)),
-            ("户类型", Role::Status, self.clean(&card.status), "致贫原因", Role::MainCause, self.clean(&card.main_cause)),
+            (
+                "户主",
+                Role::HeadName,
+                self.clean(&card.head_name),
+                "家庭人口",
+                Role::HouseholdSize,
+                format!("{}人", card.household_size),
+            ),
+            (
+                "户类型",
+                Role::Status,
+                self.clean(&card.status),
+                "致贫原因",
+                Role::MainCause,
+                self.clean(&card.main_cause),
+            ),
         ];
         let mut y = TABLE_TOP;
         for (l1, r1, v1, l2, r2, v2) in pairs {
             self.label(l1, y, ROW1_H);
             let vh = ROW1_H - 2.0 * PAD;
-            self.fit_line(r1, Rect::new(X0 + LABEL_W + PAD, y + PAD, col2 - X0 - LABEL_W - 2.0 * PAD, vh), &v1, 7.5, MIN_PT, INK, Align::Left);
+            self.fit_line(
+                r1,
+                Rect::new(
+                    X0 + LABEL_W + PAD,
+                    y + PAD,
+                    col2 - X0 - LABEL_W - 2.0 * PAD,
+                    vh,
+                ),
+                &v1,
+                Fit(7.5, MIN_PT, INK, Align::Left),
+            );
             self.label_at(l2, col2, y, lab2_w, ROW1_H);
-            self.fit_line(r2, Rect::new(col2 + lab2_w + PAD, y + PAD, X1 - col2 - lab2_w - 2.0 * PAD, vh), &v2, 7.5, MIN_PT, INK, Align::Left);
+            self.fit_line(
+                r2,
+                Rect::new(
+                    col2 + lab2_w + PAD,
+                    y + PAD,
+                    X1 - col2 - lab2_w - 2.0 * PAD,
+                    vh,
+                ),
+                &v2,
+                Fit(7.5, MIN_PT, INK, Align::Left),
+            );
             y += ROW1_H;
         }
         let mut row_lines = vec![TABLE_TOP, TABLE_TOP + ROW1_H, y];
@@ -636,7 +768,7 @@ impl Builder<'_> {
         .into_iter()
         .zip(hs)
         {
-            self.flow_row(role, label, flow, y, h, X1, size);
+            self.flow_row(role, label, flow, Rect::new(X0, y, X1 - X0, h), size);
             y += h;
             row_lines.push(y);
         }
@@ -646,21 +778,45 @@ impl Builder<'_> {
         let checked = self.checked(card);
         let quality_h = 2.0 * line_h(7.0) + 2.0 * PAD + 0.6;
         let lower_w = LOWER_RIGHT - X0 - LABEL_W - 2.0 * PAD;
-        let (size, hs) = self.allocate(&[&income, &checked], lower_w, LOWER_BOTTOM - UPPER_BOTTOM - quality_h);
-        self.flow_row(Role::Income, "收入情况", &income, y, hs[0], LOWER_RIGHT, size);
+        let (size, hs) = self.allocate(
+            &[&income, &checked],
+            lower_w,
+            LOWER_BOTTOM - UPPER_BOTTOM - quality_h,
+        );
+        self.flow_row(
+            Role::Income,
+            "收入情况",
+            &income,
+            Rect::new(X0, y, LOWER_RIGHT - X0, hs[0]),
+            size,
+        );
         y += hs[0];
         row_lines.push(y);
         self.quality(card, y, quality_h);
         y += quality_h;
         row_lines.push(y);
-        self.flow_row(Role::Checked, "检查情况", &checked, y, hs[1], LOWER_RIGHT, size);
+        self.flow_row(
+            Role::Checked,
+            "检查情况",
+            &checked,
+            Rect::new(X0, y, LOWER_RIGHT - X0, hs[1]),
+            size,
+        );
         y += hs[1];
 
         // Grid: row lines, column lines, frame.
         let thin = 0.2;
         for (i, &ry) in row_lines.iter().enumerate() {
-            let right = if ry > UPPER_BOTTOM + 0.01 { LOWER_RIGHT } else { X1 };
-            let right = if i == row_lines.len() - 1 && ry <= UPPER_BOTTOM + 0.01 { X1 } else { right };
+            let right = if ry > UPPER_BOTTOM + 0.01 {
+                LOWER_RIGHT
+            } else {
+                X1
+            };
+            let right = if i == row_lines.len() - 1 && ry <= UPPER_BOTTOM + 0.01 {
+                X1
+            } else {
+                right
+            };
             self.line(X0, ry, right, ry, thin, GRID);
         }
         self.line(X0, y, LOWER_RIGHT, y, thin, GRID);
@@ -682,23 +838,47 @@ impl Builder<'_> {
             }
             Err(e) => {
                 let r = Rect::new(QR_X, QR_Y + QR_SIDE / 2.0 - 2.0, QR_SIDE, 4.0);
-                self.fit_line(Role::Qr, r, "二维码无法生成", 7.0, MIN_PT, RED, Align::Center);
+                self.fit_line(
+                    Role::Qr,
+                    r,
+                    "二维码无法生成",
+                    Fit(7.0, MIN_PT, RED, Align::Center),
+                );
                 Some(e)
             }
         };
         let cap_x = LOWER_RIGHT + 1.0;
         let cap_w = X1 - cap_x;
-        self.fit_line(Role::QrCaption, Rect::new(cap_x, QR_Y + QR_SIDE + 0.2, cap_w, 3.4), "扫码查看本户信息", 7.0, MIN_PT, INK, Align::Center);
+        self.fit_line(
+            Role::QrCaption,
+            Rect::new(cap_x, QR_Y + QR_SIDE + 0.2, cap_w, 3.4),
+            "扫码查看本户信息",
+            Fit(7.0, MIN_PT, INK, Align::Center),
+        );
         let code = self.clean(&format!("校验码 {}", card.check_code));
-        self.fit_line(Role::CheckCode, Rect::new(cap_x, QR_Y + QR_SIDE + 3.7, cap_w, 4.0), &code, 8.5, MIN_PT, INK, Align::Center);
-        if let Some(Element { kind: ElementKind::Text(t), .. }) = self.els.last_mut() {
+        self.fit_line(
+            Role::CheckCode,
+            Rect::new(cap_x, QR_Y + QR_SIDE + 3.7, cap_w, 4.0),
+            &code,
+            Fit(8.5, MIN_PT, INK, Align::Center),
+        );
+        if let Some(Element {
+            kind: ElementKind::Text(t),
+            ..
+        }) = self.els.last_mut()
+        {
             t.bold = true;
         }
 
         // Complaint line.
         self.line(X0, COMPLAINT_Y - 0.4, X1, COMPLAINT_Y - 0.4, 0.3, RED);
         let complaint = self.clean(&card.complaint_line);
-        self.fit_line(Role::Complaint, Rect::new(X0, COMPLAINT_Y, X1 - X0, 3.6), &complaint, 7.5, MIN_PT, RED, Align::Center);
+        self.fit_line(
+            Role::Complaint,
+            Rect::new(X0, COMPLAINT_Y, X1 - X0, 3.6),
+            &complaint,
+            Fit(7.5, MIN_PT, RED, Align::Center),
+        );
         qr_error
     }
 
@@ -724,7 +904,12 @@ impl Builder<'_> {
             .helpers
             .iter()
             .take(MAX_ITEMS)
-            .map(|h| (self.clean(&format!("{}　{}　{}", h.name, h.unit, h.phone)), INK))
+            .map(|h| {
+                (
+                    self.clean(&format!("{}　{}　{}", h.name, h.unit, h.phone)),
+                    INK,
+                )
+            })
             .collect();
         flow_or_none(items, false, 2, card.helpers.len(), "人")
     }
@@ -749,9 +934,16 @@ impl Builder<'_> {
     fn income(&mut self, card: &Card) -> Flow {
         let items = match &card.income {
             Some(i) => {
-                let (verdict, color) = if i.above_line { ("达到", INK) } else { ("未达到", RED) };
+                let (verdict, color) = if i.above_line {
+                    ("达到", INK)
+                } else {
+                    ("未达到", RED)
+                };
                 let mut items = vec![
-                    (self.clean(&format!("{}人均纯收入 {}", i.year, i.per_capita)), INK),
+                    (
+                        self.clean(&format!("{}人均纯收入 {}", i.year, i.per_capita)),
+                        INK,
+                    ),
                     (self.clean(&format!("{verdict}收入标准 {}", i.line)), color),
                 ];
                 if !i.note.trim().is_empty() {
@@ -761,7 +953,12 @@ impl Builder<'_> {
             }
             None => vec![("尚未核查收入".to_string(), GREY)],
         };
-        Flow { items, inline: false, max_item_lines: 2, more: None }
+        Flow {
+            items,
+            inline: false,
+            max_item_lines: 2,
+            more: None,
+        }
     }
 
     fn checked(&mut self, card: &Card) -> Flow {
@@ -772,7 +969,12 @@ impl Builder<'_> {
             ],
             None => vec![("尚未检查".to_string(), GREY)],
         };
-        Flow { items, inline: false, max_item_lines: 2, more: None }
+        Flow {
+            items,
+            inline: false,
+            max_item_lines: 2,
+            more: None,
+        }
     }
 
     /// "两不愁三保障": up to six label + ✓/✗ cells, three per line.
@@ -783,7 +985,12 @@ impl Builder<'_> {
         let lh = (h - 2.0 * PAD) / 2.0;
         if card.quality.is_empty() {
             let r = Rect::new(cell_x, y + PAD, LOWER_RIGHT - cell_x - PAD, h - 2.0 * PAD);
-            self.fit_line(Role::QualityLabel, r, "尚未核查", 7.0, MIN_PT, GREY, Align::Left);
+            self.fit_line(
+                Role::QualityLabel,
+                r,
+                "尚未核查",
+                Fit(7.0, MIN_PT, GREY, Align::Left),
+            );
             return;
         }
         let shown: Vec<_> = card.quality.iter().take(6).collect();
@@ -793,26 +1000,55 @@ impl Builder<'_> {
             let mark = em_mm(7.0) * 0.95;
             let label = self.clean(&q.label);
             let text_rect = Rect::new(cx, cy, cell_w - mark - 1.4, lh);
-            self.fit_line(Role::QualityLabel, text_rect, &label, 7.0, MIN_PT, INK, Align::Left);
+            self.fit_line(
+                Role::QualityLabel,
+                text_rect,
+                &label,
+                Fit(7.0, MIN_PT, INK, Align::Left),
+            );
             // The label's box ends where its text does; the mark follows.
             let tw = match self.els.last_mut() {
-                Some(Element { kind: ElementKind::Text(t), rect, .. }) => {
+                Some(Element {
+                    kind: ElementKind::Text(t),
+                    rect,
+                    ..
+                }) => {
                     rect.w = t.width;
                     t.width
                 }
                 _ => 0.0,
             };
             let mx = cx + tw + 0.8;
-            self.push(Role::QualityMark, Rect::new(mx, cy + (lh - mark) / 2.0, mark, mark), ElementKind::Mark { ok: q.ok });
+            self.push(
+                Role::QualityMark,
+                Rect::new(mx, cy + (lh - mark) / 2.0, mark, mark),
+                ElementKind::Mark { ok: q.ok },
+            );
         }
     }
 }
 
-fn flow_or_none(items: Vec<(String, Rgb)>, inline: bool, max_item_lines: usize, total: usize, unit: &'static str) -> Flow {
+fn flow_or_none(
+    items: Vec<(String, Rgb)>,
+    inline: bool,
+    max_item_lines: usize,
+    total: usize,
+    unit: &'static str,
+) -> Flow {
     if items.is_empty() {
-        return Flow { items: vec![("（暂无）".to_string(), GREY)], inline, max_item_lines, more: None };
+        return Flow {
+            items: vec![("（暂无）".to_string(), GREY)],
+            inline,
+            max_item_lines,
+            more: None,
+        };
     }
-    Flow { items, inline, max_item_lines, more: Some((total, unit)) }
+    Flow {
+        items,
+        inline,
+        max_item_lines,
+        more: Some((total, unit)),
+    }
 }
 
 #[cfg(test)]

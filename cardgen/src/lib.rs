@@ -41,7 +41,9 @@ impl FromStr for Layout {
             "a6x4" => Ok(Layout::A6x4),
             "a4" => Ok(Layout::A4),
             "png" => Ok(Layout::Png),
-            other => Err(Error::Layout(format!("unknown layout {other:?} (a6x4, a4 or png)"))),
+            other => Err(Error::Layout(format!(
+                "unknown layout {other:?} (a6x4, a4 or png)"
+            ))),
         }
     }
 }
@@ -106,7 +108,9 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "write failed: {e}"),
             Error::Font(m) => write!(f, "font: {m}"),
             Error::Layout(m) => write!(f, "layout: {m}"),
-            Error::Qr { serial, reason } => write!(f, "card {serial}: QR code cannot be made: {reason}"),
+            Error::Qr { serial, reason } => {
+                write!(f, "card {serial}: QR code cannot be made: {reason}")
+            }
             Error::Png(m) => write!(f, "PNG encoding failed: {m}"),
         }
     }
@@ -129,13 +133,19 @@ impl From<std::io::Error> for Error {
 
 /// The missing-glyph entry for a laid-out card, if it has one.
 fn missing_of(card: &Card, l: &CardLayout) -> Option<MissingGlyphs> {
-    (!l.missing_glyphs.is_empty()).then(|| MissingGlyphs { serial: card.serial.clone(), chars: l.missing_glyphs.clone() })
+    (!l.missing_glyphs.is_empty()).then(|| MissingGlyphs {
+        serial: card.serial.clone(),
+        chars: l.missing_glyphs.clone(),
+    })
 }
 
 /// The error for a card whose QR could not be made.
 fn check_qr(card: &Card, l: &CardLayout) -> Result<(), Error> {
     match &l.qr_error {
-        Some(reason) => Err(Error::Qr { serial: card.serial.clone(), reason: reason.clone() }),
+        Some(reason) => Err(Error::Qr {
+            serial: card.serial.clone(),
+            reason: reason.clone(),
+        }),
         None => Ok(()),
     }
 }

@@ -12,7 +12,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sancha_cardgen::{write_pdf_with_progress, write_png, Card, Font, Layout, Report};
 
 #[derive(Parser)]
-#[command(name = "cardgen", about = "Render 三查一访 明白卡 (clarity cards) as PDF or PNG")]
+#[command(
+    name = "cardgen",
+    about = "Render 三查一访 明白卡 (clarity cards) as PDF or PNG"
+)]
 struct Args {
     /// JSON Lines file, one card per line.
     #[arg(long)]
@@ -57,9 +60,12 @@ fn run(args: &Args) -> Result<(), String> {
     let report = match args.layout {
         Layout::Png => write_pngs(&cards, font, &args.out, &bar)?,
         kind => {
-            let file = std::fs::File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-            write_pdf_with_progress(&cards, kind, font, BufWriter::new(file), |n| bar.inc(n as u64))
-                .map_err(|e| e.to_string())?
+            let file = std::fs::File::create(&args.out)
+                .map_err(|e| format!("{}: {e}", args.out.display()))?;
+            write_pdf_with_progress(&cards, kind, font, BufWriter::new(file), |n| {
+                bar.inc(n as u64)
+            })
+            .map_err(|e| e.to_string())?
         }
     };
     bar.finish_and_clear();
@@ -79,7 +85,11 @@ fn read_cards(path: &Path) -> Result<Vec<Card>, String> {
         }
         match serde_json::from_str::<Card>(&line) {
             Ok(c) => cards.push(c),
-            Err(e) => errors.push(format!("{}: line {}: not a card: {e}", path.display(), i + 1)),
+            Err(e) => errors.push(format!(
+                "{}: line {}: not a card: {e}",
+                path.display(),
+                i + 1
+            )),
         }
     }
     if errors.is_empty() {
@@ -90,7 +100,10 @@ fn read_cards(path: &Path) -> Result<Vec<Card>, String> {
         if n > 20 {
             msg.push(format!("… and {} more bad lines", n - 20));
         }
-        Err(format!("{n} bad input line(s), nothing written:\n{}", msg.join("\n")))
+        Err(format!(
+            "{n} bad input line(s), nothing written:\n{}",
+            msg.join("\n")
+        ))
     }
 }
 
@@ -99,17 +112,26 @@ fn progress_bar(len: usize) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len as u64);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} cards  {per_sec}  eta {eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} cards  {per_sec}  eta {eta}")
+    {
         bar.set_style(style);
     }
     bar
 }
 
 /// Renders each card to `dir/<serial>.png`, on all cores.
-fn write_pngs(cards: &[Card], font: &Font, dir: &Path, bar: &ProgressBar) -> Result<Report, String> {
+fn write_pngs(
+    cards: &[Card],
+    font: &Font,
+    dir: &Path,
+    bar: &ProgressBar,
+) -> Result<Report, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let results: Vec<Result<Report, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -119,8 +141,10 @@ fn write_pngs(cards: &[Card], font: &Font, dir: &Path, bar: &ProgressBar) -> Res
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(card) = cards.get(i) else { break };
                         let path = dir.join(format!("{}.png", file_name(&card.serial, i)));
-                        let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                        let r = write_png(card, font, BufWriter::new(file)).map_err(|e| format!("{}: {e}", path.display()))?;
+                        let file = std::fs::File::create(&path)
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                        let r = write_png(card, font, BufWriter::new(file))
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
                         report.merge(r);
                         bar.inc(1);
                     }
@@ -128,7 +152,13 @@ fn write_pngs(cards: &[Card], font: &Font, dir: &Path, bar: &ProgressBar) -> Res
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a PNG worker panicked".into()))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a PNG worker panicked".into()))
+            })
+            .collect()
     });
     let mut total = Report::default();
     for r in results {
@@ -141,7 +171,13 @@ fn write_pngs(cards: &[Card], font: &Font, dir: &Path, bar: &ProgressBar) -> Res
 fn file_name(serial: &str, i: usize) -> String {
     let s: String = serial
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let s = s.trim_start_matches('.');
     if s.is_empty() {
@@ -152,7 +188,10 @@ fn file_name(serial: &str, i: usize) -> String {
 }
 
 fn summary(r: &Report, secs: f64) -> String {
-    let mut s = format!("{} cards, {} pages, {} bytes, {:.2} s", r.cards, r.pages, r.bytes, secs);
+    let mut s = format!(
+        "{} cards, {} pages, {} bytes, {:.2} s",
+        r.cards, r.pages, r.bytes, secs
+    );
     if r.missing_glyphs.is_empty() {
         s.push_str(", no missing glyphs");
     } else {
@@ -160,9 +199,23 @@ fn summary(r: &Report, secs: f64) -> String {
             .missing_glyphs
             .iter()
             .take(10)
-            .map(|m| format!("{} ({})", m.serial, m.chars.iter().map(|c| format!("{c} U+{:04X}", *c as u32)).collect::<Vec<_>>().join(" ")))
+            .map(|m| {
+                format!(
+                    "{} ({})",
+                    m.serial,
+                    m.chars
+                        .iter()
+                        .map(|c| format!("{c} U+{:04X}", *c as u32))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+            })
             .collect();
-        s.push_str(&format!("; {} card(s) with missing glyphs: {}", r.missing_glyphs.len(), list.join(", ")));
+        s.push_str(&format!(
+            "; {} card(s) with missing glyphs: {}",
+            r.missing_glyphs.len(),
+            list.join(", ")
+        ));
         if r.missing_glyphs.len() > 10 {
             s.push_str(", …");
         }

@@ -7,9 +7,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use printpdf::{
-    FontId, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Pt, TextItem,
-};
+use printpdf::{FontId, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Pt, TextItem};
 
 use crate::layout::{layout, CardLayout, ElementKind, Rect, Rgb};
 use crate::qr::QUIET_ZONE;
@@ -24,7 +22,12 @@ const PT_PER_MM: f32 = 72.0 / 25.4;
 ///
 /// Cards whose text has characters the font lacks still print (□ for each) and are
 /// listed in the report. An empty `cards` gives a valid one-page blank PDF.
-pub fn write_pdf<W: Write>(cards: &[Card], layout_kind: Layout, font: &Font, out: W) -> Result<Report, Error> {
+pub fn write_pdf<W: Write>(
+    cards: &[Card],
+    layout_kind: Layout,
+    font: &Font,
+    out: W,
+) -> Result<Report, Error> {
     write_pdf_with_progress(cards, layout_kind, font, out, |_| {})
 }
 
@@ -40,7 +43,11 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
     let per_page = match layout_kind {
         Layout::A6x4 => 4,
         Layout::A4 => 1,
-        Layout::Png => return Err(Error::Layout("write_pdf draws a6x4 or a4; use write_png for png".into())),
+        Layout::Png => {
+            return Err(Error::Layout(
+                "write_pdf draws a6x4 or a4; use write_png for png".into(),
+            ))
+        }
     };
     let mut doc = PdfDocument::new("三查一访 明白卡");
     // A short resource name, repeated at every size change in every page. printpdf
@@ -53,7 +60,10 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
     let handle = PdfFontHandle::External(font_id);
 
     let chunks: Vec<&[Card]> = cards.chunks(per_page).collect();
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(chunks.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(chunks.len().max(1));
     let per_worker = chunks.len().div_ceil(workers.max(1)).max(1);
     let results: Vec<PageResult> = std::thread::scope(|s| {
         let handles: Vec<_> = chunks
@@ -70,10 +80,16 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("page worker panicked")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("page worker panicked"))
+            .collect()
     });
 
-    let mut report = Report { cards: cards.len(), ..Report::default() };
+    let mut report = Report {
+        cards: cards.len(),
+        ..Report::default()
+    };
     let mut pages = Vec::with_capacity(results.len());
     for r in results {
         let r = r?;
@@ -98,18 +114,27 @@ fn serialize(doc: &PdfDocument) -> Result<Vec<u8>, Error> {
     // `optimize: false` only skips lopdf's compression pass, which we do instead.
     // `secure: false` lets the raw path operators above through; every operator in the
     // content is made by this module (card text only ever travels inside ShowText).
-    let opts = PdfSaveOptions { subset_fonts: true, optimize: false, secure: false, image_optimization: None };
+    let opts = PdfSaveOptions {
+        subset_fonts: true,
+        optimize: false,
+        secure: false,
+        image_optimization: None,
+    };
     let mut warnings = Vec::new();
     let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
     let mut streams: Vec<&mut lopdf::Stream> = lo
         .objects
         .values_mut()
         .filter_map(|o| match o {
-            lopdf::Object::Stream(s) if s.allows_compression && s.dict.get(b"Filter").is_err() => Some(s),
+            lopdf::Object::Stream(s) if s.allows_compression && s.dict.get(b"Filter").is_err() => {
+                Some(s)
+            }
             _ => None,
         })
         .collect();
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let per = streams.len().div_ceil(workers).max(1);
     std::thread::scope(|s| {
         for group in streams.chunks_mut(per) {
@@ -123,7 +148,10 @@ fn serialize(doc: &PdfDocument) -> Result<Vec<u8>, Error> {
 
 fn deflate(stream: &mut lopdf::Stream) {
     use flate2::write::ZlibEncoder;
-    let mut enc = ZlibEncoder::new(Vec::with_capacity(stream.content.len() / 3), flate2::Compression::default());
+    let mut enc = ZlibEncoder::new(
+        Vec::with_capacity(stream.content.len() / 3),
+        flate2::Compression::default(),
+    );
     if enc.write_all(&stream.content).is_err() {
         return;
     }
@@ -143,7 +171,9 @@ fn subset_tag(cards: &[Card]) -> String {
             h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
         }
     }
-    (0..6).map(|i| (b'A' + ((h >> (i * 8)) % 26) as u8) as char).collect()
+    (0..6)
+        .map(|i| (b'A' + ((h >> (i * 8)) % 26) as u8) as char)
+        .collect()
 }
 
 struct PageOut {
@@ -162,14 +192,20 @@ fn build_page(cards: &[Card], kind: Layout, font: &Font, handle: &PdfFontHandle)
         // Card origin on the page, in mm from the top-left corner.
         let (ox, oy) = match kind {
             Layout::A4 => (0.0, (A4_H - l.height) / 2.0),
-            _ => ((i % 2) as f32 * l.width, (A4_H - 2.0 * l.height) / 2.0 + (i / 2) as f32 * l.height),
+            _ => (
+                (i % 2) as f32 * l.width,
+                (A4_H - 2.0 * l.height) / 2.0 + (i / 2) as f32 * l.height,
+            ),
         };
         card_ops(&l, ox, oy, handle, &mut ops);
     }
     if kind == Layout::A6x4 {
         cut_marks(&mut ops);
     }
-    Ok(PageOut { page: PdfPage::new(Mm(A4_W), Mm(A4_H), ops), missing })
+    Ok(PageOut {
+        page: PdfPage::new(Mm(A4_W), Mm(A4_H), ops),
+        missing,
+    })
 }
 
 /// Rounded to 1/100 pt: far below what prints, and short in the content stream.
@@ -199,7 +235,14 @@ struct Pen<'a> {
 
 impl<'a> Pen<'a> {
     fn new(ops: &'a mut Vec<Op>, h: f32) -> Pen<'a> {
-        Pen { ops, h, buf: String::with_capacity(4096), fill: None, stroke: None, width: None }
+        Pen {
+            ops,
+            h,
+            buf: String::with_capacity(4096),
+            fill: None,
+            stroke: None,
+            width: None,
+        }
     }
     fn num(&mut self, v: f32) {
         let _ = write!(self.buf, "{} ", r2(v));
@@ -213,7 +256,10 @@ impl<'a> Pen<'a> {
         if !self.buf.is_empty() {
             let mut raw = std::mem::take(&mut self.buf);
             raw.pop();
-            self.ops.push(Op::Unknown { key: raw, value: Vec::new() });
+            self.ops.push(Op::Unknown {
+                key: raw,
+                value: Vec::new(),
+            });
         }
     }
     /// A printpdf operation, after whatever is buffered.
@@ -223,7 +269,11 @@ impl<'a> Pen<'a> {
     }
     fn color(&mut self, c: Rgb, op: &str) {
         for v in [c.0, c.1, c.2] {
-            let _ = write!(self.buf, "{} ", (v as f32 / 255.0 * 1000.0).round() / 1000.0);
+            let _ = write!(
+                self.buf,
+                "{} ",
+                (v as f32 / 255.0 * 1000.0).round() / 1000.0
+            );
         }
         self.op(op);
     }
@@ -273,10 +323,14 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
     pen.op("cm");
 
     // Fills, one path per colour run.
-    let fills: Vec<_> = l.elements.iter().filter_map(|e| match e.kind {
-        ElementKind::Fill(c) => Some((c, e.rect)),
-        _ => None,
-    }).collect();
+    let fills: Vec<_> = l
+        .elements
+        .iter()
+        .filter_map(|e| match e.kind {
+            ElementKind::Fill(c) => Some((c, e.rect)),
+            _ => None,
+        })
+        .collect();
     for (i, (c, r)) in fills.iter().enumerate() {
         pen.set_fill(*c);
         pen.rect(r);
@@ -285,10 +339,14 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
         }
     }
     // Lines, one path per colour and width run.
-    let lines: Vec<_> = l.elements.iter().filter_map(|e| match e.kind {
-        ElementKind::Line { color, width } => Some((color, width, e.rect)),
-        _ => None,
-    }).collect();
+    let lines: Vec<_> = l
+        .elements
+        .iter()
+        .filter_map(|e| match e.kind {
+            ElementKind::Line { color, width } => Some((color, width, e.rect)),
+            _ => None,
+        })
+        .collect();
     for (i, (c, w, r)) in lines.iter().enumerate() {
         pen.set_stroke(*c, *w);
         pen.polyline(&[(r.x, r.y), (r.right(), r.bottom())]);
@@ -306,8 +364,23 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
                 let q = QUIET_ZONE as f32 * module;
                 let k = module * PT_PER_MM;
                 pen.op("q");
-                for v in [k, 0.0, 0.0, -k, (r.x + q) * PT_PER_MM, (pen.h - r.y - q) * PT_PER_MM] {
-                    let _ = write!(pen.buf, "{} ", if v.abs() < 100.0 { (v * 1e4).round() / 1e4 } else { r2(v) });
+                for v in [
+                    k,
+                    0.0,
+                    0.0,
+                    -k,
+                    (r.x + q) * PT_PER_MM,
+                    (pen.h - r.y - q) * PT_PER_MM,
+                ] {
+                    let _ = write!(
+                        pen.buf,
+                        "{} ",
+                        if v.abs() < 100.0 {
+                            (v * 1e4).round() / 1e4
+                        } else {
+                            r2(v)
+                        }
+                    );
                 }
                 pen.op("cm");
                 pen.op("0 0 0 rg");
@@ -334,13 +407,18 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
     let mut cur_size = -1.0;
     let mut cur_bold = false;
     for e in &l.elements {
-        let ElementKind::Text(t) = &e.kind else { continue };
+        let ElementKind::Text(t) = &e.kind else {
+            continue;
+        };
         if t.text.trim().is_empty() {
             continue;
         }
         let size = r2(t.size_pt);
         if size != cur_size {
-            pen.push(Op::SetFont { font: font.clone(), size: Pt(size) });
+            pen.push(Op::SetFont {
+                font: font.clone(),
+                size: Pt(size),
+            });
             cur_size = size;
         }
         pen.set_fill(t.color);
@@ -356,7 +434,9 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
         pen.num(ink.x * PT_PER_MM);
         pen.num((pen.h - t.baseline(&e.rect)) * PT_PER_MM);
         pen.op("Tm");
-        pen.push(Op::ShowText { items: vec![TextItem::Text(t.text.clone())] });
+        pen.push(Op::ShowText {
+            items: vec![TextItem::Text(t.text.clone())],
+        });
     }
     if cur_bold {
         pen.op("0 Tr");
@@ -369,10 +449,23 @@ fn card_ops(l: &CardLayout, ox: f32, oy: f32, font: &PdfFontHandle, ops: &mut Ve
 /// ✓ or ✗ as polylines inside the square at (x, y) of side `s` mm.
 pub(crate) fn mark_strokes(ok: bool, x: f32, y: f32, s: f32) -> (Rgb, Vec<Vec<(f32, f32)>>) {
     if ok {
-        (crate::layout::GREEN, vec![vec![(x + 0.12 * s, y + 0.52 * s), (x + 0.40 * s, y + 0.82 * s), (x + 0.90 * s, y + 0.16 * s)]])
+        (
+            crate::layout::GREEN,
+            vec![vec![
+                (x + 0.12 * s, y + 0.52 * s),
+                (x + 0.40 * s, y + 0.82 * s),
+                (x + 0.90 * s, y + 0.16 * s),
+            ]],
+        )
     } else {
         let (a, b) = (0.18 * s, 0.82 * s);
-        (crate::layout::RED, vec![vec![(x + a, y + a), (x + b, y + b)], vec![(x + b, y + a), (x + a, y + b)]])
+        (
+            crate::layout::RED,
+            vec![
+                vec![(x + a, y + a), (x + b, y + b)],
+                vec![(x + b, y + a), (x + a, y + b)],
+            ],
+        )
     }
 }
 

@@ -20,11 +20,21 @@ pub fn write_png<W: Write>(card: &Card, font: &Font, mut out: W) -> Result<Repor
     let img = rasterize(&l, font);
     let mut bytes = Vec::with_capacity(256 * 1024);
     image::codecs::png::PngEncoder::new(&mut bytes)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .map_err(|e| Error::Png(e.to_string()))?;
     out.write_all(&bytes)?;
     out.flush()?;
-    Ok(Report { cards: 1, pages: 1, bytes: bytes.len() as u64, missing_glyphs: missing_of(card, &l).into_iter().collect() })
+    Ok(Report {
+        cards: 1,
+        pages: 1,
+        bytes: bytes.len() as u64,
+        missing_glyphs: missing_of(card, &l).into_iter().collect(),
+    })
 }
 
 /// Draws a card layout into an image `PNG_WIDTH` pixels wide.
@@ -41,10 +51,26 @@ pub fn rasterize(l: &CardLayout, font: &Font) -> RgbImage {
                 if r.w == 0.0 || r.h == 0.0 {
                     // Axis-aligned: a crisp box of whole pixels.
                     let (x, y) = ((r.x * s - w / 2.0).round(), (r.y * s - w / 2.0).round());
-                    let (x2, y2) = ((r.right() * s + w / 2.0).round(), (r.bottom() * s + w / 2.0).round());
-                    fill(&mut img, x, y, (x2 - x).max(w.round()), (y2 - y).max(w.round()), *color);
+                    let (x2, y2) = (
+                        (r.right() * s + w / 2.0).round(),
+                        (r.bottom() * s + w / 2.0).round(),
+                    );
+                    fill(
+                        &mut img,
+                        x,
+                        y,
+                        (x2 - x).max(w.round()),
+                        (y2 - y).max(w.round()),
+                        *color,
+                    );
                 } else {
-                    segment(&mut img, (r.x * s, r.y * s), (r.right() * s, r.bottom() * s), w, *color);
+                    segment(
+                        &mut img,
+                        (r.x * s, r.y * s),
+                        (r.right() * s, r.bottom() * s),
+                        w,
+                        *color,
+                    );
                 }
             }
             ElementKind::Qr(m) => {
@@ -55,7 +81,14 @@ pub fn rasterize(l: &CardLayout, font: &Font) -> RgbImage {
                 for (row, a, b) in m.runs() {
                     let x = x0 + (QUIET_ZONE + a) as f32 * module;
                     let y = y0 + (QUIET_ZONE + row) as f32 * module;
-                    fill(&mut img, x, y, (b - a) as f32 * module, module, Rgb(0, 0, 0));
+                    fill(
+                        &mut img,
+                        x,
+                        y,
+                        (b - a) as f32 * module,
+                        module,
+                        Rgb(0, 0, 0),
+                    );
                 }
             }
             ElementKind::Mark { ok } => {
@@ -132,7 +165,13 @@ fn text(img: &mut RgbImage, font: &Font, t: &TextRun, rect: &crate::Rect, s: f32
             let passes: &[f32] = if t.bold { &[0.0, 0.7] } else { &[0.0] };
             for &dx in passes {
                 outlined.draw(|gx, gy, cov| {
-                    blend(img, (bounds.min.x + dx) as i64 + gx as i64, bounds.min.y as i64 + gy as i64, t.color, cov);
+                    blend(
+                        img,
+                        (bounds.min.x + dx) as i64 + gx as i64,
+                        bounds.min.y as i64 + gy as i64,
+                        t.color,
+                        cov,
+                    );
                 });
             }
         }

@@ -33,7 +33,11 @@ fn penalty(dark: &[bool], n: usize) -> u32 {
     for transposed in [false, true] {
         for i in 0..n {
             for j in 0..n {
-                let d = if transposed { dark[j * n + i] } else { dark[i * n + j] };
+                let d = if transposed {
+                    dark[j * n + i]
+                } else {
+                    dark[i * n + j]
+                };
                 line[j + 4] = d as u8;
             }
             let cells = &line[4..n + 4];
@@ -93,11 +97,13 @@ impl QrMatrix {
     /// (ISO/IEC 18004 §7.8.3) scored here on a flat bit matrix, which is several times
     /// faster than the crate's own scoring and was most of the time per card.
     pub fn encode(data: &str) -> Result<QrMatrix, String> {
-        let bits = qrcode::bits::encode_auto(data.as_bytes(), EcLevel::Q).map_err(|e| e.to_string())?;
+        let bits =
+            qrcode::bits::encode_auto(data.as_bytes(), EcLevel::Q).map_err(|e| e.to_string())?;
         let bits = match bits.version() {
             Version::Normal(v) if v < MIN_VERSION => {
                 let mut b = qrcode::bits::Bits::new(Version::Normal(MIN_VERSION));
-                b.push_optimal_data(data.as_bytes()).map_err(|e| e.to_string())?;
+                b.push_optimal_data(data.as_bytes())
+                    .map_err(|e| e.to_string())?;
                 b.push_terminator(EcLevel::Q).map_err(|e| e.to_string())?;
                 b
             }
@@ -106,7 +112,8 @@ impl QrMatrix {
         let version = bits.version();
         let width = version.width() as usize;
         let (data_cw, ec_cw) =
-            qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::Q).map_err(|e| e.to_string())?;
+            qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::Q)
+                .map_err(|e| e.to_string())?;
         let mut canvas = Canvas::new(version, EcLevel::Q);
         canvas.draw_all_functional_patterns();
         canvas.draw_data(&data_cw, &ec_cw);
@@ -114,7 +121,11 @@ impl QrMatrix {
         for mask in MASKS {
             let mut c = canvas.clone();
             c.apply_mask(mask);
-            let dark: Vec<bool> = c.into_colors().into_iter().map(|m| m == Color::Dark).collect();
+            let dark: Vec<bool> = c
+                .into_colors()
+                .into_iter()
+                .map(|m| m == Color::Dark)
+                .collect();
             let score = penalty(&dark, width);
             if best.as_ref().is_none_or(|(s, _)| score < *s) {
                 best = Some((score, dark));
@@ -202,7 +213,8 @@ mod tests {
         let ours = QrMatrix::encode(url).unwrap();
         let theirs = qrcode::QrCode::with_error_correction_level(url, EcLevel::Q).unwrap();
         assert_eq!(ours.width, theirs.width());
-        let finder = |d: &[bool], w: usize| (0..7).all(|i| d[i] && d[6 * w + i] && d[i * w] && d[i * w + 6]);
+        let finder =
+            |d: &[bool], w: usize| (0..7).all(|i| d[i] && d[6 * w + i] && d[i * w] && d[i * w + 6]);
         assert!(finder(&ours.dark, ours.width));
     }
 
@@ -218,7 +230,8 @@ mod tests {
 
     #[test]
     fn rectangles_cover_exactly_the_dark_modules() {
-        let q = QrMatrix::encode("https://sancha.fuxin.example.cn/c/AbCdEfGhIjKlMnOpQrStUv").unwrap();
+        let q =
+            QrMatrix::encode("https://sancha.fuxin.example.cn/c/AbCdEfGhIjKlMnOpQrStUv").unwrap();
         let mut painted = vec![0u8; q.width * q.width];
         let rects = q.rects();
         for (a, row, w, h) in &rects {
@@ -230,7 +243,10 @@ mod tests {
         }
         let expected: Vec<u8> = q.dark.iter().map(|d| *d as u8).collect();
         assert_eq!(painted, expected);
-        assert!(rects.len() < q.runs().count(), "finder patterns merge vertically");
+        assert!(
+            rects.len() < q.runs().count(),
+            "finder patterns merge vertically"
+        );
     }
 
     #[test]

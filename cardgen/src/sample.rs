@@ -9,12 +9,52 @@ pub const CITY_VILLAGES: usize = 619;
 
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
 const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂玉萍毅浩宇轩涵欣怡梓睿博文思雨佳琪晨阳志国建华淑珍凤海燕春梅凯鹏飞丹玲";
-const COUNTIES: [&str; 7] = ["海州区", "新邱区", "太平区", "清河门区", "细河区", "阜新蒙古族自治县", "彰武县"];
-const TOWNS: [&str; 10] = ["彰武镇", "哈尔套镇", "五峰镇", "冯家镇", "后新秋镇", "东六家子镇", "两家子乡", "大四家子镇", "四合城镇", "苇子沟乡"];
-const VILLAGES: [&str; 12] = ["前进村", "新华村", "东风村", "红旗村", "胜利村", "太平村", "兴隆村", "长兴村", "双庙村", "三家子村", "四合村", "五台子村"];
+const COUNTIES: [&str; 7] = [
+    "海州区",
+    "新邱区",
+    "太平区",
+    "清河门区",
+    "细河区",
+    "阜新蒙古族自治县",
+    "彰武县",
+];
+const TOWNS: [&str; 10] = [
+    "彰武镇",
+    "哈尔套镇",
+    "五峰镇",
+    "冯家镇",
+    "后新秋镇",
+    "东六家子镇",
+    "两家子乡",
+    "大四家子镇",
+    "四合城镇",
+    "苇子沟乡",
+];
+const VILLAGES: [&str; 12] = [
+    "前进村",
+    "新华村",
+    "东风村",
+    "红旗村",
+    "胜利村",
+    "太平村",
+    "兴隆村",
+    "长兴村",
+    "双庙村",
+    "三家子村",
+    "四合村",
+    "五台子村",
+];
 const GROUPS: [&str; 6] = ["一组", "二组", "三组", "四组", "五组", ""];
-const RELATIONS: [&str; 8] = ["配偶", "之子", "之女", "儿媳", "之孙", "孙女", "之父", "之母"];
-const STATUS: [&str; 5] = ["已脱贫（2019年）", "已脱贫（2020年）", "已脱贫（2018年）", "监测户", "未脱贫"];
+const RELATIONS: [&str; 8] = [
+    "配偶", "之子", "之女", "儿媳", "之孙", "孙女", "之父", "之母",
+];
+const STATUS: [&str; 5] = [
+    "已脱贫（2019年）",
+    "已脱贫（2020年）",
+    "已脱贫（2018年）",
+    "监测户",
+    "未脱贫",
+];
 const CAUSES: [&str; 7] = ["因病", "因残", "因学", "缺劳力", "缺技术", "缺资金", "因灾"];
 const UNITS: [&str; 8] = [
     "彰武县农业农村局",
@@ -50,7 +90,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -58,7 +98,7 @@ impl Rng {
     }
     /// A number in `lo..=hi`.
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
+        lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.range(0, items.len() - 1)]
@@ -76,7 +116,9 @@ impl Rng {
         s
     }
     fn chars(&mut self, set: &[u8], n: usize) -> String {
-        (0..n).map(|_| set[self.range(0, set.len() - 1)] as char).collect()
+        (0..n)
+            .map(|_| set[self.range(0, set.len() - 1)] as char)
+            .collect()
     }
 }
 
@@ -97,12 +139,24 @@ pub fn card(v: usize, h: usize) -> Card {
     let head = r.name(None);
     let surname = head.chars().next();
     let size = r.range(1, 12);
-    let mut members = vec![Member { name: head.clone(), relation: "户主".into(), age: Some(r.range(35, 85) as u32) }];
+    let mut members = vec![Member {
+        name: head.clone(),
+        relation: "户主".into(),
+        age: Some(r.range(35, 85) as u32),
+    }];
     for _ in 1..size {
         let rel = r.pick(&RELATIONS);
-        let name = if rel == "配偶" || rel == "儿媳" { r.name(None) } else { r.name(surname) };
+        let name = if rel == "配偶" || rel == "儿媳" {
+            r.name(None)
+        } else {
+            r.name(surname)
+        };
         let age = (r.range(0, 30) != 0).then(|| r.range(1, 90) as u32);
-        members.push(Member { name, relation: rel.into(), age });
+        members.push(Member {
+            name,
+            relation: rel.into(),
+            age,
+        });
     }
     let helpers = (0..r.range(1, 3))
         .map(|_| Helper {
@@ -115,22 +169,43 @@ pub fn card(v: usize, h: usize) -> Card {
     for _ in 0..r.range(1, 6) {
         let (c, i, a) = POLICIES[r.range(0, POLICIES.len() - 1)];
         if !policies.iter().any(|p| p.item == i) {
-            policies.push(Policy { category: c.into(), item: i.into(), amount: a.into() });
+            policies.push(Policy {
+                category: c.into(),
+                item: i.into(),
+                amount: a.into(),
+            });
         }
     }
     let income = (r.range(0, 9) != 0).then(|| {
         let fen = r.range(300_000, 2_500_000);
         Income {
             year: "2026年".into(),
-            per_capita: format!("{},{:03}.{:02}元/人", fen / 100_000, (fen / 100) % 1000, fen % 100),
+            per_capita: format!(
+                "{},{:03}.{:02}元/人",
+                fen / 100_000,
+                (fen / 100) % 1000,
+                fen % 100
+            ),
             line: "5,000元/人".into(),
             above_line: fen >= 500_000,
             note: "不含低保金以外的一次性补助、专项资金".into(),
         }
     });
-    let quality = QUALITY.iter().map(|q| QualityCheck { label: (*q).into(), ok: r.range(0, 24) != 0 }).collect();
+    let quality = QUALITY
+        .iter()
+        .map(|q| QualityCheck {
+            label: (*q).into(),
+            ok: r.range(0, 24) != 0,
+        })
+        .collect();
     let checked = (r.range(0, 7) != 0).then(|| Checked {
-        inspector: format!("{}（{}）", r.name(None), TOWNS[(v / 7) % TOWNS.len()].replace('镇', "镇人民政府").replace('乡', "乡人民政府")),
+        inspector: format!(
+            "{}（{}）",
+            r.name(None),
+            TOWNS[(v / 7) % TOWNS.len()]
+                .replace('镇', "镇人民政府")
+                .replace('乡', "乡人民政府")
+        ),
         level: r.pick(&LEVELS).into(),
         date: format!("2026-{:02}-{:02}", r.range(9, 11), r.range(1, 28)),
     });
@@ -164,7 +239,9 @@ pub fn village(v: usize, n: usize) -> Vec<Card> {
 pub fn city_sizes() -> Vec<usize> {
     let base = CITY_HOUSEHOLDS / CITY_VILLAGES;
     let rem = CITY_HOUSEHOLDS % CITY_VILLAGES;
-    let mut sizes: Vec<usize> = (0..CITY_VILLAGES).map(|i| base + usize::from(i < rem)).collect();
+    let mut sizes: Vec<usize> = (0..CITY_VILLAGES)
+        .map(|i| base + usize::from(i < rem))
+        .collect();
     let mut r = Rng::new(619);
     for i in 0..CITY_VILLAGES / 2 {
         let d = r.range(0, 30);

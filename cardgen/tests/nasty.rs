@@ -5,7 +5,9 @@ mod common;
 
 use common::geometry_problems;
 use proptest::prelude::*;
-use sancha_cardgen::{layout, sample, write_pdf, write_png, Card, Font, Helper, Layout, Member, Policy, QualityCheck};
+use sancha_cardgen::{
+    layout, sample, write_pdf, write_png, Card, Font, Helper, Layout, Member, Policy, QualityCheck,
+};
 
 fn with_every_text(text: &str) -> Card {
     let mut c = sample::card(5, 5);
@@ -76,7 +78,11 @@ fn nasty_text_in_every_field_lays_out_inside_its_boxes() {
         for kind in [Layout::A6x4, Layout::A4, Layout::Png] {
             let l = layout(&card, kind, font);
             let problems = geometry_problems(&l);
-            assert!(problems.is_empty(), "{:?}…: {problems:#?}", s.chars().take(20).collect::<String>());
+            assert!(
+                problems.is_empty(),
+                "{:?}…: {problems:#?}",
+                s.chars().take(20).collect::<String>()
+            );
         }
     }
 }
@@ -87,10 +93,33 @@ fn nasty_cards_render_or_fail_cleanly_in_pdf_and_png() {
     let mut cards: Vec<Card> = nasty_strings().iter().map(|s| with_every_text(s)).collect();
     // Lists far beyond what fits, and extreme numbers.
     let mut big = sample::card(6, 6);
-    big.members = (0..5000).map(|i| Member { name: format!("成员{i}"), relation: "之子".into(), age: Some(u32::MAX) }).collect();
-    big.helpers = (0..1000).map(|i| Helper { name: format!("帮扶{i}"), unit: "单位".repeat(50), phone: "1".repeat(200) }).collect();
-    big.policies = (0..1000).map(|i| Policy { category: format!("类{i}"), item: "项".repeat(300), amount: "9".repeat(50) }).collect();
-    big.quality = (0..50).map(|i| QualityCheck { label: format!("检查{i}"), ok: i % 2 == 0 }).collect();
+    big.members = (0..5000)
+        .map(|i| Member {
+            name: format!("成员{i}"),
+            relation: "之子".into(),
+            age: Some(u32::MAX),
+        })
+        .collect();
+    big.helpers = (0..1000)
+        .map(|i| Helper {
+            name: format!("帮扶{i}"),
+            unit: "单位".repeat(50),
+            phone: "1".repeat(200),
+        })
+        .collect();
+    big.policies = (0..1000)
+        .map(|i| Policy {
+            category: format!("类{i}"),
+            item: "项".repeat(300),
+            amount: "9".repeat(50),
+        })
+        .collect();
+    big.quality = (0..50)
+        .map(|i| QualityCheck {
+            label: format!("检查{i}"),
+            ok: i % 2 == 0,
+        })
+        .collect();
     big.household_size = u32::MAX;
     big.version = u32::MAX;
     cards.push(big);
@@ -100,8 +129,22 @@ fn nasty_cards_render_or_fail_cleanly_in_pdf_and_png() {
     // Emoji and other missing glyphs are reported, not fatal.
     let report = report.unwrap();
     assert!(out.starts_with(b"%PDF-"));
-    assert!(report.missing_glyphs.iter().any(|m| m.chars.contains(&'😀')), "{:?}", report.missing_glyphs);
-    assert!(!report.missing_glyphs.iter().flat_map(|m| &m.chars).any(|c| c.is_control()), "control characters are not glyphs");
+    assert!(
+        report
+            .missing_glyphs
+            .iter()
+            .any(|m| m.chars.contains(&'😀')),
+        "{:?}",
+        report.missing_glyphs
+    );
+    assert!(
+        !report
+            .missing_glyphs
+            .iter()
+            .flat_map(|m| &m.chars)
+            .any(|c| c.is_control()),
+        "control characters are not glyphs"
+    );
 
     for c in &cards {
         let mut png = Vec::new();

@@ -4,7 +4,11 @@ use sancha_cardgen::{sample, write_png, Font, PNG_WIDTH};
 
 fn decode_all(img: &image::GrayImage) -> Vec<String> {
     let mut prepared = rqrr::PreparedImage::prepare(img.clone());
-    prepared.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, s)| s)).collect()
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect()
 }
 
 #[test]

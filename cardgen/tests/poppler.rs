@@ -19,15 +19,31 @@ fn poppler_present() -> bool {
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Every QR found on every page of `pdf`, rasterised at 150 dpi.
 fn scan_pages(pdf: &Path, dir: &Path) -> Vec<String> {
     let prefix = dir.join("page");
-    run("pdftoppm", &["-r", "150", "-png", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
+    run(
+        "pdftoppm",
+        &[
+            "-r",
+            "150",
+            "-png",
+            pdf.to_str().unwrap(),
+            prefix.to_str().unwrap(),
+        ],
+    );
     let mut pages: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -56,7 +72,13 @@ fn scan_pages(pdf: &Path, dir: &Path) -> Vec<String> {
 fn check_pdf(cards: &[Card], layout: Layout, pages: usize) {
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("cards.pdf");
-    let report = write_pdf(cards, layout, Font::embedded(), std::fs::File::create(&pdf).unwrap()).unwrap();
+    let report = write_pdf(
+        cards,
+        layout,
+        Font::embedded(),
+        std::fs::File::create(&pdf).unwrap(),
+    )
+    .unwrap();
     assert_eq!(report.pages, pages);
     assert_eq!(report.bytes, std::fs::metadata(&pdf).unwrap().len());
 
@@ -70,18 +92,34 @@ fn check_pdf(cards: &[Card], layout: Layout, pages: usize) {
     assert!(text.contains(&cards[0].location.village), "{text}");
     assert!(text.contains("三查一访"), "{text}");
     for c in cards {
-        assert!(text.contains(&c.head_name), "{} not in the text", c.head_name);
-        assert!(text.contains(&c.check_code), "{} not in the text", c.check_code);
+        assert!(
+            text.contains(&c.head_name),
+            "{} not in the text",
+            c.head_name
+        );
+        assert!(
+            text.contains(&c.check_code),
+            "{} not in the text",
+            c.check_code
+        );
     }
     assert_eq!(text.matches("扫码查看本户信息").count(), cards.len());
 
     // Exactly one font, embedded and subset.
     let fonts = run("pdffonts", &[pdf.to_str().unwrap()]);
-    let rows: Vec<&str> = fonts.lines().skip(2).filter(|l| !l.trim().is_empty()).collect();
+    let rows: Vec<&str> = fonts
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert_eq!(rows.len(), 1, "{fonts}");
     let cols: Vec<&str> = rows[0].split_whitespace().collect();
     let n = cols.len();
-    assert_eq!(&cols[n - 5..n - 2], &["yes", "yes", "yes"], "emb sub uni: {fonts}");
+    assert_eq!(
+        &cols[n - 5..n - 2],
+        &["yes", "yes", "yes"],
+        "emb sub uni: {fonts}"
+    );
     assert!(cols[0].contains('+'), "subset tag: {fonts}");
 }
 

@@ -37,7 +37,10 @@ fn main() {
     let mut cards = 20usize;
     let mut jobs = 1usize;
     while let Some(a) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| die(&format!("{a} needs a value")));
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| die(&format!("{a} needs a value")))
+        };
         match a.as_str() {
             "--villages" => villages = value().parse().unwrap_or_else(|_| die("--villages N")),
             "--out-dir" => out_dir = Some(PathBuf::from(value())),
@@ -51,7 +54,8 @@ fn main() {
         let file = std::fs::File::create(&path).unwrap_or_else(|e| die(&e.to_string()));
         let mut w = BufWriter::new(file);
         for h in 0..cards {
-            let line = serde_json::to_string(&sample::card(h / 100, h % 100)).unwrap_or_else(|e| die(&e.to_string()));
+            let line = serde_json::to_string(&sample::card(h / 100, h % 100))
+                .unwrap_or_else(|e| die(&e.to_string()));
             writeln!(w, "{line}").unwrap_or_else(|e| die(&e.to_string()));
         }
         return;
@@ -79,7 +83,8 @@ fn main() {
                 let report = match &out_dir {
                     Some(dir) => {
                         let path = dir.join(format!("village-{v:03}.pdf"));
-                        let file = std::fs::File::create(path).unwrap_or_else(|e| die(&e.to_string()));
+                        let file =
+                            std::fs::File::create(path).unwrap_or_else(|e| die(&e.to_string()));
                         write_pdf(&village, Layout::A6x4, font, BufWriter::new(file))
                     }
                     None => write_pdf(&village, Layout::A6x4, font, Sink(0)),
@@ -95,7 +100,9 @@ fn main() {
     });
     let (bytes, pages, missing, gen_s) = totals.into_inner().unwrap_or_else(|e| e.into_inner());
     let secs = t1.elapsed().as_secs_f64();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     println!(
         "{{\"tool\": \"sancha-cardgen\", \"villages\": {}, \"cards\": {total_cards}, \"pages\": {pages}, \"bytes\": {bytes}, \
          \"bytes_per_card\": {:.0}, \"seconds\": {secs:.2}, \"cards_per_s\": {:.0}, \"data_gen_s\": {gen_s:.2}, \

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use sancha_cardgen::layout::{Rect, MIN_PT};
-use sancha_cardgen::{sample, Card, CardLayout, Checked, ElementKind, Helper, Income, Member, Policy, QualityCheck};
+use sancha_cardgen::{
+    sample, Card, CardLayout, Checked, ElementKind, Helper, Income, Member, Policy, QualityCheck,
+};
 
 /// Cards that push every box: longest names, most members, most policies, six helpers
 /// with long units, rare characters, all ✗, nothing checked yet.
@@ -20,13 +22,19 @@ pub fn hard_cards() -> Vec<(&'static str, Card)> {
     c.status = "已脱贫（2019年）但纳入防返贫监测对象（突发严重困难户）".into();
     c.main_cause = "因病因残因学缺劳力缺技术".into();
     c.serial = "210922201203-0042-210922201203-0042-XYZ".into();
-    c.complaint_line = "如有问题请拨打监督电话 12317 或阜新市乡村振兴局监督电话 0418-2831234（工作日 8:30-17:00）".into();
+    c.complaint_line =
+        "如有问题请拨打监督电话 12317 或阜新市乡村振兴局监督电话 0418-2831234（工作日 8:30-17:00）"
+            .into();
     c.check_code = "WWWWWW".into();
     out.push(("longest names", c));
 
     let mut c = base.clone();
     c.members = (0..14)
-        .map(|i| Member { name: format!("慕容雪{}", ["梅", "兰", "竹", "菊"][i % 4]), relation: "之孙女".into(), age: Some(100 + i as u32) })
+        .map(|i| Member {
+            name: format!("慕容雪{}", ["梅", "兰", "竹", "菊"][i % 4]),
+            relation: "之孙女".into(),
+            age: Some(100 + i as u32),
+        })
         .collect();
     c.household_size = 14;
     out.push(("14 members", c));
@@ -58,7 +66,13 @@ pub fn hard_cards() -> Vec<(&'static str, Card)> {
     out.push(("rare characters", c));
 
     let mut c = base.clone();
-    c.quality = ["吃", "穿", "上学", "看病", "住房", "饮水"].iter().map(|l| QualityCheck { label: (*l).into(), ok: false }).collect();
+    c.quality = ["吃", "穿", "上学", "看病", "住房", "饮水"]
+        .iter()
+        .map(|l| QualityCheck {
+            label: (*l).into(),
+            ok: false,
+        })
+        .collect();
     c.income = Some(Income {
         year: "2026年".into(),
         per_capita: "1,234.56元/人".into(),
@@ -78,11 +92,18 @@ pub fn hard_cards() -> Vec<(&'static str, Card)> {
     out.push(("nothing checked yet, empty lists", c));
 
     let mut c = base.clone();
-    c.members = (0..14).map(|i| Member { name: format!("成员{i}"), relation: "之子".into(), age: None }).collect();
+    c.members = (0..14)
+        .map(|i| Member {
+            name: format!("成员{i}"),
+            relation: "之子".into(),
+            age: None,
+        })
+        .collect();
     c.policies = out[2].1.policies.clone();
     c.helpers = out[3].1.helpers.clone();
     c.checked = Some(Checked {
-        inspector: "欧阳诸葛（中共阜新蒙古族自治县委员会组织部驻大固本镇新民屯村第一书记工作队）".into(),
+        inspector: "欧阳诸葛（中共阜新蒙古族自治县委员会组织部驻大固本镇新民屯村第一书记工作队）"
+            .into(),
         level: "县区交叉互检".into(),
         date: "2026-11-20".into(),
     });
@@ -104,14 +125,28 @@ pub fn geometry_problems(l: &CardLayout) -> Vec<String> {
             problems.push(format!("{:?} {:?} leaves the card", e.role, e.rect));
         }
         if e.is_content() && !safe.contains(&e.ink(), eps) {
-            problems.push(format!("{:?} {:?} {:?} leaves the printable area", e.role, e.text(), e.ink()));
+            problems.push(format!(
+                "{:?} {:?} {:?} leaves the printable area",
+                e.role,
+                e.text(),
+                e.ink()
+            ));
         }
         if let ElementKind::Text(t) = &e.kind {
             if !e.rect.contains(&e.ink(), eps) {
-                problems.push(format!("{:?} {:?} spills out of its box ({:?} in {:?})", e.role, t.text, e.ink(), e.rect));
+                problems.push(format!(
+                    "{:?} {:?} spills out of its box ({:?} in {:?})",
+                    e.role,
+                    t.text,
+                    e.ink(),
+                    e.rect
+                ));
             }
             if t.size_pt < MIN_PT * scale - eps && !t.text.is_empty() {
-                problems.push(format!("{:?} {:?} at {} pt is below the minimum", e.role, t.text, t.size_pt));
+                problems.push(format!(
+                    "{:?} {:?} at {} pt is below the minimum",
+                    e.role, t.text, t.size_pt
+                ));
             }
         }
     }
@@ -119,7 +154,13 @@ pub fn geometry_problems(l: &CardLayout) -> Vec<String> {
     for (i, a) in content.iter().enumerate() {
         for b in &content[i + 1..] {
             if a.rect.overlaps(&b.rect, eps) || a.ink().overlaps(&b.ink(), eps) {
-                problems.push(format!("{:?} {:?} overlaps {:?} {:?}", a.role, a.text(), b.role, b.text()));
+                problems.push(format!(
+                    "{:?} {:?} overlaps {:?} {:?}",
+                    a.role,
+                    a.text(),
+                    b.role,
+                    b.text()
+                ));
             }
         }
     }
