@@ -101,7 +101,7 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
     }
     report.pages = pages.len();
     doc.with_pages(pages);
-    let bytes = serialize(&doc)?;
+    let bytes = serialize(doc)?;
     out.write_all(&bytes)?;
     out.flush()?;
     report.bytes = bytes.len() as u64;
@@ -110,7 +110,7 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
 
 /// The document as PDF bytes: printpdf builds the objects (subsetting the font), the
 /// streams are deflated here on all cores, lopdf writes the file.
-fn serialize(doc: &PdfDocument) -> Result<Vec<u8>, Error> {
+fn serialize(doc: PdfDocument) -> Result<Vec<u8>, Error> {
     // `optimize: false` only skips lopdf's compression pass, which we do instead.
     // `secure: false` lets the raw path operators above through; every operator in the
     // content is made by this module (card text only ever travels inside ShowText).
@@ -122,6 +122,7 @@ fn serialize(doc: &PdfDocument) -> Result<Vec<u8>, Error> {
     };
     let mut warnings = Vec::new();
     let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
+    drop(doc); // the pages' operations, no longer needed while compressing
     let mut streams: Vec<&mut lopdf::Stream> = lo
         .objects
         .values_mut()
@@ -183,7 +184,7 @@ struct PageOut {
 type PageResult = Result<PageOut, Error>;
 
 fn build_page(cards: &[Card], kind: Layout, font: &Font, handle: &PdfFontHandle) -> PageResult {
-    let mut ops = Vec::with_capacity(cards.len() * 400);
+    let mut ops = Vec::with_capacity(cards.len() * 160);
     let mut missing = Vec::new();
     for (i, card) in cards.iter().enumerate() {
         let l = layout(card, kind, font);
@@ -202,6 +203,7 @@ fn build_page(cards: &[Card], kind: Layout, font: &Font, handle: &PdfFontHandle)
     if kind == Layout::A6x4 {
         cut_marks(&mut ops);
     }
+    ops.shrink_to_fit();
     Ok(PageOut {
         page: PdfPage::new(Mm(A4_W), Mm(A4_H), ops),
         missing,
