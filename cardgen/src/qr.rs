@@ -80,6 +80,56 @@ fn penalty(dark: &[bool], n: usize) -> u32 {
     score + 10 * (pct.abs_diff(50) / 5) as u32
 }
 
+/// [`penalty`] on bit rows and columns, for symbols up to 56 modules (version 9):
+/// the same score, several times faster.
+fn penalty_bits(dark: &[bool], n: usize) -> u32 {
+    debug_assert!(n <= 56);
+    let mut rows = [0u64; 56];
+    let mut cols = [0u64; 56];
+    for y in 0..n {
+        for x in 0..n {
+            if dark[y * n + x] {
+                rows[y] |= 1 << x;
+                cols[x] |= 1 << y;
+            }
+        }
+    }
+    let full = (1u64 << n) - 1;
+    const FINDER_A: [bool; 11] = [
+        false, false, false, false, true, false, true, true, true, false, true,
+    ];
+    let window = |p: u64, pattern: &[bool; 11]| {
+        let mut m = (1u64 << (n - 2)) - 1; // window starts 0..=n-3 on the padded line
+        for (k, &bit) in pattern.iter().enumerate() {
+            m &= if bit { p >> k } else { !(p >> k) };
+        }
+        m.count_ones()
+    };
+    let mut finder_b = FINDER_A;
+    finder_b.reverse();
+    let mut score = 0u32;
+    for &line in rows[..n].iter().chain(&cols[..n]) {
+        // N1: `e` marks cells equal to the next; `e4` starts of five equal cells. A run of
+        // k ≥ 5 has k-4 bits in `e4` and scores k-2.
+        let e = !(line ^ (line >> 1)) & (full >> 1);
+        let e4 = e & (e >> 1) & (e >> 2) & (e >> 3);
+        let starts = e4 & !(e4 << 1);
+        score += e4.count_ones() + 2 * starts.count_ones();
+        // N3 on the line padded with four light modules on each side.
+        let padded = line << 4;
+        score += 40 * (window(padded, &FINDER_A) + window(padded, &finder_b));
+    }
+    for y in 0..n - 1 {
+        let (a, b) = (rows[y], rows[y + 1]);
+        let same = !(a ^ b);
+        let block = same & (same >> 1) & !(a ^ (a >> 1)) & (full >> 1);
+        score += 3 * block.count_ones();
+    }
+    let dark_count: u32 = rows[..n].iter().map(|r| r.count_ones()).sum();
+    let pct = dark_count as usize * 100 / (n * n);
+    score + 10 * (pct.abs_diff(50) / 5) as u32
+}
+
 /// A QR symbol, without its quiet zone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QrMatrix {
@@ -126,7 +176,11 @@ impl QrMatrix {
                 .into_iter()
                 .map(|m| m == Color::Dark)
                 .collect();
-            let score = penalty(&dark, width);
+            let score = if width <= 56 {
+                penalty_bits(&dark, width)
+            } else {
+                penalty(&dark, width)
+            };
             if best.as_ref().is_none_or(|(s, _)| score < *s) {
                 best = Some((score, dark));
             }
@@ -247,6 +301,24 @@ mod tests {
             rects.len() < q.runs().count(),
             "finder patterns merge vertically"
         );
+    }
+
+    #[test]
+    fn bit_penalty_equals_the_plain_one() {
+        let mut r = crate::sample::Rng::new(7);
+        for n in [21, 25, 33, 37, 45, 56] {
+            for density in [2, 3, 5] {
+                let dark: Vec<bool> = (0..n * n).map(|_| r.range(0, density) == 0).collect();
+                assert_eq!(penalty_bits(&dark, n), penalty(&dark, n), "n={n}");
+            }
+            let q = QrMatrix::encode(&"h".repeat(n)).unwrap();
+            assert_eq!(
+                penalty_bits(&q.dark, q.width.min(56)),
+                penalty(&q.dark, q.width.min(56))
+            );
+        }
+        let all_dark = vec![true; 21 * 21];
+        assert_eq!(penalty_bits(&all_dark, 21), penalty(&all_dark, 21));
     }
 
     #[test]
