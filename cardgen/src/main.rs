@@ -63,7 +63,10 @@ fn run(args: &Args) -> Result<(), String> {
             let file = std::fs::File::create(&args.out)
                 .map_err(|e| format!("{}: {e}", args.out.display()))?;
             write_pdf_with_progress(&cards, kind, font, BufWriter::new(file), |n| {
-                bar.inc(n as u64)
+                bar.inc(n as u64);
+                if bar.position() == bar.length().unwrap_or(0) {
+                    bar.set_message("writing the PDF…");
+                }
             })
             .map_err(|e| e.to_string())?
         }
@@ -113,7 +116,7 @@ fn progress_bar(len: usize) -> ProgressBar {
     }
     let bar = ProgressBar::new(len as u64);
     if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} cards  {per_sec}  eta {eta}")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} cards  {per_sec}  eta {eta}  {msg}")
     {
         bar.set_style(style);
     }
