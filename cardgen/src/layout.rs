@@ -806,16 +806,12 @@ impl Builder<'_> {
 
         // Grid: row lines, column lines, frame.
         let thin = 0.2;
-        for (i, &ry) in row_lines.iter().enumerate() {
+        // Rows of the upper table span the card; those below it stop at the QR column.
+        for &ry in &row_lines {
             let right = if ry > UPPER_BOTTOM + 0.01 {
                 LOWER_RIGHT
             } else {
                 X1
-            };
-            let right = if i == row_lines.len() - 1 && ry <= UPPER_BOTTOM + 0.01 {
-                X1
-            } else {
-                right
             };
             self.line(X0, ry, right, ry, thin, GRID);
         }
