@@ -37,11 +37,15 @@ impl CardSettings {
 /// printed card can be matched to the current record by eye. Keyed, so that
 /// nobody can print a convincing card for a token without the server.
 pub fn check_code(key: &str, public_token: &str, card_version: i32) -> String {
-    // No 0/O, 1/I: read aloud over the phone without mistakes.
-    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let digest = Sha256::digest(format!("sancha-card-check\n{key}\n{public_token}\n{card_version}"));
-    let mut bits = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
-    (0..6)
+    readable_code(u128::from(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])), 6)
+}
+
+/// `len` characters of `bits`, five bits each, from an alphabet without
+/// 0/O and 1/I: codes people read aloud over the phone without mistakes.
+pub fn readable_code(mut bits: u128, len: usize) -> String {
+    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    (0..len)
         .map(|_| {
             let c = ALPHABET[(bits & 31) as usize] as char;
             bits >>= 5;

@@ -150,10 +150,13 @@ fn a_phone_sized_chromium_renders_the_card_page_and_sends_a_report() {
     app.seed_user("office", Role::VillageOffice, VILLAGE);
     let household_id = app.seed_household(input(&example_household()));
     let office = app.token("office");
-    let token = app.get(&format!("/api/v1/households/{household_id}"), Some(&office)).body["public_token"].as_str().unwrap().to_string();
 
-    // The URL a printed card's QR code carries, pointed at this server.
-    browser.open(&app.url(&format!("/c/{token}")));
+    // Scan the household's card: the QR code's URL, pointed at this server.
+    let (status, _, png) = app.get_bytes(&format!("/api/v1/households/{household_id}/card.png"), Some(&office));
+    assert_eq!(status, 200);
+    let scanned = decode_qr_codes(&image::load_from_memory(&png).expect("the card").to_luma8());
+    let path = scanned.first().and_then(|url| url.strip_prefix(PUBLIC_BASE_URL)).expect("the card's QR code carries the page URL").to_string();
+    browser.open(&app.url(&path));
     let dom = browser.wait_for("双龙村");
     let width = browser.viewport_width();
     assert!((320..=360).contains(&width), "a phone-sized viewport, not {width} px");

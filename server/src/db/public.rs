@@ -277,17 +277,8 @@ pub fn report(conn: &mut AnyConnection, target: &TokenTarget, r: &Report<'_>, ru
 /// A short reference a resident can read over the phone: "F" and 7
 /// characters without 0/O/1/I.
 fn reference_of(finding_id: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let bytes = uuid::Uuid::parse_str(finding_id).map(|u| u.as_u128()).unwrap_or_default();
-    let mut bits = bytes;
-    let tail: String = (0..7)
-        .map(|_| {
-            let c = ALPHABET[(bits & 31) as usize] as char;
-            bits >>= 5;
-            c
-        })
-        .collect();
-    format!("F{tail}")
+    let bits = uuid::Uuid::parse_str(finding_id).map(|u| u.as_u128()).unwrap_or_default();
+    format!("F{}", crate::cards::readable_code(bits, 7))
 }
 
 #[cfg(test)]
