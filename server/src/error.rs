@@ -93,6 +93,7 @@ codes! {
     // Problem-level codes.
     MalformedJson => "request.malformed_json", "请求体不是合法的JSON", "request body is not valid JSON";
     UnsupportedMediaType => "request.unsupported_media_type", "请求体须为JSON（Content-Type: application/json）", "request body must be JSON (Content-Type: application/json)";
+    RequestTimeout => "request.timeout", "请求体传输超时，请在网络较好时重试", "the request body took too long to arrive; retry on a better connection";
     PayloadTooLarge => "request.too_large", "请求体过大", "request body is too large";
     ValidationFailed => "request.validation_failed", "提交的数据有误，请逐项修改后重新提交", "the submitted data has errors; fix each one and resubmit";
     Unauthenticated => "auth.unauthenticated", "未登录或登录已过期", "not signed in, or the session has expired";

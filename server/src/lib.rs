@@ -92,6 +92,12 @@ pub fn server(listener: TcpListener, state: web::Data<AppState>, workers: Option
             .wrap(middleware::from_fn(api::finish))
             .configure(api::configure)
     })
+    // Explicit limits: a client has 10 s to send its request head, 2 s to
+    // close after an answer, and may keep an idle connection 30 s; bodies
+    // have their own size limits and a two-minute deadline (api::json).
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .client_disconnect_timeout(std::time::Duration::from_secs(2))
+    .keep_alive(std::time::Duration::from_secs(30))
     .listen(listener)?;
     if let Some(n) = workers {
         server = server.workers(n);

@@ -25,7 +25,7 @@ pub async fn put(
     _user: AuthUser,
     req: HttpRequest,
     sha: web::Path<String>,
-    body: web::Bytes,
+    super::json::TimedBytes(body): super::json::TimedBytes,
 ) -> Result<HttpResponse, ApiError> {
     let sha = digest(&sha)?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();

@@ -15,6 +15,36 @@ use crate::error::{ApiError, Code, FieldError};
 /// JSON bodies above this are refused with 413.
 pub const JSON_LIMIT: usize = 1 << 20;
 
+/// A body must arrive within this: a client that sends a byte a second
+/// (slow-loris) is cut off with 408 rather than holding a connection for
+/// ever. Two minutes carry 8 MiB at 70 KB/s, a weak 3G link.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A request body read within [`BODY_TIMEOUT`] and the route's size limit
+/// (`PayloadConfig`): 413 past the limit, 408 when too slow.
+pub struct TimedBytes(pub Bytes);
+
+impl FromRequest for TimedBytes {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<TimedBytes, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let read = actix_web::rt::time::timeout(BODY_TIMEOUT, body)
+                .await
+                .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, Code::RequestTimeout))?;
+            read.map(TimedBytes).map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Code::PayloadTooLarge)
+                } else {
+                    ApiError::new(StatusCode::BAD_REQUEST, Code::MalformedJson)
+                }
+            })
+        })
+    }
+}
+
 /// A JSON request body, parsed as `T`.
 pub struct Json<T>(pub T);
 
@@ -36,17 +66,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         if !is_json {
             return Box::pin(async { Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, Code::UnsupportedMediaType)) });
         }
-        let body = Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Code::PayloadTooLarge)
-                } else {
-                    ApiError::new(StatusCode::BAD_REQUEST, Code::MalformedJson)
-                }
-            })?;
-            parse(&bytes).map(Json)
-        })
+        let body = TimedBytes::from_request(req, payload);
+        Box::pin(async move { parse(&body.await?.0).map(Json) })
     }
 }
 

@@ -136,6 +136,7 @@ fn fallback_problem(status: StatusCode) -> ApiError {
         StatusCode::NOT_FOUND => Code::NotFound,
         StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
         StatusCode::BAD_REQUEST => Code::MalformedJson,
         StatusCode::UNAUTHORIZED => Code::Unauthenticated,
