@@ -230,22 +230,22 @@ fn the_checker_catches_spills_and_overlaps() {
     );
 }
 
-/// Not a check: writes the hard cards to `$CARDGEN_DUMP` (a6x4 PDF) and PNGs beside it,
-/// for looking at them: `CARDGEN_DUMP=/tmp/hard.pdf cargo test -p sancha-cardgen --test layout -- --ignored`.
+/// The hard cards render to every output, and the files are left in
+/// `target/hard-cards/` for looking at them.
 #[test]
-#[ignore]
-fn dump_hard_cards() {
-    let Ok(path) = std::env::var("CARDGEN_DUMP") else {
-        return;
-    };
+fn hard_cards_render_to_pdf_and_png() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/hard-cards");
+    std::fs::create_dir_all(&dir).unwrap();
     let cards: Vec<_> = hard_cards().into_iter().map(|(_, c)| c).collect();
     let font = Font::embedded();
-    let file = std::fs::File::create(&path).unwrap();
-    sancha_cardgen::write_pdf(&cards, Layout::A6x4, font, file).unwrap();
-    let a4 = std::fs::File::create(format!("{path}.a4.pdf")).unwrap();
-    sancha_cardgen::write_pdf(&cards[..1], Layout::A4, font, a4).unwrap();
+    let report = sancha_cardgen::write_pdf(&cards, Layout::A6x4, font, std::fs::File::create(dir.join("a6x4.pdf")).unwrap()).unwrap();
+    assert_eq!((report.cards, report.pages), (cards.len(), cards.len().div_ceil(4)));
+    assert!(std::fs::read(dir.join("a6x4.pdf")).unwrap().starts_with(b"%PDF-"));
+    sancha_cardgen::write_pdf(&cards[..1], Layout::A4, font, std::fs::File::create(dir.join("a4.pdf")).unwrap()).unwrap();
     for (i, c) in cards.iter().enumerate() {
-        let f = std::fs::File::create(format!("{path}.{i}.png")).unwrap();
-        sancha_cardgen::write_png(c, font, f).unwrap();
+        let mut png = Vec::new();
+        sancha_cardgen::write_png(c, font, &mut png).unwrap();
+        assert_eq!(image::load_from_memory(&png).unwrap().width(), sancha_cardgen::PNG_WIDTH);
+        std::fs::write(dir.join(format!("{i}.png")), png).unwrap();
     }
 }

@@ -162,6 +162,44 @@ struct Origin {
 
 pub fn import_table(db: &Db, table: &Table, dry_run: bool, today: chrono::NaiveDate) -> Result<Report, ApiError> {
     let mut report = Report { dry_run, ..Report::default() };
+    let Some((built, columns)) = build_all(table, &mut report) else { return Ok(report) };
+    let header_of = |col: Col| columns.get(&col).map_or_else(|| header_name(col), |&i| table.headers[i].clone());
+
+    // Pass 1: check everything, store nothing.
+    let checked = db.read_blocking(|c| {
+        let mut ok = Vec::new();
+        for (input, origin) in built {
+            let result = households::check(c, input, today).and_then(|h| households::ensure_code_free(c, &h, None).map(|_| h));
+            match result {
+                Ok(h) => ok.push(h),
+                Err(e) if e.errors.is_empty() => report.errors.push(RowError {
+                    row: origin.first_row,
+                    column: header_of(Col::HouseholdCode),
+                    code: e.code,
+                }),
+                Err(e) => report.errors.extend(e.errors.iter().map(|f| locate(f, &origin, &header_of))),
+            }
+        }
+        Ok(ok)
+    })?;
+    report.errors.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    if dry_run || !report.errors.is_empty() {
+        return Ok(report);
+    }
+    // Pass 2: one transaction for the whole file.
+    db.write_blocking(|c| {
+        for h in &checked {
+            households::insert(c, h, Actor("cli:import"))?;
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}
+
+/// Maps the header row to columns and groups member rows into households,
+/// in order of first appearance; `None` when the headers are wrong (the
+/// report says why). Pure: the import and [`parse_csv`] share it.
+fn build_all(table: &Table, report: &mut Report) -> Option<(Vec<(HouseholdInput, Origin)>, HashMap<Col, usize>)> {
     let mut columns: HashMap<Col, usize> = HashMap::new();
     for (i, h) in table.headers.iter().enumerate() {
         match COLUMNS.iter().find(|(_, en, zh, _)| h.eq_ignore_ascii_case(en) || h == zh) {
@@ -178,7 +216,7 @@ pub fn import_table(db: &Db, table: &Table, dry_run: bool, today: chrono::NaiveD
         }
     }
     if !report.errors.is_empty() {
-        return Ok(report);
+        return None;
     }
     let header_of = |col: Col| columns.get(&col).map_or_else(|| header_name(col), |&i| table.headers[i].clone());
 
@@ -210,36 +248,24 @@ pub fn import_table(db: &Db, table: &Table, dry_run: bool, today: chrono::NaiveD
     }
     report.households = built.len();
     report.members = built.iter().map(|(h, _)| h.members.len()).sum();
+    Some((built, columns))
+}
 
-    // Pass 1: check everything, store nothing.
-    let checked = db.read_blocking(|c| {
-        let mut ok = Vec::new();
-        for (input, origin) in built {
-            let result = households::check(c, input, today).and_then(|h| households::ensure_code_free(c, &h, None).map(|_| h));
-            match result {
-                Ok(h) => ok.push(h),
-                Err(e) if e.errors.is_empty() => report.errors.push(RowError {
-                    row: origin.first_row,
-                    column: header_of(Col::HouseholdCode),
-                    code: e.code,
-                }),
-                Err(e) => report.errors.extend(e.errors.iter().map(|f| locate(f, &origin, &header_of))),
-            }
+/// Reads a CSV roster and parses every household without a database (what
+/// the fuzzer drives): the households that parse, and the problems found.
+pub fn parse_csv(bytes: &[u8], today: chrono::NaiveDate) -> (usize, usize) {
+    let Ok(table) = read_csv(bytes) else { return (0, 1) };
+    let mut report = Report::default();
+    let Some((built, _)) = build_all(&table, &mut report) else { return (0, report.errors.len()) };
+    let mut ok = 0;
+    let mut problems = report.errors.len();
+    for (input, _) in built {
+        match crate::domain::household::Household::parse(input, today) {
+            Ok(_) => ok += 1,
+            Err(errors) => problems += errors.len(),
         }
-        Ok(ok)
-    })?;
-    report.errors.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
-    if dry_run || !report.errors.is_empty() {
-        return Ok(report);
     }
-    // Pass 2: one transaction for the whole file.
-    db.write_blocking(|c| {
-        for h in &checked {
-            households::insert(c, h, Actor("cli:import"))?;
-        }
-        Ok(())
-    })?;
-    Ok(report)
+    (ok, problems)
 }
 
 fn header_name(col: Col) -> String {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod export;
+pub mod fuzzing;
 pub mod domain;
 pub mod error;
 pub mod import;
