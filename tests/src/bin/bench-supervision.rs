@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use sancha_server::db::{progress, AnyConnection};
+use sancha_server::db::{households, progress, AnyConnection};
 use sancha_server::domain::RegionCode;
 use sancha_server::error::Lang;
 use sancha_server::export::{self, Format, Kind, Options};
@@ -196,6 +196,18 @@ fn main() {
         per_household_one_level * 4.0,
         per_household_one_level * 4.0 / grouped
     );
+
+    // Phone sync: a town-sized phone pages through 10,000 households, 500 at a time,
+    // members and helpers included (what GET /households serialises).
+    let t = Instant::now();
+    let (mut synced, mut after, mut bytes) = (0usize, 0i64, 0usize);
+    while synced < 10_000 {
+        let page = state.db.read_blocking(|c| households::sync_page(c, &city, None, None, after, 500)).expect("sync page");
+        bytes += serde_json::to_vec(&page.items).expect("json").len();
+        synced += page.items.len();
+        after = page.last_seq.expect("a full page");
+    }
+    println!("sync, 10,000 households in pages of 500: {:.3} s, {bytes} bytes of JSON", t.elapsed().as_secs_f64());
 
     for (kind, format, name) in [
         (Kind::Visits, Format::Csv, "visits.csv"),
