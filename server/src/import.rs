@@ -196,10 +196,13 @@ pub fn import_table(db: &Db, table: &Table, dry_run: bool, today: chrono::NaiveD
     Ok(report)
 }
 
+/// Households read from a file, each with where its rows were.
+type Built = Vec<(HouseholdInput, Origin)>;
+
 /// Maps the header row to columns and groups member rows into households,
 /// in order of first appearance; `None` when the headers are wrong (the
 /// report says why). Pure: the import and [`parse_csv`] share it.
-fn build_all(table: &Table, report: &mut Report) -> Option<(Vec<(HouseholdInput, Origin)>, HashMap<Col, usize>)> {
+fn build_all(table: &Table, report: &mut Report) -> Option<(Built, HashMap<Col, usize>)> {
     let mut columns: HashMap<Col, usize> = HashMap::new();
     for (i, h) in table.headers.iter().enumerate() {
         match COLUMNS.iter().find(|(_, en, zh, _)| h.eq_ignore_ascii_case(en) || h == zh) {

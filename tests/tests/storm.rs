@@ -55,7 +55,7 @@ fn twenty_clients_resending_a_thousand_visits_with_cut_connections_store_each_on
                 for k in 0..VISITS {
                     let (id, body) = &visits[(k * step + client as usize * 37) % VISITS];
                     let path = format!("/api/v1/visits/{id}");
-                    if (k as u64 + client) % 5 == 0 {
+                    if (k as u64 + client).is_multiple_of(5) {
                         cut_off(&app.base, token, &path, body);
                     }
                     let r = app.send("PUT", &path, Some(token), &[], Some(Body::Raw("application/json", body)));

@@ -53,13 +53,17 @@ pub struct TokenTarget {
     pub division_code: String,
 }
 
+/// A current token's household: id, village, household code, card version.
+type Current = (String, String, String, i32);
+
 /// The same two lookups for every token, known or not, so that answer times
-/// say little about which tokens exist.
-fn find(conn: &mut AnyConnection, token: &str) -> Result<(Option<(String, String, String, i32)>, bool), ApiError> {
+/// say little about which tokens exist: the current household, and whether
+/// the token was retired.
+fn find(conn: &mut AnyConnection, token: &str) -> Result<(Option<Current>, bool), ApiError> {
     let current = households::table
         .filter(households::public_token.eq(token))
         .select((households::id, households::division_code, households::household_code, households::card_version))
-        .first::<(String, String, String, i32)>(conn)
+        .first::<Current>(conn)
         .optional()?;
     let retired = retired_tokens::table.find(token).count().get_result::<i64>(conn)? > 0;
     Ok((current, retired))

@@ -819,10 +819,10 @@ impl Visit {
     /// Checks a visit against every hard rule. `now` is the server's clock.
     pub fn parse(input: VisitInput, now: DateTime<FixedOffset>) -> Result<Visit, Vec<FieldError>> {
         let mut c = Check { errors: Vec::new() };
-        if c.take("/schema_version", input.schema_version).as_deref() != Some(SCHEMA_VERSION) {
-            if !c.errors.iter().any(|e| e.field == "/schema_version") {
-                c.add("/schema_version", Code::SchemaInvalid);
-            }
+        if c.take("/schema_version", input.schema_version).as_deref() != Some(SCHEMA_VERSION)
+            && !c.errors.iter().any(|e| e.field == "/schema_version")
+        {
+            c.add("/schema_version", Code::SchemaInvalid);
         }
         let household_id = c.take("/household_id", input.household_id);
         let level = c.take("/level", input.level);

@@ -161,7 +161,8 @@ fn check_report(f: &ReportForm) -> Vec<Code> {
     }
     let contact = f.contact.trim();
     let phone_like = contact.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c));
-    if !contact.is_empty() && !(phone_like && (7..=20).contains(&contact.len())) {
+    let phone = phone_like && (7..=20).contains(&contact.len());
+    if !contact.is_empty() && !phone {
         errors.push(Code::ReportContact);
     }
     errors
