@@ -525,3 +525,23 @@ pub fn server_binary() -> std::path::PathBuf {
     let dir = exe.parent().and_then(|p| p.parent()).expect("target/<profile>");
     dir.join(if cfg!(windows) { "sancha.exe" } else { "sancha" })
 }
+
+/// Every item of a paged list endpoint (`path` without a query), following
+/// `next_cursor` to the end, over a real server's address.
+pub fn list_all(base: &str, auth: &str, path: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: Value = ureq::get(&format!("{base}{path}?limit=500&cursor={cursor}"))
+            .set("Authorization", auth)
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .into_json()
+            .expect("a JSON page");
+        items.extend(page["items"].as_array().cloned().unwrap_or_default());
+        cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
+        if !page["has_more"].as_bool().unwrap_or(false) {
+            return items;
+        }
+    }
+}

@@ -33,21 +33,6 @@ fn sign_in(base: &str) -> String {
     format!("Bearer {}", r["access_token"].as_str().expect("token"))
 }
 
-/// Every page of a list endpoint's `items`.
-fn all_items(base: &str, auth: &str, path: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let page: Value =
-            ureq::get(&format!("{base}{path}?limit=500&cursor={cursor}")).set("Authorization", auth).call().expect("list").into_json().expect("json");
-        items.extend(page["items"].as_array().cloned().unwrap_or_default());
-        cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
-        if !page["has_more"].as_bool().unwrap_or(false) {
-            return items;
-        }
-    }
-}
-
 #[test]
 fn ten_kill_dash_nines_under_load_lose_nothing_acknowledged_and_half_store_nothing() {
     let binary = server_binary();
@@ -68,7 +53,7 @@ fn ten_kill_dash_nines_under_load_lose_nothing_acknowledged_and_half_store_nothi
         let server = ServerProcess::start(&binary, dir.path(), url, if round == 0 { &["--demo"] } else { &[] });
         let (base, auth) = (server.base.clone(), sign_in(&server.base));
         if households.is_empty() {
-            households = all_items(&base, &auth, "/api/v1/households");
+            households = list_all(&base, &auth, "/api/v1/households");
         }
         let stop = AtomicBool::new(false);
         let mut server = Some(server);
@@ -111,7 +96,7 @@ fn ten_kill_dash_nines_under_load_lose_nothing_acknowledged_and_half_store_nothi
     // Back up once more, and read everything.
     let server = ServerProcess::start(&binary, dir.path(), url, &[]);
     let auth = sign_in(&server.base);
-    let listed = all_items(&server.base, &auth, "/api/v1/visits");
+    let listed = list_all(&server.base, &auth, "/api/v1/visits");
     let ids: HashSet<String> = listed.iter().map(|v| v["id"].as_str().unwrap_or_default().to_string()).collect();
     assert_eq!(ids.len(), listed.len(), "a visit is listed twice");
     let acknowledged = acknowledged.into_inner().unwrap();

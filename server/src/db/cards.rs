@@ -50,8 +50,12 @@ pub fn check_key(conn: &mut AnyConnection) -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
     crate::auth::random_bytes(&mut bytes);
     let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    // Two servers starting at once: the primary key keeps the first key.
-    let _ = diesel::insert_into(settings::table).values((settings::name.eq(NAME), settings::value.eq(&key))).execute(conn);
+    // Two servers starting at once: the primary key keeps the first key. The
+    // insert has its own savepoint so that losing the race (an error that
+    // aborts a PostgreSQL transaction) still lets the read below run.
+    let _ = conn.transaction(|c| {
+        diesel::insert_into(settings::table).values((settings::name.eq(NAME), settings::value.eq(&key))).execute(c)
+    });
     read(conn)?.ok_or_else(|| ApiError::internal("the card key was not stored"))
 }
 

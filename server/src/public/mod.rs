@@ -16,7 +16,7 @@ use maud::Markup;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::public::{self, TokenState};
+use crate::db::public::{self, PublicView, TokenState};
 use crate::error::{ApiError, Code};
 use crate::AppState;
 
@@ -109,26 +109,35 @@ pub async fn stylesheet() -> HttpResponse {
         .body(STYLESHEET)
 }
 
+/// The public view behind a card token, or the page to answer instead: 429
+/// for a client guessing tokens, 410 for a replaced card, 404 for an unknown
+/// one (and the guess counted).
+async fn current_view(state: &AppState, client: IpAddr, token: &str) -> Result<Box<PublicView>, HttpResponse> {
+    if state.unknown_tokens.blocked(client) {
+        return Err(respond(StatusCode::TOO_MANY_REQUESTS, html::too_many()));
+    }
+    let (key, t) = (state.cards.check_key.clone(), token.to_string());
+    match state.db.read(move |c| public::lookup(c, &t, &key)).await {
+        Ok(TokenState::Current(view)) => Ok(view),
+        Ok(TokenState::Retired) => Err(respond(StatusCode::GONE, html::void())),
+        Ok(TokenState::Unknown) => {
+            state.unknown_tokens.record(client, token);
+            Err(respond(StatusCode::NOT_FOUND, html::unknown()))
+        }
+        Err(e) => Err(failure(&e)),
+    }
+}
+
 /// `GET /c/{token}`: the household's public page, the void-card page (410)
 /// or the unknown-card page (404).
 pub async fn page(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
     let token = token.into_inner();
-    let client = client_ip(&req);
-    if state.unknown_tokens.blocked(client) {
-        return respond(StatusCode::TOO_MANY_REQUESTS, html::too_many());
-    }
-    let (key, t) = (state.cards.check_key.clone(), token.clone());
-    match state.db.read(move |c| public::lookup(c, &t, &key)).await {
-        Ok(TokenState::Current(view)) => {
+    match current_view(&state, client_ip(&req), &token).await {
+        Ok(view) => {
             let ft = form_token(&state.cards.check_key, &token, unix_now());
             respond(StatusCode::OK, html::household(&view, &token, &ft, &html::FormValues::default(), &[]))
         }
-        Ok(TokenState::Retired) => respond(StatusCode::GONE, html::void()),
-        Ok(TokenState::Unknown) => {
-            state.unknown_tokens.record(client, &token);
-            respond(StatusCode::NOT_FOUND, html::unknown())
-        }
-        Err(e) => failure(&e),
+        Err(answer) => answer,
     }
 }
 
@@ -173,19 +182,9 @@ fn check_report(f: &ReportForm) -> Vec<Code> {
 pub async fn report(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, form: web::Form<ReportForm>) -> HttpResponse {
     let (token, form) = (token.into_inner(), form.into_inner());
     let client = client_ip(&req);
-    if state.unknown_tokens.blocked(client) {
-        return respond(StatusCode::TOO_MANY_REQUESTS, html::too_many());
-    }
-    let key = state.cards.check_key.clone();
-    let t = token.clone();
-    let view = match state.db.read(move |c| public::lookup(c, &t, &key)).await {
-        Ok(TokenState::Current(view)) => view,
-        Ok(TokenState::Retired) => return respond(StatusCode::GONE, html::void()),
-        Ok(TokenState::Unknown) => {
-            state.unknown_tokens.record(client, &token);
-            return respond(StatusCode::NOT_FOUND, html::unknown());
-        }
-        Err(e) => return failure(&e),
+    let view = match current_view(&state, client, &token).await {
+        Ok(view) => view,
+        Err(answer) => return answer,
     };
     let mut errors = check_report(&form);
     if !form_token_valid(&state.cards.check_key, &token, &form.form_token, unix_now()) {

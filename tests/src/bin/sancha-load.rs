@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sancha_tests::{visit_from_roster, ServerProcess};
+use sancha_tests::{list_all, visit_from_roster, ServerProcess};
 use serde_json::{json, Value};
 
 struct Args {
@@ -147,22 +147,7 @@ fn main() {
         .expect("access_token")
         .to_string();
     let auth = format!("Bearer {token}");
-    let mut households = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let page: Value = agent
-            .get(&format!("{}/api/v1/households?limit=500&cursor={cursor}", server.base))
-            .set("Authorization", &auth)
-            .call()
-            .expect("sync")
-            .into_json()
-            .expect("page");
-        households.extend(page["items"].as_array().cloned().unwrap_or_default());
-        cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
-        if !page["has_more"].as_bool().unwrap_or(false) {
-            break;
-        }
-    }
+    let households = list_all(&server.base, &auth, "/api/v1/households");
     let template: Value = serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json")).expect("example");
     println!(
         "sancha-load: {} households, {} connections, {} s, {} backend",
@@ -179,26 +164,9 @@ fn main() {
     println!("storage costs {:.2}x: stored/validate = {:.2}", validate_rate / store_rate.max(1.0), store_rate / validate_rate.max(1.0));
 
     // Every acknowledged visit is stored, exactly once.
-    let mut listed = HashSet::new();
-    let mut cursor = String::new();
-    let mut rows = 0;
-    loop {
-        let page: Value = agent
-            .get(&format!("{}/api/v1/visits?limit=500&cursor={cursor}", server.base))
-            .set("Authorization", &auth)
-            .call()
-            .expect("list visits")
-            .into_json()
-            .expect("page");
-        for it in page["items"].as_array().into_iter().flatten() {
-            rows += 1;
-            listed.insert(it["id"].as_str().unwrap_or_default().to_string());
-        }
-        cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
-        if !page["has_more"].as_bool().unwrap_or(false) {
-            break;
-        }
-    }
+    let visits = list_all(&server.base, &auth, "/api/v1/visits");
+    let rows = visits.len();
+    let listed: HashSet<String> = visits.iter().map(|v| v["id"].as_str().unwrap_or_default().to_string()).collect();
     let missing = stored.acknowledged.iter().filter(|id| !listed.contains(*id)).count();
     println!("read back: {} acknowledged, {} listed ({} rows), {missing} missing", stored.acknowledged.len(), listed.len(), rows);
 
