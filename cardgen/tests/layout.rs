@@ -238,14 +238,34 @@ fn hard_cards_render_to_pdf_and_png() {
     std::fs::create_dir_all(&dir).unwrap();
     let cards: Vec<_> = hard_cards().into_iter().map(|(_, c)| c).collect();
     let font = Font::embedded();
-    let report = sancha_cardgen::write_pdf(&cards, Layout::A6x4, font, std::fs::File::create(dir.join("a6x4.pdf")).unwrap()).unwrap();
-    assert_eq!((report.cards, report.pages), (cards.len(), cards.len().div_ceil(4)));
-    assert!(std::fs::read(dir.join("a6x4.pdf")).unwrap().starts_with(b"%PDF-"));
-    sancha_cardgen::write_pdf(&cards[..1], Layout::A4, font, std::fs::File::create(dir.join("a4.pdf")).unwrap()).unwrap();
+    let report = sancha_cardgen::write_pdf(
+        &cards,
+        Layout::A6x4,
+        font,
+        std::fs::File::create(dir.join("a6x4.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (report.cards, report.pages),
+        (cards.len(), cards.len().div_ceil(4))
+    );
+    assert!(std::fs::read(dir.join("a6x4.pdf"))
+        .unwrap()
+        .starts_with(b"%PDF-"));
+    sancha_cardgen::write_pdf(
+        &cards[..1],
+        Layout::A4,
+        font,
+        std::fs::File::create(dir.join("a4.pdf")).unwrap(),
+    )
+    .unwrap();
     for (i, c) in cards.iter().enumerate() {
         let mut png = Vec::new();
         sancha_cardgen::write_png(c, font, &mut png).unwrap();
-        assert_eq!(image::load_from_memory(&png).unwrap().width(), sancha_cardgen::PNG_WIDTH);
+        assert_eq!(
+            image::load_from_memory(&png).unwrap().width(),
+            sancha_cardgen::PNG_WIDTH
+        );
         std::fs::write(dir.join(format!("{i}.png")), png).unwrap();
     }
 }

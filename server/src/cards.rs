@@ -29,7 +29,10 @@ pub struct CardSettings {
 impl CardSettings {
     /// The only thing a card's QR code encodes.
     pub fn qr_url(&self, public_token: &str) -> String {
-        format!("{}/c/{public_token}", self.public_base_url.trim_end_matches('/'))
+        format!(
+            "{}/c/{public_token}",
+            self.public_base_url.trim_end_matches('/')
+        )
     }
 }
 
@@ -37,8 +40,15 @@ impl CardSettings {
 /// printed card can be matched to the current record by eye. Keyed, so that
 /// nobody can print a convincing card for a token without the server.
 pub fn check_code(key: &str, public_token: &str, card_version: i32) -> String {
-    let digest = Sha256::digest(format!("sancha-card-check\n{key}\n{public_token}\n{card_version}"));
-    readable_code(u128::from(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])), 6)
+    let digest = Sha256::digest(format!(
+        "sancha-card-check\n{key}\n{public_token}\n{card_version}"
+    ));
+    readable_code(
+        u128::from(u32::from_be_bytes([
+            digest[0], digest[1], digest[2], digest[3],
+        ])),
+        6,
+    )
 }
 
 /// `len` characters of `bits`, five bits each, from an alphabet without
@@ -55,10 +65,19 @@ pub fn readable_code(mut bits: u128, len: usize) -> String {
 }
 
 /// The card of one household, as of `now` (China time).
-pub fn card_of(src: &CardSource, place: &Place, settings: &CardSettings, rules: &RuleConfig, now: DateTime<FixedOffset>) -> Card {
+pub fn card_of(
+    src: &CardSource,
+    place: &Place,
+    settings: &CardSettings,
+    rules: &RuleConfig,
+    now: DateTime<FixedOffset>,
+) -> Card {
     let h = &src.household;
     let today = now.date_naive();
-    let visit = src.visit.as_ref().and_then(|v| parse_visit(v, now).map(|parsed| (v, parsed)));
+    let visit = src
+        .visit
+        .as_ref()
+        .and_then(|v| parse_visit(v, now).map(|parsed| (v, parsed)));
     let status = match (PovertyStatus::parse(&h.poverty_status), h.exit_year) {
         (Some(PovertyStatus::Exited), Some(year)) => format!("已脱贫（{year}年）"),
         (Some(s), _) => s.label_zh().to_string(),
@@ -74,23 +93,42 @@ pub fn card_of(src: &CardSource, place: &Place, settings: &CardSettings, rules: 
         },
         serial: h.household_code.clone(),
         version: u32::try_from(h.card_version).unwrap_or(0),
-        head_name: h.members.iter().find(|m| m.relation == Relation::Head.as_str()).map(|m| m.name.clone()).unwrap_or_default(),
+        head_name: h
+            .members
+            .iter()
+            .find(|m| m.relation == Relation::Head.as_str())
+            .map(|m| m.name.clone())
+            .unwrap_or_default(),
         household_size: u32::try_from(h.members.len()).unwrap_or(u32::MAX),
         status,
-        main_cause: Cause::parse(&h.main_cause).map_or_else(|| h.main_cause.clone(), |c| c.label_zh().to_string()),
+        main_cause: Cause::parse(&h.main_cause)
+            .map_or_else(|| h.main_cause.clone(), |c| c.label_zh().to_string()),
         members: h
             .members
             .iter()
             .map(|m| Member {
                 name: m.name.clone(),
-                relation: Relation::parse(&m.relation).map_or_else(|| m.relation.clone(), |r| r.label_zh().to_string()),
-                age: birth_date(m.birth_date.as_deref(), m.id_number.as_deref(), today).and_then(|b| age_on(b, today)),
+                relation: Relation::parse(&m.relation)
+                    .map_or_else(|| m.relation.clone(), |r| r.label_zh().to_string()),
+                age: birth_date(m.birth_date.as_deref(), m.id_number.as_deref(), today)
+                    .and_then(|b| age_on(b, today)),
             })
             .collect(),
-        helpers: h.helpers.iter().map(|x| Helper { name: x.name.clone(), unit: x.unit.clone(), phone: x.phone.clone() }).collect(),
+        helpers: h
+            .helpers
+            .iter()
+            .map(|x| Helper {
+                name: x.name.clone(),
+                unit: x.unit.clone(),
+                phone: x.phone.clone(),
+            })
+            .collect(),
         policies: visit.as_ref().map(|(_, v)| policies(v)).unwrap_or_default(),
         income: visit.as_ref().map(|(_, v)| income_summary(v, rules)),
-        quality: visit.as_ref().map(|(stored, v)| quality(stored, v)).unwrap_or_default(),
+        quality: visit
+            .as_ref()
+            .map(|(stored, v)| quality(stored, v))
+            .unwrap_or_default(),
         checked: visit.as_ref().map(|(stored, v)| checked(stored, v)),
         qr_url: settings.qr_url(&h.public_token),
         check_code: check_code(&settings.check_key, &h.public_token, h.card_version),
@@ -105,20 +143,33 @@ fn parse_visit(v: &CurrentVisit, now: DateTime<FixedOffset>) -> Option<Visit> {
     match Visit::parse(input, now) {
         Ok(visit) => Some(visit),
         Err(errors) => {
-            tracing::warn!(errors = errors.len(), "a stored visit no longer parses; its card shows no check");
+            tracing::warn!(
+                errors = errors.len(),
+                "a stored visit no longer parses; its card shows no check"
+            );
             None
         }
     }
 }
 
-fn birth_date(roster: Option<&str>, id_number: Option<&str>, today: NaiveDate) -> Option<NaiveDate> {
+fn birth_date(
+    roster: Option<&str>,
+    id_number: Option<&str>,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
     roster
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .or_else(|| id_number.and_then(|n| IdNumber::parse(n, today).ok()).map(|n| n.birth_date()))
+        .or_else(|| {
+            id_number
+                .and_then(|n| IdNumber::parse(n, today).ok())
+                .map(|n| n.birth_date())
+        })
 }
 
 fn age_on(birth: NaiveDate, day: NaiveDate) -> Option<u32> {
-    let years = day.year() - birth.year() - i32::from((day.month(), day.day()) < (birth.month(), birth.day()));
+    let years = day.year()
+        - birth.year()
+        - i32::from((day.month(), day.day()) < (birth.month(), birth.day()));
     u32::try_from(years).ok()
 }
 
@@ -128,7 +179,11 @@ fn policies(v: &Visit) -> Vec<Policy> {
         .map(|b| Policy {
             category: b.category.label_zh().to_string(),
             item: b.item.clone(),
-            amount: if b.amount_fen > 0 { format!("{}元", yuan(i128::from(b.amount_fen))) } else { String::new() },
+            amount: if b.amount_fen > 0 {
+                format!("{}元", yuan(i128::from(b.amount_fen)))
+            } else {
+                String::new()
+            },
         })
         .collect()
 }
@@ -140,7 +195,11 @@ fn income_summary(v: &Visit, rules: &RuleConfig) -> Income {
     Income {
         year: format!("{}年", v.income_year),
         // Display only: the comparison below multiplies.
-        per_capita: if n > 0 { format!("{}元/人", yuan(net / n)) } else { "—".to_string() },
+        per_capita: if n > 0 {
+            format!("{}元/人", yuan(net / n))
+        } else {
+            "—".to_string()
+        },
         line: format!("{}元/人", yuan(line)),
         above_line: n > 0 && net >= line * n,
         note: NOT_COUNTED.to_string(),
@@ -149,7 +208,12 @@ fn income_summary(v: &Visit, rules: &RuleConfig) -> Income {
 
 /// ✓/✗ for 吃、穿、上学、看病、住房、饮水 (两不愁三保障 and safe water).
 fn quality(stored: &CurrentVisit, v: &Visit) -> Vec<QualityCheck> {
-    let raised = |prefixes: &[&str]| stored.finding_codes.iter().any(|c| prefixes.iter().any(|p| c.starts_with(p)));
+    let raised = |prefixes: &[&str]| {
+        stored
+            .finding_codes
+            .iter()
+            .any(|c| prefixes.iter().any(|p| c.starts_with(p)))
+    };
     [
         ("吃", v.quality.food_secure),
         ("穿", v.quality.clothing_secure),
@@ -159,13 +223,19 @@ fn quality(stored: &CurrentVisit, v: &Visit) -> Vec<QualityCheck> {
         ("饮水", !raised(&["water."])),
     ]
     .into_iter()
-    .map(|(label, ok)| QualityCheck { label: label.to_string(), ok })
+    .map(|(label, ok)| QualityCheck {
+        label: label.to_string(),
+        ok,
+    })
     .collect()
 }
 
 /// 谁检查: the inspector who signed (name and unit), or the account that submitted.
 fn checked(stored: &CurrentVisit, v: &Visit) -> Checked {
-    let signer = v.signatures.iter().find(|s| s.role == SignatureRole::Inspector);
+    let signer = v
+        .signatures
+        .iter()
+        .find(|s| s.role == SignatureRole::Inspector);
     let inspector = match signer.and_then(|s| s.name.clone()) {
         Some(name) => match signer.and_then(|s| s.unit.clone()) {
             Some(unit) => format!("{name}（{unit}）"),
@@ -176,8 +246,14 @@ fn checked(stored: &CurrentVisit, v: &Visit) -> Checked {
     let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     Checked {
         inspector,
-        level: VisitLevel::parse(&stored.level).map_or_else(|| stored.level.clone(), |l| l.label_zh().to_string()),
-        date: stored.ended_at.and_utc().with_timezone(&china).format("%Y-%m-%d").to_string(),
+        level: VisitLevel::parse(&stored.level)
+            .map_or_else(|| stored.level.clone(), |l| l.label_zh().to_string()),
+        date: stored
+            .ended_at
+            .and_utc()
+            .with_timezone(&china)
+            .format("%Y-%m-%d")
+            .to_string(),
     }
 }
 
@@ -213,7 +289,11 @@ mod tests {
     fn check_codes_are_six_unambiguous_characters_that_change_with_version_and_key() {
         let a = check_code("k", "tok", 1);
         assert_eq!(a.len(), 6);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() && !"01IO".contains(c)), "{a}");
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() && !"01IO".contains(c)),
+            "{a}"
+        );
         assert_eq!(a, check_code("k", "tok", 1));
         assert_ne!(a, check_code("k", "tok", 2));
         assert_ne!(a, check_code("other key", "tok", 1));
@@ -229,7 +309,10 @@ mod tests {
 
     #[test]
     fn the_qr_url_is_the_base_and_the_token_only() {
-        let s = CardSettings { public_base_url: "https://fx.example.cn/".into(), check_key: "k".into() };
+        let s = CardSettings {
+            public_base_url: "https://fx.example.cn/".into(),
+            check_key: "k".into(),
+        };
         assert_eq!(s.qr_url("AbC-_1"), "https://fx.example.cn/c/AbC-_1");
     }
 }

@@ -12,16 +12,30 @@ use crate::db::users;
 use crate::{api, demo, import, AppState, Config};
 
 #[derive(Parser)]
-#[command(name = "sancha", version, about = "三查一访 household verification backend")]
+#[command(
+    name = "sancha",
+    version,
+    about = "三查一访 household verification backend"
+)]
 struct Cli {
     /// Where the embedded SQLite database and the JWT secret live.
-    #[arg(long, env = "SANCHA_DATA_DIR", default_value = "./sancha-data", global = true)]
+    #[arg(
+        long,
+        env = "SANCHA_DATA_DIR",
+        default_value = "./sancha-data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// postgres://user:pass@host/db to use PostgreSQL instead of the embedded SQLite.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
     /// What the cards' QR codes point at: `{URL}/c/{token}` (the resident's page).
-    #[arg(long, env = "SANCHA_PUBLIC_BASE_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "SANCHA_PUBLIC_BASE_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     public_base_url: String,
     /// A CJK font (.otf/.ttf/.ttc) for the cards instead of the embedded GBK subset of Noto Sans CJK SC.
     #[arg(long, env = "SANCHA_CARD_FONT", global = true)]
@@ -131,7 +145,11 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -145,20 +163,41 @@ fn run(cli: Cli) -> Result<(), String> {
         card_font: cli.font,
     };
     match cli.command {
-        Command::Serve { bind, demo: seed_demo, workers, rules } => {
-            serve(Config { workers, rules_file: rules, ..config }, &bind, seed_demo)
-        }
-        Command::Migrate => AppState::open(&config).map(|s| println!("数据库已是最新 / schema up to date ({})", s.db.backend().as_str())),
+        Command::Serve {
+            bind,
+            demo: seed_demo,
+            workers,
+            rules,
+        } => serve(
+            Config {
+                workers,
+                rules_file: rules,
+                ..config
+            },
+            &bind,
+            seed_demo,
+        ),
+        Command::Migrate => AppState::open(&config).map(|s| {
+            println!(
+                "数据库已是最新 / schema up to date ({})",
+                s.db.backend().as_str()
+            )
+        }),
         Command::User { command } => user(&config, command),
         Command::Cards { scope, out, layout } => cards(&config, &scope, &out, &layout),
-        Command::Import { command: ImportCommand::Households { file, dry_run } } => {
+        Command::Import {
+            command: ImportCommand::Households { file, dry_run },
+        } => {
             let state = AppState::open(&config)?;
             let report = import::households_file(&state.db, &file, dry_run)?;
             println!("{report}");
             if report.errors.is_empty() {
                 Ok(())
             } else {
-                Err(format!("{} 行有误，未导入任何数据 / rows with errors, nothing imported", report.errors.len()))
+                Err(format!(
+                    "{} 行有误，未导入任何数据 / rows with errors, nothing imported",
+                    report.errors.len()
+                ))
             }
         }
     }
@@ -170,33 +209,63 @@ fn serve(config: Config, bind: &str, seed_demo: bool) -> Result<(), String> {
     let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, db = state.db.backend().as_str(), "sancha listening");
-    say(format!("sancha 正在监听 / listening on http://{addr} ({})", state.db.backend().as_str()));
+    say(format!(
+        "sancha 正在监听 / listening on http://{addr} ({})",
+        state.db.backend().as_str()
+    ));
     if seeded {
         demo::print_welcome(&addr.to_string());
     } else if seed_demo {
-        say("数据库已有数据，未写入演示数据 / the database is not empty: demo data not seeded".into());
+        say(
+            "数据库已有数据，未写入演示数据 / the database is not empty: demo data not seeded"
+                .into(),
+        );
     }
     let workers = config.workers;
     actix_web::rt::System::new().block_on(async move {
-        crate::server(listener, web::Data::new(state), workers).map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
+        crate::server(listener, web::Data::new(state), workers)
+            .map_err(|e| e.to_string())?
+            .await
+            .map_err(|e| e.to_string())
     })
 }
 
 fn user(config: &Config, command: UserCommand) -> Result<(), String> {
     let state = AppState::open(config)?;
     match command {
-        UserCommand::Add { username, role, scope, password_stdin: _ } => {
+        UserCommand::Add {
+            username,
+            role,
+            scope,
+            password_stdin: _,
+        } => {
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).map_err(|e| format!("cannot read password: {e}"))?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| format!("cannot read password: {e}"))?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
-            let body = api::UserBody { username, password, role, scope };
+            let body = api::UserBody {
+                username,
+                password,
+                role,
+                scope,
+            };
             let new = api::check_new_user(body).map_err(|e| describe(&e))?;
-            let view = state.db.write_blocking(|c| users::create(c, new, "cli")).map_err(|e| describe(&e))?;
-            println!("已创建用户 / created user {} ({}, scope {})", view.username, view.role, view.scope);
+            let view = state
+                .db
+                .write_blocking(|c| users::create(c, new, "cli"))
+                .map_err(|e| describe(&e))?;
+            println!(
+                "已创建用户 / created user {} ({}, scope {})",
+                view.username, view.role, view.scope
+            );
             Ok(())
         }
         UserCommand::Disable { username } => {
-            state.db.write_blocking(|c| users::set_disabled(c, &username, true, "cli")).map_err(|e| describe(&e))?;
+            state
+                .db
+                .write_blocking(|c| users::set_disabled(c, &username, true, "cli"))
+                .map_err(|e| describe(&e))?;
             println!("已停用 / disabled {username}");
             Ok(())
         }
@@ -210,53 +279,90 @@ fn cards(config: &Config, scope: &str, out: &std::path::Path, layout: &str) -> R
         "a4" => sancha_cardgen::Layout::A4,
         other => return Err(format!("未知版式 / unknown layout {other:?} (a6x4 | a4)")),
     };
-    let scope = RegionCode::parse(scope).ok_or_else(|| format!("无效的区划代码 / not a region code: {scope}"))?;
+    let scope = RegionCode::parse(scope)
+        .ok_or_else(|| format!("无效的区划代码 / not a region code: {scope}"))?;
     let state = AppState::open(config)?;
     let started = std::time::Instant::now();
     let (villages, run) = {
         let scope = scope.clone();
         state
             .db
-            .read_blocking(move |c| Ok((crate::db::households::villages(c, &scope)?, crate::db::cards::versions_in(c, &scope)?)))
+            .read_blocking(move |c| {
+                Ok((
+                    crate::db::households::villages(c, &scope)?,
+                    crate::db::cards::versions_in(c, &scope)?,
+                ))
+            })
             .map_err(|e| describe(&e))?
     };
     if villages.is_empty() {
-        return Err(format!("{} 下没有农户 / no households under {}", scope.as_str(), scope.as_str()));
+        return Err(format!(
+            "{} 下没有农户 / no households under {}",
+            scope.as_str(),
+            scope.as_str()
+        ));
     }
-    let job = crate::print::PrintRun::new(state.db.clone(), state.cards.clone(), state.rules.clone(), state.card_font, layout);
+    let job = crate::print::PrintRun::new(
+        state.db.clone(),
+        state.cards.clone(),
+        state.rules.clone(),
+        state.card_font,
+        layout,
+    );
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         indicatif::ProgressBar::new(run.len() as u64)
     } else {
         indicatif::ProgressBar::hidden()
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 户 {elapsed_precise} 剩余 {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} 户 {elapsed_precise} 剩余 {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut total = sancha_cardgen::Report::default();
     let mut tally = |r: &sancha_cardgen::Report| {
         bar.inc(r.cards as u64);
         total.cards += r.cards;
         total.pages += r.pages;
-        total.missing_glyphs.extend(r.missing_glyphs.iter().cloned());
+        total
+            .missing_glyphs
+            .extend(r.missing_glyphs.iter().cloned());
     };
-    let file = std::fs::File::create(out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let file =
+        std::fs::File::create(out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     let mut file = std::io::BufWriter::new(file);
     if scope.level() == RegionLevel::Village {
         let (_, bytes, report) = job.village(scope.as_str()).map_err(|e| describe(&e))?;
-        std::io::Write::write_all(&mut file, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        std::io::Write::write_all(&mut file, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
         tally(&report);
     } else {
-        job.write_zip(&villages, &mut file, &mut tally).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        job.write_zip(&villages, &mut file, &mut tally)
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     }
     std::io::Write::flush(&mut file).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     bar.finish_and_clear();
     state
         .db
-        .write_blocking(|c| crate::db::cards::record_print(c, "cli", scope.as_str(), scope.as_str(), &layout.to_string(), &run))
+        .write_blocking(|c| {
+            crate::db::cards::record_print(
+                c,
+                "cli",
+                scope.as_str(),
+                scope.as_str(),
+                &layout.to_string(),
+                &run,
+            )
+        })
         .map_err(|e| describe(&e))?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     for m in &total.missing_glyphs {
-        eprintln!("缺字 / missing glyphs: {} {}", m.serial, m.chars.iter().collect::<String>());
+        eprintln!(
+            "缺字 / missing glyphs: {} {}",
+            m.serial,
+            m.chars.iter().collect::<String>()
+        );
     }
     println!(
         "{} 张卡, {} 页, {} 字节, {:.1} 秒, {} 户缺字 / cards, pages, bytes, seconds, households with missing glyphs → {}",
@@ -275,7 +381,12 @@ fn describe(e: &crate::error::ApiError) -> String {
     let lang = crate::error::Lang::Zh;
     let mut s = e.code.message(lang).to_string();
     for f in &e.errors {
-        s.push_str(&format!("; {} {}（{}）", f.field, f.code.message(lang), f.code.as_str()));
+        s.push_str(&format!(
+            "; {} {}（{}）",
+            f.field,
+            f.code.message(lang),
+            f.code.as_str()
+        ));
     }
     s
 }

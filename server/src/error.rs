@@ -32,7 +32,10 @@ impl actix_web::FromRequest for Lang {
     type Future = std::future::Ready<Result<Lang, ApiError>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let value = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let value = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
         std::future::ready(Ok(Lang::from_accept_language(value)))
     }
 }
@@ -137,7 +140,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: Code) -> Self {
-        FieldError { field: field.into(), code }
+        FieldError {
+            field: field.into(),
+            code,
+        }
     }
 }
 
@@ -153,12 +159,20 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: Code) -> Self {
-        ApiError { status, code, errors: Vec::new(), detail: None }
+        ApiError {
+            status,
+            code,
+            errors: Vec::new(),
+            detail: None,
+        }
     }
 
     /// 422 with every field error at once.
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        ApiError { errors, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Code::ValidationFailed) }
+        ApiError {
+            errors,
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Code::ValidationFailed)
+        }
     }
 
     pub fn unauthenticated() -> Self {
@@ -203,7 +217,11 @@ impl ApiError {
             "errors": errors,
         });
         if let Some((zh, en)) = &self.detail {
-            body["detail"] = serde_json::Value::from(if lang == Lang::En { en.as_str() } else { zh.as_str() });
+            body["detail"] = serde_json::Value::from(if lang == Lang::En {
+                en.as_str()
+            } else {
+                zh.as_str()
+            });
         }
         body
     }
@@ -211,7 +229,10 @@ impl ApiError {
     pub fn render(&self, lang: Lang) -> HttpResponse {
         let mut res = HttpResponse::build(self.status);
         res.content_type("application/problem+json");
-        res.insert_header((header::CONTENT_LANGUAGE, if lang == Lang::En { "en" } else { "zh-CN" }));
+        res.insert_header((
+            header::CONTENT_LANGUAGE,
+            if lang == Lang::En { "en" } else { "zh-CN" },
+        ));
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -244,7 +265,9 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => ApiError::not_found(),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::conflict(Code::Conflict),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::conflict(Code::Conflict)
+            }
             other => ApiError::internal(other),
         }
     }
@@ -259,8 +282,15 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
-            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '.' || ch == '_'));
-            assert!(!c.message(Lang::Zh).is_ascii(), "{} needs a Chinese message", c.as_str());
+            assert!(c
+                .as_str()
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch == '.' || ch == '_'));
+            assert!(
+                !c.message(Lang::Zh).is_ascii(),
+                "{} needs a Chinese message",
+                c.as_str()
+            );
         }
     }
 

@@ -106,7 +106,9 @@ fn text(s: impl Into<String>) -> Cell {
 
 /// China time, as people read it.
 fn local(t: NaiveDateTime) -> String {
-    (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string()
+    (t + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 fn yuan(fen: i64) -> Cell {
@@ -116,13 +118,30 @@ fn yuan(fen: i64) -> Cell {
 fn label(lang: Lang, code: &str, zh: &'static [(&'static str, &'static str)]) -> String {
     match lang {
         Lang::En => code.to_string(),
-        Lang::Zh => zh.iter().find(|(c, _)| *c == code).map_or(code, |(_, z)| z).to_string(),
+        Lang::Zh => zh
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(code, |(_, z)| z)
+            .to_string(),
     }
 }
 
-const REVIEW_ZH: &[(&str, &str)] = &[("unreviewed", "未审核"), ("approved", "通过"), ("rejected", "退回")];
-const STATUS_ZH: &[(&str, &str)] = &[("open", "待整改"), ("rectified", "已整改"), ("closed", "已销号")];
-const SEVERITY_ZH: &[(&str, &str)] = &[("high", "高"), ("medium", "中"), ("low", "低"), ("info", "提示")];
+const REVIEW_ZH: &[(&str, &str)] = &[
+    ("unreviewed", "未审核"),
+    ("approved", "通过"),
+    ("rejected", "退回"),
+];
+const STATUS_ZH: &[(&str, &str)] = &[
+    ("open", "待整改"),
+    ("rectified", "已整改"),
+    ("closed", "已销号"),
+];
+const SEVERITY_ZH: &[(&str, &str)] = &[
+    ("high", "高"),
+    ("medium", "中"),
+    ("low", "低"),
+    ("info", "提示"),
+];
 
 /// Where rows go: a CSV writer or a worksheet.
 trait Sink {
@@ -150,7 +169,10 @@ impl Sink for XlsxSink<'_> {
     fn row(&mut self, cells: &[Cell]) -> io::Result<()> {
         for (col, c) in (0u16..).zip(cells) {
             let written = match c {
-                Cell::Text(s) => self.sheet.write_string(self.next_row, col, s.as_str()).map(drop),
+                Cell::Text(s) => self
+                    .sheet
+                    .write_string(self.next_row, col, s.as_str())
+                    .map(drop),
                 Cell::Number(n) => self.sheet.write_number(self.next_row, col, *n).map(drop),
             };
             written.map_err(io::Error::other)?;
@@ -162,7 +184,13 @@ impl Sink for XlsxSink<'_> {
 
 /// Writes the export to `out`. Database errors end the file early (the
 /// streamed response is then cut short, never completed with wrong data).
-pub fn write(db: &Db, kind: Kind, format: Format, opts: &Options, out: impl Write + Send) -> io::Result<()> {
+pub fn write(
+    db: &Db,
+    kind: Kind,
+    format: Format,
+    opts: &Options,
+    out: impl Write + Send,
+) -> io::Result<()> {
     let mut columns: Vec<&Column> = match kind {
         Kind::Visits => VISIT_COLUMNS.iter().collect(),
         Kind::Findings => FINDING_COLUMNS.iter().collect(),
@@ -170,20 +198,35 @@ pub fn write(db: &Db, kind: Kind, format: Format, opts: &Options, out: impl Writ
     if opts.private && kind == Kind::Visits {
         columns.push(&PRIVATE_VISIT_COLUMN);
     }
-    let header: Vec<Cell> = columns.iter().map(|c| text(if opts.headers == Lang::En { c.1 } else { c.0 })).collect();
+    let header: Vec<Cell> = columns
+        .iter()
+        .map(|c| text(if opts.headers == Lang::En { c.1 } else { c.0 }))
+        .collect();
     match format {
         Format::Csv => {
             let mut out = out;
             out.write_all("\u{feff}".as_bytes())?;
-            let mut sink = CsvSink(csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out));
+            let mut sink = CsvSink(
+                csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::CRLF)
+                    .from_writer(out),
+            );
             sink.row(&header)?;
             rows(db, kind, opts, &mut sink)?;
             sink.0.flush()
         }
         Format::Xlsx => {
             let mut book = rust_xlsxwriter::Workbook::new();
-            let sheet = book.add_worksheet_with_constant_memory().map_err(io::Error::other)?;
-            sheet.set_name(if kind == Kind::Visits { "核查记录" } else { "问题清单" }).map_err(io::Error::other)?;
+            let sheet = book
+                .add_worksheet_with_constant_memory()
+                .map_err(io::Error::other)?;
+            sheet
+                .set_name(if kind == Kind::Visits {
+                    "核查记录"
+                } else {
+                    "问题清单"
+                })
+                .map_err(io::Error::other)?;
             for (i, c) in (0u16..).zip(&columns) {
                 sheet.set_column_width(i, c.2).map_err(io::Error::other)?;
             }
@@ -205,7 +248,8 @@ fn rows(db: &Db, kind: Kind, opts: &Options, sink: &mut dyn Sink) -> io::Result<
             Kind::Visits => db.read_blocking(|c| visit_page(c, &opts, after, &mut places)),
             Kind::Findings => db.read_blocking(|c| finding_page(c, &opts, after, &mut places)),
         };
-        let (cells, last) = page.map_err(|e| io::Error::other(format!("export query failed: {}", e.code.as_str())))?;
+        let (cells, last) = page
+            .map_err(|e| io::Error::other(format!("export query failed: {}", e.code.as_str())))?;
         for row in &cells {
             sink.row(row)?;
         }
@@ -217,7 +261,11 @@ fn rows(db: &Db, kind: Kind, opts: &Options, sink: &mut dyn Sink) -> io::Result<
 }
 
 /// The names of a village's places, cached across pages.
-fn place<'a>(conn: &mut AnyConnection, cache: &'a mut HashMap<String, Place>, village: &str) -> Result<&'a Place, ApiError> {
+fn place<'a>(
+    conn: &mut AnyConnection,
+    cache: &'a mut HashMap<String, Place>,
+    village: &str,
+) -> Result<&'a Place, ApiError> {
     if !cache.contains_key(village) {
         let p = crate::db::cards::place(conn, village)?;
         cache.insert(village.to_string(), p);
@@ -233,10 +281,17 @@ struct Label {
     head: String,
 }
 
-fn household_labels(conn: &mut AnyConnection, ids: &[&str]) -> Result<HashMap<String, Label>, ApiError> {
+fn household_labels(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Label>, ApiError> {
     let codes: Vec<(String, String, String)> = households::table
         .filter(households::id.eq_any(ids))
-        .select((households::id, households::household_code, households::group_name))
+        .select((
+            households::id,
+            households::household_code,
+            households::group_name,
+        ))
         .load(conn)?;
     let heads: HashMap<String, String> = household_members::table
         .filter(household_members::household_id.eq_any(ids))
@@ -256,7 +311,12 @@ fn household_labels(conn: &mut AnyConnection, ids: &[&str]) -> Result<HashMap<St
 
 type Page = (Vec<Vec<Cell>>, Option<i64>);
 
-fn visit_page(conn: &mut AnyConnection, o: &Options, after: i64, places: &mut HashMap<String, Place>) -> Result<Page, ApiError> {
+fn visit_page(
+    conn: &mut AnyConnection,
+    o: &Options,
+    after: i64,
+    places: &mut HashMap<String, Place>,
+) -> Result<Page, ApiError> {
     let (low, high) = o.scope.code_range();
     let mut q = visits::table
         .filter(visits::division_code.between(low, high))
@@ -274,7 +334,9 @@ fn visit_page(conn: &mut AnyConnection, o: &Options, after: i64, places: &mut Ha
         q = q.filter(visits::ended_at.lt(t));
     }
     if !o.all {
-        q = q.filter(visits::superseded_by.is_null()).filter(visits::review.ne("rejected"));
+        q = q
+            .filter(visits::superseded_by.is_null())
+            .filter(visits::review.ne("rejected"));
     }
     let rows = q.load::<crate::db::visits::VisitRow>(conn)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
@@ -294,8 +356,14 @@ fn visit_page(conn: &mut AnyConnection, o: &Options, after: i64, places: &mut Ha
         for (hid, number) in household_members::table
             .filter(household_members::household_id.eq_any(&household_ids))
             .filter(household_members::id_number.is_not_null())
-            .order((household_members::household_id, household_members::member_no))
-            .select((household_members::household_id, household_members::id_number.assume_not_null()))
+            .order((
+                household_members::household_id,
+                household_members::member_no,
+            ))
+            .select((
+                household_members::household_id,
+                household_members::id_number.assume_not_null(),
+            ))
             .load::<(String, String)>(conn)?
         {
             id_numbers.entry(hid).or_default().push(number);
@@ -327,26 +395,46 @@ fn visit_page(conn: &mut AnyConnection, o: &Options, after: i64, places: &mut Ha
             text(match (o.headers, r.verified_on_site) {
                 (Lang::Zh, true) => "是",
                 (Lang::Zh, false) => "否",
-                (Lang::En, v) => if v { "true" } else { "false" },
+                (Lang::En, v) => {
+                    if v {
+                        "true"
+                    } else {
+                        "false"
+                    }
+                }
             }),
             text(label(o.headers, &r.review, REVIEW_ZH)),
             text(r.superseded_by.clone().unwrap_or_default()),
             yuan(r.net_income_fen),
             Cell::Number(f64::from(r.budget_members)),
-            if r.budget_members > 0 { yuan(r.net_income_fen / i64::from(r.budget_members)) } else { text("") },
+            if r.budget_members > 0 {
+                yuan(r.net_income_fen / i64::from(r.budget_members))
+            } else {
+                text("")
+            },
             Cell::Number(found.len() as f64),
             text(found.join(" ")),
             text(&r.rule_version),
         ];
         if o.private {
-            row.push(text(id_numbers.get(&r.household_id).map(|v| v.join(" ")).unwrap_or_default()));
+            row.push(text(
+                id_numbers
+                    .get(&r.household_id)
+                    .map(|v| v.join(" "))
+                    .unwrap_or_default(),
+            ));
         }
         out.push(row);
     }
     Ok((out, rows.last().map(|r| r.seq)))
 }
 
-fn finding_page(conn: &mut AnyConnection, o: &Options, after: i64, places: &mut HashMap<String, Place>) -> Result<Page, ApiError> {
+fn finding_page(
+    conn: &mut AnyConnection,
+    o: &Options,
+    after: i64,
+    places: &mut HashMap<String, Place>,
+) -> Result<Page, ApiError> {
     let (low, high) = o.scope.code_range();
     let mut q = findings::table
         .filter(findings::division_code.between(low, high))
@@ -355,7 +443,9 @@ fn finding_page(conn: &mut AnyConnection, o: &Options, after: i64, places: &mut 
         .limit(PAGE)
         .into_boxed();
     if let Some(l) = o.level {
-        let of_level = visits::table.filter(visits::level.eq(l.as_str())).select(visits::id);
+        let of_level = visits::table
+            .filter(visits::level.eq(l.as_str()))
+            .select(visits::id);
         q = q.filter(findings::visit_id.assume_not_null().eq_any(of_level));
     }
     if let Some(t) = o.from {
@@ -395,8 +485,13 @@ fn finding_page(conn: &mut AnyConnection, o: &Options, after: i64, places: &mut 
 /// The header row of an export, for the spec and tests.
 pub fn headers(kind: Kind, lang: Lang, private: bool) -> Vec<&'static str> {
     let cols: Vec<&Column> = match kind {
-        Kind::Visits => VISIT_COLUMNS.iter().chain(private.then_some(&PRIVATE_VISIT_COLUMN)).collect(),
+        Kind::Visits => VISIT_COLUMNS
+            .iter()
+            .chain(private.then_some(&PRIVATE_VISIT_COLUMN))
+            .collect(),
         Kind::Findings => FINDING_COLUMNS.iter().collect(),
     };
-    cols.iter().map(|c| if lang == Lang::En { c.1 } else { c.0 }).collect()
+    cols.iter()
+        .map(|c| if lang == Lang::En { c.1 } else { c.0 })
+        .collect()
 }

@@ -10,15 +10,27 @@ use crate::domain::IdNumber;
 
 /// A fixed "now", so a corpus replays the same way on any day.
 fn now() -> chrono::DateTime<FixedOffset> {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8").with_ymd_and_hms(2026, 11, 28, 12, 0, 0).single().expect("a valid time")
+    FixedOffset::east_opt(8 * 3600)
+        .expect("UTC+8")
+        .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+        .single()
+        .expect("a valid time")
 }
 
 /// The visit parser and the whole checklist.
 pub fn visit(data: &[u8]) {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
-    let Ok(input) = crate::api::json::from_value::<VisitInput>(value) else { return };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let Ok(input) = crate::api::json::from_value::<VisitInput>(value) else {
+        return;
+    };
     if let Ok(v) = Visit::parse(input, now()) {
-        let ctx = HouseholdContext { registered_member_count: Some(3), helpers_on_roster: 1, ..HouseholdContext::default() };
+        let ctx = HouseholdContext {
+            registered_member_count: Some(3),
+            helpers_on_roster: 1,
+            ..HouseholdContext::default()
+        };
         let _ = checklist::evaluate(&v, &RuleConfig::default(), &ctx);
     }
 }

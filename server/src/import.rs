@@ -14,7 +14,8 @@ use std::path::Path;
 use crate::db::households::{self, Actor};
 use crate::db::Db;
 use crate::domain::household::{
-    Attribute, Cause, Datum, HelperInput, HouseholdInput, IdType, LocationInput, MemberInput, PovertyStatus, Relation,
+    Attribute, Cause, Datum, HelperInput, HouseholdInput, IdType, LocationInput, MemberInput,
+    PovertyStatus, Relation,
 };
 use crate::error::{ApiError, Code, FieldError};
 
@@ -98,32 +99,61 @@ pub struct Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for e in &self.errors {
-            writeln!(f, "第 {} 行，列「{}」：{}（{}）", e.row, e.column, e.code.message(crate::error::Lang::Zh), e.code.as_str())?;
+            writeln!(
+                f,
+                "第 {} 行，列「{}」：{}（{}）",
+                e.row,
+                e.column,
+                e.code.message(crate::error::Lang::Zh),
+                e.code.as_str()
+            )?;
         }
         let verb = match (self.errors.is_empty(), self.dry_run) {
             (false, _) => "未导入（有错误）",
             (true, true) => "检查通过（试运行，未写入）",
             (true, false) => "已导入",
         };
-        write!(f, "{verb}：{} 户，{} 人，错误 {} 处", self.households, self.members, self.errors.len())
+        write!(
+            f,
+            "{verb}：{} 户，{} 人，错误 {} 处",
+            self.households,
+            self.members,
+            self.errors.len()
+        )
     }
 }
 
 /// Reads, checks and (unless `dry_run` or any row is bad) stores a roster file.
 pub fn households_file(db: &Db, path: &Path, dry_run: bool) -> Result<Report, String> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let table = match ext.as_str() {
-        "csv" => read_csv(&std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)?,
+        "csv" => read_csv(
+            &std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        )?,
         "xlsx" | "xlsm" | "xls" | "ods" => read_sheet(path)?,
-        _ => return Err("只支持 .csv 和 .xlsx 文件 / only .csv and .xlsx files are supported".into()),
+        _ => {
+            return Err(
+                "只支持 .csv 和 .xlsx 文件 / only .csv and .xlsx files are supported".into(),
+            )
+        }
     };
-    import_table(db, &table, dry_run, crate::api::today_cn()).map_err(|e| format!("database error: {e}"))
+    import_table(db, &table, dry_run, crate::api::today_cn())
+        .map_err(|e| format!("database error: {e}"))
 }
 
 pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let headers = reader.headers().map_err(|e| format!("CSV header: {e}"))?.iter().map(|h| h.trim().to_string()).collect();
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("CSV header: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("CSV row {}: {e}", i + 2))?;
@@ -135,7 +165,8 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
 
 fn read_sheet(path: &Path) -> Result<Table, String> {
     use calamine::{Data, Reader};
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut book = calamine::open_workbook_auto(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let range = book
         .worksheet_range_at(0)
         .ok_or("工作簿没有工作表 / the workbook has no sheet")?
@@ -147,8 +178,14 @@ fn read_sheet(path: &Path) -> Result<Table, String> {
         other => other.to_string().trim().to_string(),
     };
     let mut rows = range.rows();
-    let headers = rows.next().map(|r| r.iter().map(cell).collect()).unwrap_or_default();
-    let rows = rows.enumerate().map(|(i, r)| (first_row + i + 2, r.iter().map(cell).collect())).collect();
+    let headers = rows
+        .next()
+        .map(|r| r.iter().map(cell).collect())
+        .unwrap_or_default();
+    let rows = rows
+        .enumerate()
+        .map(|(i, r)| (first_row + i + 2, r.iter().map(cell).collect()))
+        .collect();
     Ok(Table { headers, rows })
 }
 
@@ -160,16 +197,31 @@ struct Origin {
     helper_rows: Vec<usize>,
 }
 
-pub fn import_table(db: &Db, table: &Table, dry_run: bool, today: chrono::NaiveDate) -> Result<Report, ApiError> {
-    let mut report = Report { dry_run, ..Report::default() };
-    let Some((built, columns)) = build_all(table, &mut report) else { return Ok(report) };
-    let header_of = |col: Col| columns.get(&col).map_or_else(|| header_name(col), |&i| table.headers[i].clone());
+pub fn import_table(
+    db: &Db,
+    table: &Table,
+    dry_run: bool,
+    today: chrono::NaiveDate,
+) -> Result<Report, ApiError> {
+    let mut report = Report {
+        dry_run,
+        ..Report::default()
+    };
+    let Some((built, columns)) = build_all(table, &mut report) else {
+        return Ok(report);
+    };
+    let header_of = |col: Col| {
+        columns
+            .get(&col)
+            .map_or_else(|| header_name(col), |&i| table.headers[i].clone())
+    };
 
     // Pass 1: check everything, store nothing.
     let checked = db.read_blocking(|c| {
         let mut ok = Vec::new();
         for (input, origin) in built {
-            let result = households::check(c, input, today).and_then(|h| households::ensure_code_free(c, &h, None).map(|_| h));
+            let result = households::check(c, input, today)
+                .and_then(|h| households::ensure_code_free(c, &h, None).map(|_| h));
             match result {
                 Ok(h) => ok.push(h),
                 Err(e) if e.errors.is_empty() => report.errors.push(RowError {
@@ -177,12 +229,16 @@ pub fn import_table(db: &Db, table: &Table, dry_run: bool, today: chrono::NaiveD
                     column: header_of(Col::HouseholdCode),
                     code: e.code,
                 }),
-                Err(e) => report.errors.extend(e.errors.iter().map(|f| locate(f, &origin, &header_of))),
+                Err(e) => report
+                    .errors
+                    .extend(e.errors.iter().map(|f| locate(f, &origin, &header_of))),
             }
         }
         Ok(ok)
     })?;
-    report.errors.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    report
+        .errors
+        .sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
     if dry_run || !report.errors.is_empty() {
         return Ok(report);
     }
@@ -205,23 +261,38 @@ type Built = Vec<(HouseholdInput, Origin)>;
 fn build_all(table: &Table, report: &mut Report) -> Option<(Built, HashMap<Col, usize>)> {
     let mut columns: HashMap<Col, usize> = HashMap::new();
     for (i, h) in table.headers.iter().enumerate() {
-        match COLUMNS.iter().find(|(_, en, zh, _)| h.eq_ignore_ascii_case(en) || h == zh) {
+        match COLUMNS
+            .iter()
+            .find(|(_, en, zh, _)| h.eq_ignore_ascii_case(en) || h == zh)
+        {
             Some((col, ..)) => {
                 columns.insert(*col, i);
             }
             None if h.is_empty() => {}
-            None => report.errors.push(RowError { row: 1, column: h.clone(), code: Code::SchemaInvalid }),
+            None => report.errors.push(RowError {
+                row: 1,
+                column: h.clone(),
+                code: Code::SchemaInvalid,
+            }),
         }
     }
     for (col, en, zh, required) in COLUMNS {
         if *required && !columns.contains_key(col) {
-            report.errors.push(RowError { row: 1, column: format!("{zh}/{en}"), code: Code::SchemaInvalid });
+            report.errors.push(RowError {
+                row: 1,
+                column: format!("{zh}/{en}"),
+                code: Code::SchemaInvalid,
+            });
         }
     }
     if !report.errors.is_empty() {
         return None;
     }
-    let header_of = |col: Col| columns.get(&col).map_or_else(|| header_name(col), |&i| table.headers[i].clone());
+    let header_of = |col: Col| {
+        columns
+            .get(&col)
+            .map_or_else(|| header_name(col), |&i| table.headers[i].clone())
+    };
 
     // Group member rows by household code, in order of first appearance.
     let mut order: Vec<&str> = Vec::new();
@@ -242,11 +313,13 @@ fn build_all(table: &Table, report: &mut Report) -> Option<(Built, HashMap<Col, 
         let rows = &groups[code];
         match build_household(&columns, rows) {
             Ok((input, origin)) => built.push((input, origin)),
-            Err(errs) => report.errors.extend(errs.into_iter().map(|(row, col)| RowError {
-                row,
-                column: header_of(col),
-                code: Code::SchemaInvalid,
-            })),
+            Err(errs) => report
+                .errors
+                .extend(errs.into_iter().map(|(row, col)| RowError {
+                    row,
+                    column: header_of(col),
+                    code: Code::SchemaInvalid,
+                })),
         }
     }
     report.households = built.len();
@@ -257,9 +330,13 @@ fn build_all(table: &Table, report: &mut Report) -> Option<(Built, HashMap<Col, 
 /// Reads a CSV roster and parses every household without a database (what
 /// the fuzzer drives): the households that parse, and the problems found.
 pub fn parse_csv(bytes: &[u8], today: chrono::NaiveDate) -> (usize, usize) {
-    let Ok(table) = read_csv(bytes) else { return (0, 1) };
+    let Ok(table) = read_csv(bytes) else {
+        return (0, 1);
+    };
     let mut report = Report::default();
-    let Some((built, _)) = build_all(&table, &mut report) else { return (0, report.errors.len()) };
+    let Some((built, _)) = build_all(&table, &mut report) else {
+        return (0, report.errors.len());
+    };
     let mut ok = 0;
     let mut problems = report.errors.len();
     for (input, _) in built {
@@ -272,28 +349,43 @@ pub fn parse_csv(bytes: &[u8], today: chrono::NaiveDate) -> (usize, usize) {
 }
 
 fn header_name(col: Col) -> String {
-    COLUMNS.iter().find(|(c, ..)| *c == col).map_or_else(String::new, |(_, en, zh, _)| format!("{zh}/{en}"))
+    COLUMNS
+        .iter()
+        .find(|(c, ..)| *c == col)
+        .map_or_else(String::new, |(_, en, zh, _)| format!("{zh}/{en}"))
 }
 
 fn cell<'a>(columns: &HashMap<Col, usize>, row: &'a [String], col: Col) -> &'a str {
-    columns.get(&col).and_then(|&i| row.get(i)).map_or("", String::as_str)
+    columns
+        .get(&col)
+        .and_then(|&i| row.get(i))
+        .map_or("", String::as_str)
 }
 
 /// Accepts an enum's code or its Chinese label; anything else passes
 /// through unchanged for the household parser to report.
 fn code_of(value: &str, codes: &[(&'static str, &'static str)]) -> String {
-    codes.iter().find(|(_, zh)| *zh == value).map_or_else(|| value.to_string(), |(code, _)| code.to_string())
+    codes
+        .iter()
+        .find(|(_, zh)| *zh == value)
+        .map_or_else(|| value.to_string(), |(code, _)| code.to_string())
 }
 
 macro_rules! labels {
     ($t:ty) => {
-        <$t>::ALL.iter().map(|v| (v.as_str(), v.label_zh())).collect::<Vec<_>>()
+        <$t>::ALL
+            .iter()
+            .map(|v| (v.as_str(), v.label_zh()))
+            .collect::<Vec<_>>()
     };
 }
 
 type CellErrors = Vec<(usize, Col)>;
 
-fn build_household(columns: &HashMap<Col, usize>, rows: &[&(usize, Vec<String>)]) -> Result<(HouseholdInput, Origin), CellErrors> {
+fn build_household(
+    columns: &HashMap<Col, usize>,
+    rows: &[&(usize, Vec<String>)],
+) -> Result<(HouseholdInput, Origin), CellErrors> {
     let mut errors = Vec::new();
     let (first_row, first) = (rows[0].0, &rows[0].1);
     let get = |row: &[String], col: Col| cell(columns, row, col).to_string();
@@ -316,7 +408,11 @@ fn build_household(columns: &HashMap<Col, usize>, rows: &[&(usize, Vec<String>)]
         members.push(MemberInput {
             member_no,
             name: get(row, Col::Name),
-            id_type: if id_type.is_empty() { "resident_id".into() } else { code_of(&id_type, &labels!(IdType)) },
+            id_type: if id_type.is_empty() {
+                "resident_id".into()
+            } else {
+                code_of(&id_type, &labels!(IdType))
+            },
             id_number: Some(get(row, Col::IdNumber)).filter(|s| !s.is_empty()),
             relation: code_of(&get(row, Col::Relation), &labels!(Relation)),
             sex: Some(code_of(&get(row, Col::Sex), &sexes)).filter(|s| !s.is_empty()),
@@ -335,9 +431,17 @@ fn build_household(columns: &HashMap<Col, usize>, rows: &[&(usize, Vec<String>)]
         }
     }
     let coordinate = |col: Col| get(first, col).parse::<f64>().ok();
-    let location = match (get(first, Col::Lat).is_empty(), coordinate(Col::Lat), coordinate(Col::Lon)) {
+    let location = match (
+        get(first, Col::Lat).is_empty(),
+        coordinate(Col::Lat),
+        coordinate(Col::Lon),
+    ) {
         (true, ..) => None,
-        (false, Some(lat), Some(lon)) => Some(LocationInput { lat, lon, datum: Datum::WGS84 }),
+        (false, Some(lat), Some(lon)) => Some(LocationInput {
+            lat,
+            lon,
+            datum: Datum::WGS84,
+        }),
         (false, ..) => {
             errors.push((first_row, Col::Lat));
             None
@@ -369,7 +473,11 @@ fn build_household(columns: &HashMap<Col, usize>, rows: &[&(usize, Vec<String>)]
         helpers,
         location,
     };
-    let origin = Origin { first_row, member_rows: rows.iter().map(|r| r.0).collect(), helper_rows };
+    let origin = Origin {
+        first_row,
+        member_rows: rows.iter().map(|r| r.0).collect(),
+        helper_rows,
+    };
     Ok((input, origin))
 }
 
@@ -379,7 +487,10 @@ fn locate(f: &FieldError, origin: &Origin, header_of: &dyn Fn(Col) -> String) ->
     let index = |i: usize| parts.get(i).and_then(|s| s.parse::<usize>().ok());
     let (row, col) = match parts.as_slice() {
         ["members", _, field, ..] => (
-            index(1).and_then(|i| origin.member_rows.get(i)).copied().unwrap_or(origin.first_row),
+            index(1)
+                .and_then(|i| origin.member_rows.get(i))
+                .copied()
+                .unwrap_or(origin.first_row),
             match *field {
                 "member_no" => Col::MemberNo,
                 "name" => Col::Name,
@@ -393,7 +504,10 @@ fn locate(f: &FieldError, origin: &Origin, header_of: &dyn Fn(Col) -> String) ->
         ),
         ["members"] => (origin.first_row, Col::Relation),
         ["helpers", _, field, ..] => (
-            index(1).and_then(|i| origin.helper_rows.get(i)).copied().unwrap_or(origin.first_row),
+            index(1)
+                .and_then(|i| origin.helper_rows.get(i))
+                .copied()
+                .unwrap_or(origin.first_row),
             match *field {
                 "unit" => Col::HelperUnit,
                 "title" => Col::HelperTitle,
@@ -421,5 +535,9 @@ fn locate(f: &FieldError, origin: &Origin, header_of: &dyn Fn(Col) -> String) ->
         ),
         [] => (origin.first_row, Col::HouseholdCode),
     };
-    RowError { row, column: header_of(col), code: f.code }
+    RowError {
+        row,
+        column: header_of(col),
+        code: f.code,
+    }
 }

@@ -9,10 +9,10 @@ pub mod checklist;
 pub mod cli;
 pub mod db;
 pub mod demo;
-pub mod export;
-pub mod fuzzing;
 pub mod domain;
 pub mod error;
+pub mod export;
+pub mod fuzzing;
 pub mod import;
 pub mod print;
 pub mod public;
@@ -65,28 +65,49 @@ impl AppState {
         let jwt = auth::JwtKeys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
         let rules = match &config.rules_file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                checklist::RuleConfig::from_toml_str(&text).map_err(|e| format!("rule file {}: {e}", path.display()))?
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                checklist::RuleConfig::from_toml_str(&text)
+                    .map_err(|e| format!("rule file {}: {e}", path.display()))?
             }
             None => checklist::RuleConfig::default(),
         };
         let blobs = Arc::new(blobs::FsBlobStore::new(config.data_dir.join("blobs")));
-        let check_key = db.write_blocking(db::cards::check_key).map_err(|e| format!("cannot read the card key: {e:?}"))?;
-        let cards = cards::CardSettings { public_base_url: config.public_base_url.clone(), check_key };
+        let check_key = db
+            .write_blocking(db::cards::check_key)
+            .map_err(|e| format!("cannot read the card key: {e:?}"))?;
+        let cards = cards::CardSettings {
+            public_base_url: config.public_base_url.clone(),
+            check_key,
+        };
         let card_font = match &config.card_font {
             Some(path) => {
-                let font = sancha_cardgen::Font::from_file(path).map_err(|e| format!("card font {}: {e}", path.display()))?;
+                let font = sancha_cardgen::Font::from_file(path)
+                    .map_err(|e| format!("card font {}: {e}", path.display()))?;
                 &*Box::leak(Box::new(font))
             }
             None => sancha_cardgen::Font::embedded(),
         };
-        Ok(AppState { db, jwt, metrics: Arc::default(), rules: Arc::new(rules), blobs, cards, card_font, unknown_tokens: Arc::default() })
+        Ok(AppState {
+            db,
+            jwt,
+            metrics: Arc::default(),
+            rules: Arc::new(rules),
+            blobs,
+            cards,
+            card_font,
+            unknown_tokens: Arc::default(),
+        })
     }
 }
 
 /// Serves the API on `listener` until the server is stopped. `main` and the
 /// end-to-end tests both start the server through here.
-pub fn server(listener: TcpListener, state: web::Data<AppState>, workers: Option<usize>) -> std::io::Result<actix_web::dev::Server> {
+pub fn server(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    workers: Option<usize>,
+) -> std::io::Result<actix_web::dev::Server> {
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

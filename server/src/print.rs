@@ -55,7 +55,10 @@ pub fn response(content_type: &str, name: &str, report: &Report) -> actix_web::H
     r.content_type(content_type)
         .insert_header((header::CONTENT_DISPOSITION, disposition(name)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("Sancha-Missing-Glyphs", report.missing_glyphs.len().to_string()));
+        .insert_header((
+            "Sancha-Missing-Glyphs",
+            report.missing_glyphs.len().to_string(),
+        ));
     r
 }
 
@@ -70,16 +73,33 @@ pub struct PrintRun {
 }
 
 impl PrintRun {
-    pub fn new(db: Db, settings: CardSettings, rules: Arc<RuleConfig>, font: &'static Font, layout: Layout) -> PrintRun {
-        PrintRun { db, settings, rules, font, layout }
+    pub fn new(
+        db: Db,
+        settings: CardSettings,
+        rules: Arc<RuleConfig>,
+        font: &'static Font,
+        layout: Layout,
+    ) -> PrintRun {
+        PrintRun {
+            db,
+            settings,
+            rules,
+            font,
+            layout,
+        }
     }
 
     /// The cards of one village, in print order (group, household code).
     pub fn cards_of(&self, village: &str) -> Result<(cards::Place, Vec<Card>), ApiError> {
         let v = village.to_string();
-        let (place, sources) = self.db.read_blocking(move |c| Ok((cards::place(c, &v)?, cards::village(c, &v)?)))?;
+        let (place, sources) = self
+            .db
+            .read_blocking(move |c| Ok((cards::place(c, &v)?, cards::village(c, &v)?)))?;
         let now = crate::api::now_cn();
-        let cards = sources.iter().map(|s| card_of(s, &place, &self.settings, &self.rules, now)).collect();
+        let cards = sources
+            .iter()
+            .map(|s| card_of(s, &place, &self.settings, &self.rules, now))
+            .collect();
         Ok((place, cards))
     }
 
@@ -92,26 +112,48 @@ impl PrintRun {
 
     /// Writes a ZIP of one PDF per village to `out`, calling `progress` after
     /// each village with its report.
-    pub fn write_zip(&self, villages: &[String], out: impl Write, mut progress: impl FnMut(&Report)) -> io::Result<()> {
+    pub fn write_zip(
+        &self,
+        villages: &[String],
+        out: impl Write,
+        mut progress: impl FnMut(&Report),
+    ) -> io::Result<()> {
         let mut zip = StoredZip::new(out);
         for village in villages {
-            let (place, cards) = self.cards_of(village).map_err(|e| io::Error::other(e.to_string()))?;
-            let (bytes, report) = pdf(&cards, self.layout, self.font).map_err(|e| io::Error::other(e.to_string()))?;
-            zip.add(&format!("{village}-{}.pdf", file_safe(&place.village)), &bytes)?;
+            let (place, cards) = self
+                .cards_of(village)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            let (bytes, report) =
+                pdf(&cards, self.layout, self.font).map_err(|e| io::Error::other(e.to_string()))?;
+            zip.add(
+                &format!("{village}-{}.pdf", file_safe(&place.village)),
+                &bytes,
+            )?;
             progress(&report);
         }
         zip.finish().map(drop)
     }
 
     /// The ZIP as a response body, made on a worker thread while it is sent.
-    pub fn zip_stream(self, villages: Vec<String>) -> impl futures_util::Stream<Item = Result<Bytes, io::Error>> {
+    pub fn zip_stream(
+        self,
+        villages: Vec<String>,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, io::Error>> {
         crate::stream::from_writer(move |w| self.write_zip(&villages, w, |_| {}))
     }
 }
 
 /// A place name as part of a file name.
 fn file_safe(name: &str) -> String {
-    name.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// A ZIP archive of stored (uncompressed: PDFs are compressed already)
@@ -128,25 +170,58 @@ const UTF8_NAMES: u16 = 1 << 11;
 
 impl<W: Write> StoredZip<W> {
     pub fn new(out: W) -> StoredZip<W> {
-        StoredZip { out, offset: 0, central: Vec::new(), entries: 0 }
+        StoredZip {
+            out,
+            offset: 0,
+            central: Vec::new(),
+            entries: 0,
+        }
     }
 
     pub fn add(&mut self, name: &str, data: &[u8]) -> io::Result<()> {
         let too_big = || io::Error::other("the archive would need ZIP64");
         let size = u32::try_from(data.len()).map_err(|_| too_big())?;
         let offset = u32::try_from(self.offset).map_err(|_| too_big())?;
-        let name_len = u16::try_from(name.len()).map_err(|_| io::Error::other("file name too long"))?;
+        let name_len =
+            u16::try_from(name.len()).map_err(|_| io::Error::other("file name too long"))?;
         self.entries = self.entries.checked_add(1).ok_or_else(too_big)?;
         let crc = crc32fast::hash(data);
         let (time, date) = dos_now();
         let mut local = Vec::with_capacity(30 + name.len());
-        for (v, w) in [(0x0403_4b50, 4), (20, 2), (u32::from(UTF8_NAMES), 2), (0, 2), (time, 2), (date, 2), (crc, 4), (size, 4), (size, 4), (u32::from(name_len), 2), (0, 2)] {
+        for (v, w) in [
+            (0x0403_4b50, 4),
+            (20, 2),
+            (u32::from(UTF8_NAMES), 2),
+            (0, 2),
+            (time, 2),
+            (date, 2),
+            (crc, 4),
+            (size, 4),
+            (size, 4),
+            (u32::from(name_len), 2),
+            (0, 2),
+        ] {
             put(&mut local, v, w);
         }
         local.extend_from_slice(name.as_bytes());
         for (v, w) in [
-            (0x0201_4b50, 4), (20, 2), (20, 2), (u32::from(UTF8_NAMES), 2), (0, 2), (time, 2), (date, 2), (crc, 4), (size, 4), (size, 4),
-            (u32::from(name_len), 2), (0, 2), (0, 2), (0, 2), (0, 2), (0, 4), (offset, 4),
+            (0x0201_4b50, 4),
+            (20, 2),
+            (20, 2),
+            (u32::from(UTF8_NAMES), 2),
+            (0, 2),
+            (time, 2),
+            (date, 2),
+            (crc, 4),
+            (size, 4),
+            (size, 4),
+            (u32::from(name_len), 2),
+            (0, 2),
+            (0, 2),
+            (0, 2),
+            (0, 2),
+            (0, 4),
+            (offset, 4),
         ] {
             put(&mut self.central, v, w);
         }
@@ -163,7 +238,16 @@ impl<W: Write> StoredZip<W> {
         let size = u32::try_from(self.central.len()).map_err(|_| too_big())?;
         let mut end = Vec::with_capacity(22);
         let n = u32::from(self.entries);
-        for (v, w) in [(0x0605_4b50, 4), (0, 2), (0, 2), (n, 2), (n, 2), (size, 4), (offset, 4), (0, 2)] {
+        for (v, w) in [
+            (0x0605_4b50, 4),
+            (0, 2),
+            (0, 2),
+            (n, 2),
+            (n, 2),
+            (size, 4),
+            (offset, 4),
+            (0, 2),
+        ] {
             put(&mut end, v, w);
         }
         self.out.write_all(&self.central)?;
@@ -194,14 +278,20 @@ mod tests {
     /// Reads a stored ZIP back by its central directory, as unzip does.
     fn entries(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
         let u16_at = |i: usize| u16::from_le_bytes([zip[i], zip[i + 1]]) as usize;
-        let u32_at = |i: usize| u32::from_le_bytes([zip[i], zip[i + 1], zip[i + 2], zip[i + 3]]) as usize;
+        let u32_at =
+            |i: usize| u32::from_le_bytes([zip[i], zip[i + 1], zip[i + 2], zip[i + 3]]) as usize;
         let end = zip.len() - 22;
         assert_eq!(u32_at(end), 0x0605_4b50);
         let (count, mut at) = (u16_at(end + 10), u32_at(end + 16));
         let mut out = Vec::new();
         for _ in 0..count {
             assert_eq!(u32_at(at), 0x0201_4b50);
-            let (crc, size, name_len, local) = (u32_at(at + 16), u32_at(at + 24), u16_at(at + 28), u32_at(at + 42));
+            let (crc, size, name_len, local) = (
+                u32_at(at + 16),
+                u32_at(at + 24),
+                u16_at(at + 28),
+                u32_at(at + 42),
+            );
             let name = String::from_utf8(zip[at + 46..at + 46 + name_len].to_vec()).unwrap();
             assert_eq!(u32_at(local), 0x0403_4b50);
             let data_at = local + 30 + u16_at(local + 26) + u16_at(local + 28);
@@ -221,7 +311,13 @@ mod tests {
         let bytes = zip.finish().unwrap();
         assert_eq!(
             entries(&bytes),
-            vec![("210922201203-双龙村.pdf".to_string(), b"%PDF-1.7 one".to_vec()), ("210922201204-.pdf".to_string(), Vec::new())]
+            vec![
+                (
+                    "210922201203-双龙村.pdf".to_string(),
+                    b"%PDF-1.7 one".to_vec()
+                ),
+                ("210922201204-.pdf".to_string(), Vec::new())
+            ]
         );
     }
 

@@ -14,7 +14,10 @@ where
 {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(8);
     std::thread::spawn(move || {
-        let mut w = ChannelWriter { tx, buf: Vec::with_capacity(CHUNK) };
+        let mut w = ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        };
         let result = produce(&mut w).and_then(|()| w.flush());
         if let Err(e) = result {
             if e.kind() != io::ErrorKind::BrokenPipe {
@@ -24,7 +27,9 @@ where
             }
         }
     });
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
 }
 
 const CHUNK: usize = 64 * 1024;
@@ -49,6 +54,8 @@ impl Write for ChannelWriter {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx.blocking_send(Ok(chunk)).map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
     }
 }

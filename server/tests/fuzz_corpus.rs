@@ -5,7 +5,9 @@
 use std::path::Path;
 
 fn replay(target: &str, run: fn(&[u8])) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.expect("corpus entry").path();
@@ -18,7 +20,10 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
 
 #[test]
 fn the_visit_corpus_replays_without_panic() {
-    assert!(replay("visit", sancha_server::fuzzing::visit) >= 11, "the corpus was seeded from the examples");
+    assert!(
+        replay("visit", sancha_server::fuzzing::visit) >= 11,
+        "the corpus was seeded from the examples"
+    );
 }
 
 #[test]
@@ -34,9 +39,19 @@ fn the_id_number_corpus_replays_without_panic() {
 #[test]
 fn the_examples_reach_the_checklist() {
     // The replay must exercise the real path, not stop at the JSON parser.
-    let value: serde_json::Value = serde_json::from_slice(include_bytes!("../../api-spec/examples/visit-clean.json")).expect("JSON");
-    let input: sancha_server::domain::visit::VisitInput = serde_json::from_value(value).expect("the shape");
+    let value: serde_json::Value =
+        serde_json::from_slice(include_bytes!("../../api-spec/examples/visit-clean.json"))
+            .expect("JSON");
+    let input: sancha_server::domain::visit::VisitInput =
+        serde_json::from_value(value).expect("the shape");
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00+08:00").expect("time");
     assert!(sancha_server::domain::visit::Visit::parse(input, now).is_ok());
-    assert_eq!(sancha_server::import::parse_csv(include_bytes!("fixtures/roster.csv"), chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()).0, 2);
+    assert_eq!(
+        sancha_server::import::parse_csv(
+            include_bytes!("fixtures/roster.csv"),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+        )
+        .0,
+        2
+    );
 }

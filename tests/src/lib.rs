@@ -28,7 +28,9 @@ pub enum Backend {
 
 /// The PostgreSQL server for tests, if configured.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("SANCHA_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("SANCHA_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// The backend of this run: PostgreSQL when `SANCHA_TEST_DATABASE_URL` is
@@ -51,18 +53,31 @@ pub struct PgDatabase {
 impl PgDatabase {
     pub fn create(admin_url: &str) -> PgDatabase {
         let name = format!("sancha_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = diesel::PgConnection::establish(admin_url).expect("connect to SANCHA_TEST_DATABASE_URL");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+        let mut admin = diesel::PgConnection::establish(admin_url)
+            .expect("connect to SANCHA_TEST_DATABASE_URL");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
         let base = admin_url.split('?').next().unwrap_or(admin_url);
-        let url = format!("{}/{name}", &base[..base.rfind('/').expect("a database path in the URL")]);
-        PgDatabase { admin_url: admin_url.to_string(), name, url }
+        let url = format!(
+            "{}/{name}",
+            &base[..base.rfind('/').expect("a database path in the URL")]
+        );
+        PgDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+            url,
+        }
     }
 }
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         if let Ok(mut admin) = diesel::PgConnection::establish(&self.admin_url) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -88,7 +103,9 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let pg = match backend {
             Backend::Sqlite => None,
-            Backend::Postgres => Some(PgDatabase::create(&postgres_admin_url().expect("SANCHA_TEST_DATABASE_URL"))),
+            Backend::Postgres => Some(PgDatabase::create(
+                &postgres_admin_url().expect("SANCHA_TEST_DATABASE_URL"),
+            )),
         };
         let config = Config {
             data_dir: dir.path().to_path_buf(),
@@ -105,11 +122,23 @@ impl TestApp {
         let served = state.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                sancha_server::server(listener, served, Some(1)).expect("server").await.expect("server ran");
+                sancha_server::server(listener, served, Some(1))
+                    .expect("server")
+                    .await
+                    .expect("server ran");
             })
         });
-        let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(60)).build();
-        TestApp { base: format!("http://127.0.0.1:{port}"), state, backend, agent, _pg: pg, dir }
+        let agent = ureq::AgentBuilder::new()
+            .timeout(std::time::Duration::from_secs(60))
+            .build();
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            state,
+            backend,
+            agent,
+            _pg: pg,
+            dir,
+        }
     }
 
     /// The example regions and a village office user `office` of the
@@ -132,7 +161,12 @@ impl TestApp {
             .db
             .write_blocking(|c| {
                 for (code, name) in codes {
-                    regions::upsert(c, &RegionCode::parse(code).expect("region code"), name, "test")?;
+                    regions::upsert(
+                        c,
+                        &RegionCode::parse(code).expect("region code"),
+                        name,
+                        "test",
+                    )?;
                 }
                 Ok(())
             })
@@ -144,12 +178,20 @@ impl TestApp {
         let mut codes: Vec<(String, String)> = serde_json::from_str::<Vec<Value>>(EXAMPLE_REGIONS)
             .expect("regions example")
             .into_iter()
-            .map(|r| (r["code"].as_str().unwrap_or_default().to_string(), r["name"].as_str().unwrap_or_default().to_string()))
+            .map(|r| {
+                (
+                    r["code"].as_str().unwrap_or_default().to_string(),
+                    r["name"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect();
         codes.push((OTHER_COUNTY.into(), "阜新蒙古族自治县".into()));
         codes.push((OTHER_TOWN.into(), "某镇".into()));
         codes.push((OTHER_VILLAGE.into(), "某村".into()));
-        let refs: Vec<(&str, &str)> = codes.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let refs: Vec<(&str, &str)> = codes
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         self.seed_regions(&refs);
     }
 
@@ -161,7 +203,10 @@ impl TestApp {
             role,
             scope: RegionCode::parse(scope).expect("scope"),
         };
-        self.state.db.write_blocking(|c| users::create(c, new, "test")).expect("seed user");
+        self.state
+            .db
+            .write_blocking(|c| users::create(c, new, "test"))
+            .expect("seed user");
     }
 
     /// Creates a household straight in the database; returns its id.
@@ -177,9 +222,16 @@ impl TestApp {
 
     /// Signs in and returns the access token.
     pub fn token(&self, username: &str) -> String {
-        let r = self.post("/api/v1/auth/token", None, &json!({"username": username, "password": PASSWORD}));
+        let r = self.post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"username": username, "password": PASSWORD}),
+        );
         assert_eq!(r.status, 200, "sign-in of {username}: {}", r.body);
-        r.body["access_token"].as_str().expect("access_token").to_string()
+        r.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
     /// A GET whose body is binary (a PDF, a PNG, a ZIP): status, content type, bytes.
@@ -206,12 +258,25 @@ impl TestApp {
         self.send("POST", path, token, &[], Some(Body::Json(body)))
     }
 
-    pub fn put(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: &Value) -> Resp {
+    pub fn put(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Resp {
         self.send("PUT", path, token, headers, Some(Body::Json(body)))
     }
 
     /// Any request; `Body::Raw` sends bytes with the given content type.
-    pub fn send(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Body<'_>>) -> Resp {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Body<'_>>,
+    ) -> Resp {
         let mut req = self.agent.request(method, &self.url(path));
         if let Some(t) = token {
             req = req.set("Authorization", &format!("Bearer {t}"));
@@ -223,7 +288,11 @@ impl TestApp {
             None => req.call(),
             Some(Body::Json(v)) => req.send_json(v),
             Some(Body::Raw(content_type, bytes)) => {
-                let req = if content_type.is_empty() { req } else { req.set("Content-Type", content_type) };
+                let req = if content_type.is_empty() {
+                    req
+                } else {
+                    req.set("Content-Type", content_type)
+                };
                 req.send_bytes(bytes)
             }
         };
@@ -265,17 +334,30 @@ impl Resp {
             .collect();
         let text = r.into_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, content_type, headers, text, body }
+        Resp {
+            status,
+            content_type,
+            headers,
+            text,
+            body,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Asserts an RFC 9457 problem with this status and code.
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "body: {}", self.text);
-        assert!(self.content_type.starts_with("application/problem+json"), "content-type {}", self.content_type);
+        assert!(
+            self.content_type.starts_with("application/problem+json"),
+            "content-type {}",
+            self.content_type
+        );
         assert_eq!(self.body["status"], status);
         assert_eq!(self.body["code"], code, "body: {}", self.text);
         assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
@@ -287,7 +369,12 @@ impl Resp {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .map(|e| (e["field"].as_str().unwrap_or("").to_string(), e["code"].as_str().unwrap_or("").to_string()))
+                    .map(|e| {
+                        (
+                            e["field"].as_str().unwrap_or("").to_string(),
+                            e["code"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -328,14 +415,18 @@ pub fn input(v: &Value) -> HouseholdInput {
 /// Lower-case hex SHA-256, as blobs are addressed.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A small PNG, different for each `seed`, and its SHA-256.
 pub fn png(seed: u8) -> (Vec<u8>, String) {
     let img = image::RgbImage::from_pixel(64, 48, image::Rgb([seed, 120, 40]));
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("encode png");
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
     let bytes = out.into_inner();
     let sha = sha256_hex(&bytes);
     (bytes, sha)
@@ -344,7 +435,11 @@ pub fn png(seed: u8) -> (Vec<u8>, String) {
 /// Every QR code rqrr finds in an image, decoded.
 pub fn decode_qr_codes(img: &image::GrayImage) -> Vec<String> {
     let mut prepared = rqrr::PreparedImage::prepare(img.clone());
-    prepared.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, text)| text)).collect()
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
 }
 
 /// The QR codes of an A4 page of four A6 cards, each card's quarter decoded
@@ -359,7 +454,10 @@ pub fn decode_a6x4_page(page: &image::GrayImage) -> Vec<String> {
 
 /// Whether poppler's command-line tools are installed (CI installs them).
 pub fn have_poppler() -> bool {
-    std::process::Command::new("pdftoppm").arg("-v").output().is_ok()
+    std::process::Command::new("pdftoppm")
+        .arg("-v")
+        .output()
+        .is_ok()
 }
 
 /// Rasterises every page of a PDF at `dpi` with pdftoppm.
@@ -373,14 +471,21 @@ pub fn rasterise(pdf: &[u8], dpi: u32) -> Vec<image::GrayImage> {
         .arg(dir.path().join("page"))
         .output()
         .expect("run pdftoppm");
-    assert!(out.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pdftoppm: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut pages: Vec<_> = std::fs::read_dir(dir.path())
         .expect("list pages")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "png"))
         .collect();
     pages.sort();
-    pages.iter().map(|p| image::open(p).expect("page png").to_luma8()).collect()
+    pages
+        .iter()
+        .map(|p| image::open(p).expect("page png").to_luma8())
+        .collect()
 }
 
 /// The text of a PDF, as pdftotext extracts it.
@@ -388,8 +493,16 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("in.pdf");
     std::fs::write(&path, pdf).expect("write pdf");
-    let out = std::process::Command::new("pdftotext").arg(&path).arg("-").output().expect("run pdftotext");
-    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("run pdftotext");
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -398,20 +511,30 @@ pub fn form_urlencode(fields: &[(&str, &str)]) -> String {
     let enc = |s: &str| -> String {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                    (b as char).to_string()
+                }
                 b' ' => "+".to_string(),
                 _ => format!("%{b:02X}"),
             })
             .collect()
     };
-    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// An 18-character resident ID from its first 17 digits, with its ISO 7064
 /// MOD 11-2 check character.
 pub fn id_with_check(first17: &str) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
     format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
@@ -421,7 +544,9 @@ pub fn id_with_check(first17: &str) -> String {
 /// `record.duplicate_id`.
 pub fn distinct_ids(n: u32, household: &mut Value, visit: Option<&mut Value>) {
     let births = ["19680512", "19700308", "19950920"];
-    let ids: Vec<String> = (0..3).map(|m| id_with_check(&format!("210922{}{n:02}{}", births[m], m + 1))).collect();
+    let ids: Vec<String> = (0..3)
+        .map(|m| id_with_check(&format!("210922{}{n:02}{}", births[m], m + 1)))
+        .collect();
     for (m, id) in ids.iter().enumerate() {
         household["members"][m]["id_number"] = id.as_str().into();
     }
@@ -453,7 +578,15 @@ pub fn visit_from_roster(template: &Value, h: &Value, variant: u64) -> Value {
         .enumerate()
         .map(|(i, m)| {
             let mut x = shape[i.min(shape.len() - 1)].clone();
-            for key in ["member_no", "name", "id_type", "id_number", "relation", "sex", "birth_date"] {
+            for key in [
+                "member_no",
+                "name",
+                "id_type",
+                "id_number",
+                "relation",
+                "sex",
+                "birth_date",
+            ] {
                 x[key] = m[key].clone();
             }
             x
@@ -478,16 +611,27 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `binary serve --bind 127.0.0.1:0 [extra]` and waits for its address.
-    pub fn start(binary: &std::path::Path, data_dir: &std::path::Path, database_url: Option<&str>, extra: &[&str]) -> ServerProcess {
+    pub fn start(
+        binary: &std::path::Path,
+        data_dir: &std::path::Path,
+        database_url: Option<&str>,
+        extra: &[&str],
+    ) -> ServerProcess {
         use std::io::BufRead;
         let mut cmd = std::process::Command::new(binary);
-        cmd.arg("--data-dir").arg(data_dir).args(["serve", "--bind", "127.0.0.1:0"]).args(extra);
+        cmd.arg("--data-dir")
+            .arg(data_dir)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(extra);
         match database_url {
             Some(url) => cmd.env("DATABASE_URL", url),
             None => cmd.env_remove("DATABASE_URL"),
         };
         let mut child = cmd
-            .env("RUST_LOG", std::env::var("SANCHA_LOAD_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("SANCHA_LOAD_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
@@ -495,9 +639,16 @@ impl ServerProcess {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = std::io::BufReader::new(stdout).lines();
         let base = loop {
-            let line = lines.next().expect("the server printed its address").expect("read stdout");
+            let line = lines
+                .next()
+                .expect("the server printed its address")
+                .expect("read stdout");
             if let Some(at) = line.find("http://") {
-                break line[at..].split_whitespace().next().expect("an address").to_string();
+                break line[at..]
+                    .split_whitespace()
+                    .next()
+                    .expect("an address")
+                    .to_string();
             }
         };
         // Keep draining stdout so the server never blocks on a full pipe.
@@ -522,8 +673,15 @@ impl Drop for ServerProcess {
 /// The `sancha` binary cargo built beside this test's executable.
 pub fn server_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|p| p.parent()).expect("target/<profile>");
-    dir.join(if cfg!(windows) { "sancha.exe" } else { "sancha" })
+    let dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target/<profile>");
+    dir.join(if cfg!(windows) {
+        "sancha.exe"
+    } else {
+        "sancha"
+    })
 }
 
 /// Every item of a paged list endpoint (`path` without a query), following

@@ -14,12 +14,15 @@ const ROLES: [(Role, &str, &str); 4] = [
     (Role::Admin, "admin", COUNTY),
 ];
 
-
 fn anyone(_: Role, _: bool) -> u16 {
     200
 }
 fn scoped_read(_: Role, inside: bool) -> u16 {
-    if inside { 200 } else { 403 }
+    if inside {
+        200
+    } else {
+        403
+    }
 }
 fn editors(created: u16) -> impl Fn(Role, bool) -> u16 {
     move |role, inside| match (role, inside) {
@@ -60,7 +63,8 @@ fn supervisors(ok: u16) -> impl Fn(Role, bool) -> u16 {
 }
 
 fn visit_for(household_id: &str, level: &str) -> serde_json::Value {
-    let mut v: serde_json::Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
     v["household_id"] = household_id.into();
     v["level"] = level.into();
     v
@@ -88,24 +92,51 @@ fn every_endpoint_by_role_and_scope() {
         v["photos"][0]["sha256"] = sha.clone().into();
         let r = app.put(&format!("/api/v1/visits/{id}"), Some(&root), &[], &v);
         assert_eq!(r.status, 201, "{}", r.text);
-        let up = app.send("PUT", &format!("/api/v1/blobs/{sha}"), Some(&root), &[], Some(Body::Raw("image/png", &bytes)));
+        let up = app.send(
+            "PUT",
+            &format!("/api/v1/blobs/{sha}"),
+            Some(&root),
+            &[],
+            Some(Body::Raw("image/png", &bytes)),
+        );
         assert_eq!(up.status, 201);
         (id, sha)
     };
-    let ((inside_visit, inside_blob), (outside_visit, outside_blob)) = (visit_of(&inside_id, 1), visit_of(&outside_id, 2));
+    let ((inside_visit, inside_blob), (outside_visit, outside_blob)) =
+        (visit_of(&inside_id, 1), visit_of(&outside_id, 2));
     // A new open finding on a household (a visit with too little water), moved on
     // by the city admin to `status` first.
     let finding_in = |household: &str, status: &str| {
         let mut v = visit_for(household, "village_self");
         v["quality"]["water"]["quantity_lpd"] = 30.into();
-        let r = app.put(&format!("/api/v1/visits/{}", uuid::Uuid::new_v4()), Some(&root), &[], &v);
-        let id = r.body["findings"][0]["id"].as_str().expect("a finding").to_string();
+        let r = app.put(
+            &format!("/api/v1/visits/{}", uuid::Uuid::new_v4()),
+            Some(&root),
+            &[],
+            &v,
+        );
+        let id = r.body["findings"][0]["id"]
+            .as_str()
+            .expect("a finding")
+            .to_string();
         let note = json!({"note": "准备"});
         if status != "open" {
-            assert_eq!(app.post(&format!("/api/v1/findings/{id}/rectify"), Some(&root), &note).status, 200);
+            assert_eq!(
+                app.post(
+                    &format!("/api/v1/findings/{id}/rectify"),
+                    Some(&root),
+                    &note
+                )
+                .status,
+                200
+            );
         }
         if status == "closed" {
-            assert_eq!(app.post(&format!("/api/v1/findings/{id}/close"), Some(&root), &note).status, 200);
+            assert_eq!(
+                app.post(&format!("/api/v1/findings/{id}/close"), Some(&root), &note)
+                    .status,
+                200
+            );
         }
         id
     };
@@ -120,43 +151,144 @@ fn every_endpoint_by_role_and_scope() {
     for (role, name, _) in ROLES {
         let token = app.token(name);
         let t = Some(token.as_str());
-        let mut check = |method: &str, route: &str, inside: bool, expect: &dyn Fn(Role, bool) -> u16, r: Resp| {
+        let mut check = |method: &str,
+                         route: &str,
+                         inside: bool,
+                         expect: &dyn Fn(Role, bool) -> u16,
+                         r: Resp| {
             let want = expect(role, inside);
-            assert_eq!(r.status, want, "{method} {route} as {name} ({}): {}", if inside { "in scope" } else { "out of scope" }, r.text);
+            assert_eq!(
+                r.status,
+                want,
+                "{method} {route} as {name} ({}): {}",
+                if inside { "in scope" } else { "out of scope" },
+                r.text
+            );
             covered.push((method.to_string(), route.to_string()));
         };
         for inside in [true, false] {
             let (village, hh, user_scope, target) = if inside {
                 (VILLAGE, &inside_id, COUNTY, format!("{name}-target"))
             } else {
-                (OTHER_VILLAGE, &outside_id, OTHER_COUNTY, "far-target".to_string())
+                (
+                    OTHER_VILLAGE,
+                    &outside_id,
+                    OTHER_COUNTY,
+                    "far-target".to_string(),
+                )
             };
             // The region and user scopes an in-scope request uses must be inside every role's scope.
             let region_scope = if inside { VILLAGE } else { OTHER_COUNTY };
-            check("get", "/healthz", inside, &anyone, app.get("/healthz", None));
-            check("get", "/metrics", inside, &anyone, app.get("/metrics", None));
-            check("get", "/api/v1/rules", inside, &anyone, app.get("/api/v1/rules", t));
-            check("get", "/api/v1/regions", inside, &anyone, app.get(&format!("/api/v1/regions?parent={region_scope}"), t));
-            let region = if inside { "210922201204" } else { "210921100202" };
-            let r = app.put(&format!("/api/v1/regions/{region}"), t, &[], &json!({"name": format!("{name}村")}));
+            check(
+                "get",
+                "/healthz",
+                inside,
+                &anyone,
+                app.get("/healthz", None),
+            );
+            check(
+                "get",
+                "/metrics",
+                inside,
+                &anyone,
+                app.get("/metrics", None),
+            );
+            check(
+                "get",
+                "/api/v1/rules",
+                inside,
+                &anyone,
+                app.get("/api/v1/rules", t),
+            );
+            check(
+                "get",
+                "/api/v1/regions",
+                inside,
+                &anyone,
+                app.get(&format!("/api/v1/regions?parent={region_scope}"), t),
+            );
+            let region = if inside {
+                "210922201204"
+            } else {
+                "210921100202"
+            };
+            let r = app.put(
+                &format!("/api/v1/regions/{region}"),
+                t,
+                &[],
+                &json!({"name": format!("{name}村")}),
+            );
             let ok = if r.status == 201 { 201 } else { 200 };
             check("put", "/api/v1/regions/{code}", inside, &admin_only(ok), r);
             let body = household_in(village, &next_code());
-            check("post", "/api/v1/households", inside, &editors(201), app.post("/api/v1/households", t, &body));
-            check("get", "/api/v1/households", inside, &scoped_read, app.get(&format!("/api/v1/households?scope={region_scope}"), t));
-            check("get", "/api/v1/households/{id}", inside, &scoped_read, app.get(&format!("/api/v1/households/{hh}"), t));
-            let version = app.state.db.read_blocking(|c| sancha_server::db::households::get(c, hh)).unwrap().unwrap().version;
+            check(
+                "post",
+                "/api/v1/households",
+                inside,
+                &editors(201),
+                app.post("/api/v1/households", t, &body),
+            );
+            check(
+                "get",
+                "/api/v1/households",
+                inside,
+                &scoped_read,
+                app.get(&format!("/api/v1/households?scope={region_scope}"), t),
+            );
+            check(
+                "get",
+                "/api/v1/households/{id}",
+                inside,
+                &scoped_read,
+                app.get(&format!("/api/v1/households/{hh}"), t),
+            );
+            let version = app
+                .state
+                .db
+                .read_blocking(|c| sancha_server::db::households::get(c, hh))
+                .unwrap()
+                .unwrap()
+                .version;
             let mut replacement = household_in(village, if inside { "IN-1" } else { "OUT-1" });
             replacement["group_name"] = "五组".into();
-            let r = app.put(&format!("/api/v1/households/{hh}"), t, &[("If-Match", &version.to_string())], &replacement);
+            let r = app.put(
+                &format!("/api/v1/households/{hh}"),
+                t,
+                &[("If-Match", &version.to_string())],
+                &replacement,
+            );
             check("put", "/api/v1/households/{id}", inside, &editors(200), r);
             let new_user = json!({"username": format!("{}-{}", name, next_code()), "password": "long-enough-pw", "role": "enumerator", "scope": if inside { VILLAGE } else { OTHER_VILLAGE }});
-            check("post", "/api/v1/users", inside, &admin_only(201), app.post("/api/v1/users", t, &new_user));
-            check("get", "/api/v1/users", inside, &admin_only(200), app.get(&format!("/api/v1/users?scope={user_scope}"), t));
+            check(
+                "post",
+                "/api/v1/users",
+                inside,
+                &admin_only(201),
+                app.post("/api/v1/users", t, &new_user),
+            );
+            check(
+                "get",
+                "/api/v1/users",
+                inside,
+                &admin_only(200),
+                app.get(&format!("/api/v1/users?scope={user_scope}"), t),
+            );
             let r = app.post(&format!("/api/v1/users/{target}/disable"), t, &json!({}));
-            check("post", "/api/v1/users/{username}/disable", inside, &admin_only(200), r);
+            check(
+                "post",
+                "/api/v1/users/{username}/disable",
+                inside,
+                &admin_only(200),
+                r,
+            );
             let r = app.post(&format!("/api/v1/users/{target}/enable"), t, &json!({}));
-            check("post", "/api/v1/users/{username}/enable", inside, &admin_only(200), r);
+            check(
+                "post",
+                "/api/v1/users/{username}/enable",
+                inside,
+                &admin_only(200),
+                r,
+            );
         }
         for inside in [true, false] {
             let (hh, visit, scope, blob) = if inside {
@@ -164,73 +296,262 @@ fn every_endpoint_by_role_and_scope() {
             } else {
                 (&outside_id, &outside_visit, OTHER_COUNTY, &outside_blob)
             };
-            check("get", "/api/v1/blobs/{sha256}", inside, &scoped_read, app.get(&format!("/api/v1/blobs/{blob}"), t));
+            check(
+                "get",
+                "/api/v1/blobs/{sha256}",
+                inside,
+                &scoped_read,
+                app.get(&format!("/api/v1/blobs/{blob}"), t),
+            );
             let r = app.get(&format!("/api/v1/blobs/{blob}/thumbnail"), t);
-            check("get", "/api/v1/blobs/{sha256}/thumbnail", inside, &scoped_read, r);
+            check(
+                "get",
+                "/api/v1/blobs/{sha256}/thumbnail",
+                inside,
+                &scoped_read,
+                r,
+            );
             // Anyone signed in may upload bytes; reading them needs a visit in scope.
             fresh_png.set(fresh_png.get() + 1);
             let (bytes, sha) = png(fresh_png.get());
-            let r = app.send("PUT", &format!("/api/v1/blobs/{sha}"), t, &[], Some(Body::Raw("image/png", &bytes)));
+            let r = app.send(
+                "PUT",
+                &format!("/api/v1/blobs/{sha}"),
+                t,
+                &[],
+                Some(Body::Raw("image/png", &bytes)),
+            );
             check("put", "/api/v1/blobs/{sha256}", inside, &|_, _| 201, r);
             // Each role submits the level it may submit, if any.
-            let level = if role == Role::Supervisor { "town_mutual" } else { "village_self" };
+            let level = if role == Role::Supervisor {
+                "town_mutual"
+            } else {
+                "village_self"
+            };
             let body = visit_for(hh, level);
-            let r = app.put(&format!("/api/v1/visits/{}", uuid::Uuid::new_v4()), t, &[], &body);
-            check("put", "/api/v1/visits/{visit_id}", inside, &submitters(201), r);
-            check("post", "/api/v1/visits/validate", inside, &submitters(200), app.post("/api/v1/visits/validate", t, &body));
-            let batch = json!({"visits": [{"visit_id": uuid::Uuid::new_v4().to_string(), "visit": body}]});
+            let r = app.put(
+                &format!("/api/v1/visits/{}", uuid::Uuid::new_v4()),
+                t,
+                &[],
+                &body,
+            );
+            check(
+                "put",
+                "/api/v1/visits/{visit_id}",
+                inside,
+                &submitters(201),
+                r,
+            );
+            check(
+                "post",
+                "/api/v1/visits/validate",
+                inside,
+                &submitters(200),
+                app.post("/api/v1/visits/validate", t, &body),
+            );
+            let batch =
+                json!({"visits": [{"visit_id": uuid::Uuid::new_v4().to_string(), "visit": body}]});
             let r = app.post("/api/v1/visits/batch", t, &batch);
             assert_eq!(r.status, 200, "{}", r.text);
             let item = r.body["results"][0]["status"].as_u64().unwrap() as u16;
             assert_eq!(item, submitters(201)(role, inside), "batch item as {name}");
             check("post", "/api/v1/visits/batch", inside, &anyone, r);
-            check("get", "/api/v1/visits/{visit_id}", inside, &scoped_read, app.get(&format!("/api/v1/visits/{visit}"), t));
-            check("get", "/api/v1/visits", inside, &scoped_read, app.get(&format!("/api/v1/visits?scope={scope}"), t));
-            check("get", "/api/v1/findings", inside, &scoped_read, app.get(&format!("/api/v1/findings?scope={scope}"), t));
+            check(
+                "get",
+                "/api/v1/visits/{visit_id}",
+                inside,
+                &scoped_read,
+                app.get(&format!("/api/v1/visits/{visit}"), t),
+            );
+            check(
+                "get",
+                "/api/v1/visits",
+                inside,
+                &scoped_read,
+                app.get(&format!("/api/v1/visits?scope={scope}"), t),
+            );
+            check(
+                "get",
+                "/api/v1/findings",
+                inside,
+                &scoped_read,
+                app.get(&format!("/api/v1/findings?scope={scope}"), t),
+            );
             let note = json!({"note": "说明"});
-            let r = app.post(&format!("/api/v1/findings/{}/rectify", finding_in(hh, "open")), t, &note);
-            check("post", "/api/v1/findings/{id}/rectify", inside, &editors(200), r);
-            let r = app.post(&format!("/api/v1/findings/{}/close", finding_in(hh, "rectified")), t, &note);
-            check("post", "/api/v1/findings/{id}/close", inside, &supervisors(200), r);
-            let r = app.post(&format!("/api/v1/findings/{}/reopen", finding_in(hh, "closed")), t, &note);
-            check("post", "/api/v1/findings/{id}/reopen", inside, &supervisors(200), r);
-            let r = app.post(&format!("/api/v1/visits/{visit}/review"), t, &json!({"decision": "approve"}));
-            check("post", "/api/v1/visits/{visit_id}/review", inside, &supervisors(200), r);
-            check("get", "/api/v1/audit", inside, &supervisors(200), app.get(&format!("/api/v1/audit?scope={scope}"), t));
+            let r = app.post(
+                &format!("/api/v1/findings/{}/rectify", finding_in(hh, "open")),
+                t,
+                &note,
+            );
+            check(
+                "post",
+                "/api/v1/findings/{id}/rectify",
+                inside,
+                &editors(200),
+                r,
+            );
+            let r = app.post(
+                &format!("/api/v1/findings/{}/close", finding_in(hh, "rectified")),
+                t,
+                &note,
+            );
+            check(
+                "post",
+                "/api/v1/findings/{id}/close",
+                inside,
+                &supervisors(200),
+                r,
+            );
+            let r = app.post(
+                &format!("/api/v1/findings/{}/reopen", finding_in(hh, "closed")),
+                t,
+                &note,
+            );
+            check(
+                "post",
+                "/api/v1/findings/{id}/reopen",
+                inside,
+                &supervisors(200),
+                r,
+            );
+            let r = app.post(
+                &format!("/api/v1/visits/{visit}/review"),
+                t,
+                &json!({"decision": "approve"}),
+            );
+            check(
+                "post",
+                "/api/v1/visits/{visit_id}/review",
+                inside,
+                &supervisors(200),
+                r,
+            );
+            check(
+                "get",
+                "/api/v1/audit",
+                inside,
+                &supervisors(200),
+                app.get(&format!("/api/v1/audit?scope={scope}"), t),
+            );
             let town = if inside { TOWN } else { OTHER_TOWN };
-            let r = app.post("/api/v1/samples", t, &json!({"scope": town, "level": "town_mutual", "seed": 1}));
+            let r = app.post(
+                "/api/v1/samples",
+                t,
+                &json!({"scope": town, "level": "town_mutual", "seed": 1}),
+            );
             check("post", "/api/v1/samples", inside, &supervisors(201), r);
-            check("get", "/api/v1/samples", inside, &scoped_read, app.get(&format!("/api/v1/samples?scope={scope}"), t));
-            check("get", "/api/v1/progress", inside, &scoped_read, app.get(&format!("/api/v1/progress?scope={scope}"), t));
+            check(
+                "get",
+                "/api/v1/samples",
+                inside,
+                &scoped_read,
+                app.get(&format!("/api/v1/samples?scope={scope}"), t),
+            );
+            check(
+                "get",
+                "/api/v1/progress",
+                inside,
+                &scoped_read,
+                app.get(&format!("/api/v1/progress?scope={scope}"), t),
+            );
             for export in ["visits.csv", "visits.xlsx", "findings.csv", "findings.xlsx"] {
                 let r = app.get(&format!("/api/v1/exports/{export}?scope={scope}"), t);
-                check("get", &format!("/api/v1/exports/{export}"), inside, &printers, r);
+                check(
+                    "get",
+                    &format!("/api/v1/exports/{export}"),
+                    inside,
+                    &printers,
+                    r,
+                );
             }
             let r = app.get(&format!("/api/v1/households/{hh}/card.pdf"), t);
-            check("get", "/api/v1/households/{id}/card.pdf", inside, &scoped_read, r);
+            check(
+                "get",
+                "/api/v1/households/{id}/card.pdf",
+                inside,
+                &scoped_read,
+                r,
+            );
             let r = app.get(&format!("/api/v1/households/{hh}/card.png"), t);
-            check("get", "/api/v1/households/{id}/card.png", inside, &scoped_read, r);
+            check(
+                "get",
+                "/api/v1/households/{id}/card.png",
+                inside,
+                &scoped_read,
+                r,
+            );
             let village = if inside { VILLAGE } else { OTHER_VILLAGE };
             let r = app.get(&format!("/api/v1/regions/{village}/cards.pdf"), t);
-            check("get", "/api/v1/regions/{code}/cards.pdf", inside, &printers, r);
-            let r = app.post(&format!("/api/v1/households/{hh}/token/rotate"), t, &json!({}));
-            check("post", "/api/v1/households/{id}/token/rotate", inside, &editors(200), r);
+            check(
+                "get",
+                "/api/v1/regions/{code}/cards.pdf",
+                inside,
+                &printers,
+                r,
+            );
+            let r = app.post(
+                &format!("/api/v1/households/{hh}/token/rotate"),
+                t,
+                &json!({}),
+            );
+            check(
+                "post",
+                "/api/v1/households/{id}/token/rotate",
+                inside,
+                &editors(200),
+                r,
+            );
         }
         // The QR page is public: the token is the key.
-        let token = app.state.db.read_blocking(|c| sancha_server::db::households::get(c, &inside_id)).unwrap().unwrap().public_token;
-        check("get", "/c/{token}", true, &anyone, app.get(&format!("/c/{token}"), None));
+        let token = app
+            .state
+            .db
+            .read_blocking(|c| sancha_server::db::households::get(c, &inside_id))
+            .unwrap()
+            .unwrap()
+            .public_token;
+        check(
+            "get",
+            "/c/{token}",
+            true,
+            &anyone,
+            app.get(&format!("/c/{token}"), None),
+        );
         let page = app.get(&format!("/c/{token}"), None).text;
         let at = page.find("name=\"form_token\" value=\"").unwrap() + 25;
         let ft = page[at..].split('"').next().unwrap().to_string();
         let form = form_urlencode(&[("kind", "other"), ("text", "测试"), ("form_token", &ft)]);
-        let r = app.send("POST", &format!("/c/{token}/report"), None, &[], Some(Body::Raw("application/x-www-form-urlencoded", form.as_bytes())));
+        let r = app.send(
+            "POST",
+            &format!("/c/{token}/report"),
+            None,
+            &[],
+            Some(Body::Raw(
+                "application/x-www-form-urlencoded",
+                form.as_bytes(),
+            )),
+        );
         check("post", "/c/{token}/report", true, &anyone, r);
-        check("get", "/static/page.css", true, &anyone, app.get("/static/page.css", None));
+        check(
+            "get",
+            "/static/page.css",
+            true,
+            &anyone,
+            app.get("/static/page.css", None),
+        );
         // Sign-in and refresh need no token.
-        let r = app.post("/api/v1/auth/token", None, &json!({"username": name, "password": PASSWORD}));
+        let r = app.post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"username": name, "password": PASSWORD}),
+        );
         let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
         check("post", "/api/v1/auth/token", true, &anyone, r);
-        let r = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}));
+        let r = app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        );
         check("post", "/api/v1/auth/refresh", true, &anyone, r);
     }
 
@@ -246,7 +567,15 @@ fn every_endpoint_by_role_and_scope() {
 #[test]
 fn every_protected_endpoint_needs_a_token() {
     let app = TestApp::spawn();
-    let public = ["/healthz", "/metrics", "/api/v1/auth/token", "/api/v1/auth/refresh", "/c/{token}", "/c/{token}/report", "/static/page.css"];
+    let public = [
+        "/healthz",
+        "/metrics",
+        "/api/v1/auth/token",
+        "/api/v1/auth/refresh",
+        "/c/{token}",
+        "/c/{token}/report",
+        "/static/page.css",
+    ];
     for (method, path) in ROUTES.iter().filter(|(_, p)| !public.contains(p)) {
         let concrete = path
             .replace("{code}", VILLAGE)
@@ -255,7 +584,13 @@ fn every_protected_endpoint_needs_a_token() {
             .replace("{visit_id}", "6f1c1c1e-0000-4000-8000-000000000000")
             .replace("{sha256}", &"a".repeat(64));
         let body = (*method != "get").then(|| json!({}));
-        let r = app.send(&method.to_uppercase(), &concrete, None, &[], body.as_ref().map(Body::Json));
+        let r = app.send(
+            &method.to_uppercase(),
+            &concrete,
+            None,
+            &[],
+            body.as_ref().map(Body::Json),
+        );
         r.assert_problem(401, "auth.unauthenticated");
     }
 }

@@ -23,14 +23,30 @@ struct Browser {
 impl Browser {
     /// Chromium under chromedriver, or `None` when either is not installed.
     fn start() -> Option<Browser> {
-        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists())?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let driver = Command::new("chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(60))
+            .build();
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         while agent.get(&format!("{base}/status")).call().is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -51,9 +67,18 @@ impl Browser {
             "args": args,
             "mobileEmulation": {"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0}},
         }}}});
-        let mut b = Browser { driver, base, session: String::new(), agent, _profile: profile };
+        let mut b = Browser {
+            driver,
+            base,
+            session: String::new(),
+            agent,
+            _profile: profile,
+        };
         let session = b.call("POST", "/session", Some(caps));
-        b.session = session["sessionId"].as_str().expect("a session id").to_string();
+        b.session = session["sessionId"]
+            .as_str()
+            .expect("a session id")
+            .to_string();
         Some(b)
     }
 
@@ -69,7 +94,11 @@ impl Browser {
             Err(e) => panic!("{method} {path}: {e}"),
         };
         let v: Value = r.into_json().expect("WebDriver answers JSON");
-        assert!(v["value"]["error"].is_null(), "{method} {path}: {}", v["value"]);
+        assert!(
+            v["value"]["error"].is_null(),
+            "{method} {path}: {}",
+            v["value"]
+        );
         v["value"].clone()
     }
 
@@ -82,17 +111,31 @@ impl Browser {
     }
 
     fn dom(&self) -> String {
-        self.session_call("GET", "/source", None).as_str().unwrap_or_default().to_string()
+        self.session_call("GET", "/source", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn find(&self, css: &str) -> String {
-        let el = self.session_call("POST", "/element", Some(json!({"using": "css selector", "value": css})));
-        el[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {el}")).to_string()
+        let el = self.session_call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        el[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {el}"))
+            .to_string()
     }
 
     fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css);
-        self.session_call("POST", &format!("/element/{el}/value"), Some(json!({ "text": text })));
+        self.session_call(
+            "POST",
+            &format!("/element/{el}/value"),
+            Some(json!({ "text": text })),
+        );
     }
 
     fn click(&self, css: &str) {
@@ -101,12 +144,20 @@ impl Browser {
     }
 
     fn viewport_width(&self) -> i64 {
-        self.session_call("POST", "/execute/sync", Some(json!({"script": "return window.innerWidth", "args": []}))).as_i64().unwrap_or(0)
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "return window.innerWidth", "args": []})),
+        )
+        .as_i64()
+        .unwrap_or(0)
     }
 
     fn screenshot(&self, path: &std::path::Path) {
         let b64 = self.session_call("GET", "/screenshot", None);
-        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("base64 PNG");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .expect("base64 PNG");
         std::fs::create_dir_all(path.parent().expect("a directory")).expect("artifact dir");
         std::fs::write(path, png).expect("write screenshot");
     }
@@ -118,7 +169,10 @@ impl Browser {
             if dom.contains(text) {
                 return dom;
             }
-            assert!(started.elapsed() < Duration::from_secs(20), "{text} never appeared: {dom}");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{text} never appeared: {dom}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -127,7 +181,10 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         if !self.session.is_empty() {
-            let _ = self.agent.delete(&format!("{}/session/{}", self.base, self.session)).call();
+            let _ = self
+                .agent
+                .delete(&format!("{}/session/{}", self.base, self.session))
+                .call();
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
@@ -136,7 +193,9 @@ impl Drop for Browser {
 
 /// Where test artifacts go: `target/e2e/`.
 fn artifact(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/e2e")
+        .join(name)
 }
 
 #[test]
@@ -152,14 +211,24 @@ fn a_phone_sized_chromium_renders_the_card_page_and_sends_a_report() {
     let office = app.token("office");
 
     // Scan the household's card: the QR code's URL, pointed at this server.
-    let (status, _, png) = app.get_bytes(&format!("/api/v1/households/{household_id}/card.png"), Some(&office));
+    let (status, _, png) = app.get_bytes(
+        &format!("/api/v1/households/{household_id}/card.png"),
+        Some(&office),
+    );
     assert_eq!(status, 200);
     let scanned = decode_qr_codes(&image::load_from_memory(&png).expect("the card").to_luma8());
-    let path = scanned.first().and_then(|url| url.strip_prefix(PUBLIC_BASE_URL)).expect("the card's QR code carries the page URL").to_string();
+    let path = scanned
+        .first()
+        .and_then(|url| url.strip_prefix(PUBLIC_BASE_URL))
+        .expect("the card's QR code carries the page URL")
+        .to_string();
     browser.open(&app.url(&path));
     let dom = browser.wait_for("双龙村");
     let width = browser.viewport_width();
-    assert!((320..=360).contains(&width), "a phone-sized viewport, not {width} px");
+    assert!(
+        (320..=360).contains(&width),
+        "a phone-sized viewport, not {width} px"
+    );
     for shown in ["张**", "13904180001", "<form", "反映问题"] {
         assert!(dom.contains(shown), "{shown} not rendered");
     }
@@ -174,7 +243,10 @@ fn a_phone_sized_chromium_renders_the_card_page_and_sends_a_report() {
     browser.screenshot(&artifact("qr-page-thanks.png"));
 
     // The village office sees it as an open finding.
-    let r = app.get("/api/v1/findings?status=open&code=resident.feedback", Some(&office));
+    let r = app.get(
+        "/api/v1/findings?status=open&code=resident.feedback",
+        Some(&office),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     let items = r.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{}", r.text);

@@ -37,15 +37,23 @@ fn village(households: usize) -> Village {
 }
 
 fn page_url(v: &Village, id: &str) -> String {
-    let h = v.app.get(&format!("/api/v1/households/{id}"), Some(&v.office));
-    format!("{PUBLIC_BASE_URL}/c/{}", h.body["public_token"].as_str().expect("public_token"))
+    let h = v
+        .app
+        .get(&format!("/api/v1/households/{id}"), Some(&v.office));
+    format!(
+        "{PUBLIC_BASE_URL}/c/{}",
+        h.body["public_token"].as_str().expect("public_token")
+    )
 }
 
 #[test]
 fn the_phone_card_png_decodes_to_the_households_page() {
     let v = village(3);
     for id in &v.ids {
-        let (status, content_type, bytes) = v.app.get_bytes(&format!("/api/v1/households/{id}/card.png"), Some(&v.office));
+        let (status, content_type, bytes) = v.app.get_bytes(
+            &format!("/api/v1/households/{id}/card.png"),
+            Some(&v.office),
+        );
         assert_eq!((status, content_type.as_str()), (200, "image/png"));
         let img = image::load_from_memory(&bytes).expect("a PNG").to_luma8();
         assert_eq!(img.width(), 1080);
@@ -60,7 +68,10 @@ fn a_village_print_run_scans_from_a_150_dpi_raster() {
         return;
     }
     let v = village(6);
-    let (status, content_type, pdf) = v.app.get_bytes(&format!("/api/v1/regions/{VILLAGE}/cards.pdf"), Some(&v.office));
+    let (status, content_type, pdf) = v.app.get_bytes(
+        &format!("/api/v1/regions/{VILLAGE}/cards.pdf"),
+        Some(&v.office),
+    );
     assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
     let pages = rasterise(&pdf, 150);
     assert_eq!(pages.len(), 2, "six A6 cards fill two A4 pages");
@@ -77,21 +88,37 @@ fn a_village_print_run_scans_from_a_150_dpi_raster() {
     }
 
     // 谁打印: the print is an audit row naming every household and card version.
-    let rows = v.app.state.db.read_blocking(|c| audit::for_entity(c, "card_print", VILLAGE)).expect("audit");
+    let rows = v
+        .app
+        .state
+        .db
+        .read_blocking(|c| audit::for_entity(c, "card_print", VILLAGE))
+        .expect("audit");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].actor, "office");
     let detail: Value = serde_json::from_str(&rows[0].detail).expect("detail is JSON");
     assert_eq!(detail["layout"], "a6x4");
-    let printed: Vec<&str> = detail["cards"].as_array().unwrap().iter().map(|c| c[0].as_str().unwrap()).collect();
-    assert!(v.ids.iter().all(|id| printed.contains(&id.as_str())), "{detail}");
+    let printed: Vec<&str> = detail["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c[0].as_str().unwrap())
+        .collect();
+    assert!(
+        v.ids.iter().all(|id| printed.contains(&id.as_str())),
+        "{detail}"
+    );
 }
 
 #[test]
 fn a_town_prints_as_a_zip_of_one_pdf_per_village() {
     let v = village(2);
-    v.app.seed_household(input(&household_in(SECOND_VILLAGE, "2109222012040001")));
+    v.app
+        .seed_household(input(&household_in(SECOND_VILLAGE, "2109222012040001")));
     let sup = v.app.token("sup");
-    let (status, content_type, bytes) = v.app.get_bytes(&format!("/api/v1/regions/{TOWN}/cards.pdf"), Some(&sup));
+    let (status, content_type, bytes) = v
+        .app
+        .get_bytes(&format!("/api/v1/regions/{TOWN}/cards.pdf"), Some(&sup));
     assert_eq!((status, content_type.as_str()), (200, "application/zip"));
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a readable ZIP");
     let mut names = Vec::new();
@@ -103,7 +130,13 @@ fn a_town_prints_as_a_zip_of_one_pdf_per_village() {
         assert!(pdf.starts_with(b"%PDF-"), "{name} is not a PDF");
         names.push(name);
     }
-    assert_eq!(names, vec![format!("{VILLAGE}-双龙村.pdf"), format!("{SECOND_VILLAGE}-新华村.pdf")]);
+    assert_eq!(
+        names,
+        vec![
+            format!("{VILLAGE}-双龙村.pdf"),
+            format!("{SECOND_VILLAGE}-新华村.pdf")
+        ]
+    );
 }
 
 #[test]
@@ -114,21 +147,39 @@ fn the_card_shows_who_checked_and_never_an_id_number() {
     }
     let v = village(1);
     let id = &v.ids[0];
-    let mut visit: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    let mut visit: Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
     visit["household_id"] = id.as_str().into();
     let enumerator = v.app.token("enum");
-    let r = v.app.put(&format!("/api/v1/visits/{}", uuid::Uuid::new_v4()), Some(&enumerator), &[], &visit);
+    let r = v.app.put(
+        &format!("/api/v1/visits/{}", uuid::Uuid::new_v4()),
+        Some(&enumerator),
+        &[],
+        &visit,
+    );
     assert_eq!(r.status, 201, "{}", r.text);
 
-    let (status, _, pdf) = v.app.get_bytes(&format!("/api/v1/households/{id}/card.pdf?layout=a4"), Some(&v.office));
+    let (status, _, pdf) = v.app.get_bytes(
+        &format!("/api/v1/households/{id}/card.pdf?layout=a4"),
+        Some(&v.office),
+    );
     assert_eq!(status, 200);
     let text = pdf_text(&pdf);
-    for shown in ["赵丽", "村自查", "王建军", "13904180001", "肉牛养殖入股分红"] {
+    for shown in [
+        "赵丽",
+        "村自查",
+        "王建军",
+        "13904180001",
+        "肉牛养殖入股分红",
+    ] {
         assert!(text.contains(shown), "{shown} missing from the card");
     }
     for member in example_household()["members"].as_array().unwrap() {
         let number = member["id_number"].as_str().unwrap();
-        assert!(!text.contains(number) && !text.contains(&number[10..]), "an ID number is printed");
+        assert!(
+            !text.contains(number) && !text.contains(&number[10..]),
+            "an ID number is printed"
+        );
     }
 }
 
@@ -138,17 +189,47 @@ fn who_may_print_what() {
     let id = &v.ids[0];
     let enumerator = v.app.token("enum");
     let far = v.app.token("far");
-    v.app.get(&format!("/api/v1/regions/{VILLAGE}/cards.pdf"), Some(&enumerator)).assert_problem(403, "auth.role_forbidden");
-    v.app.get(&format!("/api/v1/households/{id}/card.png"), Some(&far)).assert_problem(403, "auth.out_of_scope");
-    v.app.get(&format!("/api/v1/regions/{VILLAGE}/cards.pdf"), Some(&far)).assert_problem(403, "auth.out_of_scope");
-    v.app.get(&format!("/api/v1/households/{id}/card.pdf"), None).assert_problem(401, "auth.unauthenticated");
-    let bad = v.app.get(&format!("/api/v1/households/{id}/card.pdf?layout=a5"), Some(&v.office));
+    v.app
+        .get(
+            &format!("/api/v1/regions/{VILLAGE}/cards.pdf"),
+            Some(&enumerator),
+        )
+        .assert_problem(403, "auth.role_forbidden");
+    v.app
+        .get(&format!("/api/v1/households/{id}/card.png"), Some(&far))
+        .assert_problem(403, "auth.out_of_scope");
+    v.app
+        .get(&format!("/api/v1/regions/{VILLAGE}/cards.pdf"), Some(&far))
+        .assert_problem(403, "auth.out_of_scope");
+    v.app
+        .get(&format!("/api/v1/households/{id}/card.pdf"), None)
+        .assert_problem(401, "auth.unauthenticated");
+    let bad = v.app.get(
+        &format!("/api/v1/households/{id}/card.pdf?layout=a5"),
+        Some(&v.office),
+    );
     bad.assert_problem(400, "query.invalid");
-    assert_eq!(bad.field_errors(), vec![("layout".to_string(), "query.invalid".to_string())]);
+    assert_eq!(
+        bad.field_errors(),
+        vec![("layout".to_string(), "query.invalid".to_string())]
+    );
     let unknown = uuid::Uuid::new_v4();
-    v.app.get(&format!("/api/v1/households/{unknown}/card.png"), Some(&v.office)).assert_problem(404, "not_found");
-    v.app.get(&format!("/api/v1/regions/{OTHER_VILLAGE}/cards.pdf"), Some(&v.app.token("sup"))).assert_problem(403, "auth.out_of_scope");
+    v.app
+        .get(
+            &format!("/api/v1/households/{unknown}/card.png"),
+            Some(&v.office),
+        )
+        .assert_problem(404, "not_found");
+    v.app
+        .get(
+            &format!("/api/v1/regions/{OTHER_VILLAGE}/cards.pdf"),
+            Some(&v.app.token("sup")),
+        )
+        .assert_problem(403, "auth.out_of_scope");
     // The enumerator's phone shows its households' cards.
-    let (status, _, _) = v.app.get_bytes(&format!("/api/v1/households/{id}/card.png"), Some(&enumerator));
+    let (status, _, _) = v.app.get_bytes(
+        &format!("/api/v1/households/{id}/card.png"),
+        Some(&enumerator),
+    );
     assert_eq!(status, 200);
 }

@@ -37,20 +37,30 @@ fn sign_in(base: &str) -> String {
 fn ten_kill_dash_nines_under_load_lose_nothing_acknowledged_and_half_store_nothing() {
     let binary = server_binary();
     if !binary.exists() {
-        eprintln!("skipped: {} not built (cargo test --workspace builds it)", binary.display());
+        eprintln!(
+            "skipped: {} not built (cargo test --workspace builds it)",
+            binary.display()
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("data dir");
     let pg = postgres_admin_url().map(|admin| PgDatabase::create(&admin));
     let url = pg.as_ref().map(|p| p.url.as_str());
-    let template: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).expect("example");
+    let template: Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json"))
+            .expect("example");
     let acknowledged: Mutex<HashMap<String, Value>> = Mutex::default();
     let mut households = Vec::new();
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let started = Instant::now();
 
     for round in 0..10 {
-        let server = ServerProcess::start(&binary, dir.path(), url, if round == 0 { &["--demo"] } else { &[] });
+        let server = ServerProcess::start(
+            &binary,
+            dir.path(),
+            url,
+            if round == 0 { &["--demo"] } else { &[] },
+        );
         let (base, auth) = (server.base.clone(), sign_in(&server.base));
         if households.is_empty() {
             households = list_all(&base, &auth, "/api/v1/households");
@@ -59,23 +69,34 @@ fn ten_kill_dash_nines_under_load_lose_nothing_acknowledged_and_half_store_nothi
         let mut server = Some(server);
         std::thread::scope(|s| {
             for client in 0..8u64 {
-                let (base, auth, households, template, acknowledged, stop) = (&base, &auth, &households, &template, &acknowledged, &stop);
+                let (base, auth, households, template, acknowledged, stop) =
+                    (&base, &auth, &households, &template, &acknowledged, &stop);
                 s.spawn(move || {
-                    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+                    let agent = ureq::AgentBuilder::new()
+                        .timeout(Duration::from_secs(10))
+                        .build();
                     let mut n = 0u64;
                     while !stop.load(Ordering::Relaxed) {
                         n += 1;
                         let pick = (client * 7919 + n * 104_729 + round as u64 * 31) as usize;
-                        let body = visit_from_roster(template, &households[pick % households.len()], n);
+                        let body =
+                            visit_from_roster(template, &households[pick % households.len()], n);
                         let id = uuid::Uuid::new_v4().to_string();
-                        let answer = agent.put(&format!("{base}/api/v1/visits/{id}")).set("Authorization", auth).send_json(body.clone());
+                        let answer = agent
+                            .put(&format!("{base}/api/v1/visits/{id}"))
+                            .set("Authorization", auth)
+                            .send_json(body.clone());
                         match answer {
                             Ok(r) if (200..300).contains(&r.status()) => {
                                 acknowledged.lock().unwrap().insert(id, body);
                             }
                             Ok(r) => panic!("unexpected {}", r.status()),
                             Err(ureq::Error::Status(code, r)) => {
-                                assert!(code < 500 || code == 503, "{code}: {}", r.into_string().unwrap_or_default());
+                                assert!(
+                                    code < 500 || code == 503,
+                                    "{code}: {}",
+                                    r.into_string().unwrap_or_default()
+                                );
                             }
                             Err(_) => {} // killed mid-request: no answer
                         }
@@ -97,16 +118,35 @@ fn ten_kill_dash_nines_under_load_lose_nothing_acknowledged_and_half_store_nothi
     let server = ServerProcess::start(&binary, dir.path(), url, &[]);
     let auth = sign_in(&server.base);
     let listed = list_all(&server.base, &auth, "/api/v1/visits");
-    let ids: HashSet<String> = listed.iter().map(|v| v["id"].as_str().unwrap_or_default().to_string()).collect();
+    let ids: HashSet<String> = listed
+        .iter()
+        .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+        .collect();
     assert_eq!(ids.len(), listed.len(), "a visit is listed twice");
     let acknowledged = acknowledged.into_inner().unwrap();
-    assert!(acknowledged.len() > 100, "the load did run ({} acknowledged)", acknowledged.len());
-    let lost: Vec<&String> = acknowledged.keys().filter(|id| !ids.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged visits lost, e.g. {:?}", lost.len(), lost.first());
+    assert!(
+        acknowledged.len() > 100,
+        "the load did run ({} acknowledged)",
+        acknowledged.len()
+    );
+    let lost: Vec<&String> = acknowledged
+        .keys()
+        .filter(|id| !ids.contains(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged visits lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
     // Every acknowledged document is stored as sent (a sample: reading is audited).
     for (id, sent) in acknowledged.iter().take(200) {
-        let got: Value =
-            ureq::get(&format!("{}/api/v1/visits/{id}", server.base)).set("Authorization", &auth).call().expect("read").into_json().expect("json");
+        let got: Value = ureq::get(&format!("{}/api/v1/visits/{id}", server.base))
+            .set("Authorization", &auth)
+            .call()
+            .expect("read")
+            .into_json()
+            .expect("json");
         assert_eq!(&got["document"], sent, "visit {id} changed");
     }
     server.kill();
@@ -126,8 +166,19 @@ fn ten_kill_dash_nines_under_load_lose_nothing_acknowledged_and_half_store_nothi
         .expect("count");
     assert_eq!(half, 0, "visits without all their image references");
     if url.is_none() {
-        let check = db.read_blocking(|c| Ok(diesel::sql_query("PRAGMA integrity_check").get_result::<Integrity>(c)?.integrity_check)).expect("pragma");
+        let check = db
+            .read_blocking(|c| {
+                Ok(diesel::sql_query("PRAGMA integrity_check")
+                    .get_result::<Integrity>(c)?
+                    .integrity_check)
+            })
+            .expect("pragma");
         assert_eq!(check, "ok");
     }
-    eprintln!("{} acknowledged, {} stored, {:.1} s", acknowledged.len(), listed.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "{} acknowledged, {} stored, {:.1} s",
+        acknowledged.len(),
+        listed.len(),
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -14,18 +14,34 @@ fn the_office_lists_its_open_findings_with_filters_and_pages() {
     app.seed_user("enum", Role::Enumerator, VILLAGE);
     app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
     let household_id = app.seed_household(input(&example_household()));
-    let mut v: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-finding-water.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!(
+        "../../api-spec/examples/visit-finding-water.json"
+    ))
+    .unwrap();
     v["household_id"] = household_id.as_str().into();
-    let r = app.put(&format!("/api/v1/visits/{}", uuid::Uuid::new_v4()), Some(&app.token("enum")), &[], &v);
+    let r = app.put(
+        &format!("/api/v1/visits/{}", uuid::Uuid::new_v4()),
+        Some(&app.token("enum")),
+        &[],
+        &v,
+    );
     assert_eq!(r.status, 201, "{}", r.text);
-    let raised: HashSet<String> = r.body["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    let raised: HashSet<String> = r.body["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
     assert!(!raised.is_empty());
 
     let office = app.token("office");
     let mut seen = HashSet::new();
     let mut cursor = String::new();
     loop {
-        let r = app.get(&format!("/api/v1/findings?status=open&limit=1&cursor={cursor}"), Some(&office));
+        let r = app.get(
+            &format!("/api/v1/findings?status=open&limit=1&cursor={cursor}"),
+            Some(&office),
+        );
         assert_eq!(r.status, 200, "{}", r.text);
         for f in r.body["items"].as_array().unwrap() {
             assert_eq!(f["status"], "open");
@@ -41,12 +57,23 @@ fn the_office_lists_its_open_findings_with_filters_and_pages() {
     assert_eq!(seen, raised);
 
     let one = app.get("/api/v1/findings?code=water.quantity", Some(&office));
-    assert_eq!(one.body["items"].as_array().unwrap().len(), 1, "{}", one.text);
+    assert_eq!(
+        one.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        one.text
+    );
     let none = app.get("/api/v1/findings?status=closed", Some(&office));
     assert!(none.body["items"].as_array().unwrap().is_empty());
-    app.get("/api/v1/findings?status=done", Some(&office)).assert_problem(400, "query.invalid");
-    app.get("/api/v1/findings?code=water.flood", Some(&office)).assert_problem(400, "query.invalid");
-    app.get(&format!("/api/v1/findings?scope={VILLAGE}"), Some(&app.token("far"))).assert_problem(403, "auth.out_of_scope");
+    app.get("/api/v1/findings?status=done", Some(&office))
+        .assert_problem(400, "query.invalid");
+    app.get("/api/v1/findings?code=water.flood", Some(&office))
+        .assert_problem(400, "query.invalid");
+    app.get(
+        &format!("/api/v1/findings?scope={VILLAGE}"),
+        Some(&app.token("far")),
+    )
+    .assert_problem(403, "auth.out_of_scope");
 }
 
 struct Flow {
@@ -63,13 +90,29 @@ fn one_open_finding() -> Flow {
     app.seed_user("enum", Role::Enumerator, VILLAGE);
     app.seed_user("sup", Role::Supervisor, COUNTY);
     let household_id = app.seed_household(input(&example_household()));
-    let mut v: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    let mut v: Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
     v["household_id"] = household_id.as_str().into();
     v["quality"]["water"]["quantity_lpd"] = 30.into();
-    let r = app.put(&format!("/api/v1/visits/{}", uuid::Uuid::new_v4()), Some(&app.token("enum")), &[], &v);
-    assert_eq!(r.body["findings"].as_array().unwrap().len(), 1, "{}", r.text);
+    let r = app.put(
+        &format!("/api/v1/visits/{}", uuid::Uuid::new_v4()),
+        Some(&app.token("enum")),
+        &[],
+        &v,
+    );
+    assert_eq!(
+        r.body["findings"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.text
+    );
     let finding = r.body["findings"][0]["id"].as_str().unwrap().to_string();
-    Flow { office: app.token("office"), sup: app.token("sup"), app, finding }
+    Flow {
+        office: app.token("office"),
+        sup: app.token("sup"),
+        app,
+        finding,
+    }
 }
 
 #[test]
@@ -79,37 +122,85 @@ fn a_finding_moves_open_rectified_closed_and_back_with_notes() {
     let note = |n: &str| serde_json::json!({ "note": n });
 
     // Only the allowed moves, by the allowed roles, with a note.
-    f.app.post(&path("close"), Some(&f.sup), &note("看过了")).assert_problem(409, "finding.state");
-    f.app.post(&path("rectify"), Some(&f.sup), &note("改好了")).assert_problem(403, "auth.role_forbidden");
+    f.app
+        .post(&path("close"), Some(&f.sup), &note("看过了"))
+        .assert_problem(409, "finding.state");
+    f.app
+        .post(&path("rectify"), Some(&f.sup), &note("改好了"))
+        .assert_problem(403, "auth.role_forbidden");
     let r = f.app.post(&path("rectify"), Some(&f.office), &note("  "));
     r.assert_problem(422, "request.validation_failed");
-    assert_eq!(r.field_errors(), vec![("/note".to_string(), "finding.note_required".to_string())]);
+    assert_eq!(
+        r.field_errors(),
+        vec![("/note".to_string(), "finding.note_required".to_string())]
+    );
 
-    let r = f.app.post(&path("rectify"), Some(&f.office), &note("已接通自来水，每日供水正常"));
-    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("rectified")), "{}", r.text);
+    let r = f.app.post(
+        &path("rectify"),
+        Some(&f.office),
+        &note("已接通自来水，每日供水正常"),
+    );
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (200, Some("rectified")),
+        "{}",
+        r.text
+    );
     let again = f.app.post(&path("rectify"), Some(&f.office), &note("再次"));
     again.assert_problem(409, "finding.state");
-    assert!(again.body["detail"].as_str().unwrap_or_default().contains("rectified"), "{}", again.text);
+    assert!(
+        again.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("rectified"),
+        "{}",
+        again.text
+    );
 
-    f.app.post(&path("close"), Some(&f.office), &note("x")).assert_problem(403, "auth.role_forbidden");
-    let r = f.app.post(&path("close"), Some(&f.sup), &note("现场复核属实"));
+    f.app
+        .post(&path("close"), Some(&f.office), &note("x"))
+        .assert_problem(403, "auth.role_forbidden");
+    let r = f
+        .app
+        .post(&path("close"), Some(&f.sup), &note("现场复核属实"));
     assert_eq!(r.body["status"], "closed");
-    let r = f.app.post(&path("reopen"), Some(&f.sup), &note("群众反映仍停水"));
+    let r = f
+        .app
+        .post(&path("reopen"), Some(&f.sup), &note("群众反映仍停水"));
     assert_eq!(r.body["status"], "open");
 
     // Every move is in the audit log with who, from, to and the note.
-    let r = f.app.get(&format!("/api/v1/audit?scope={VILLAGE}"), Some(&f.sup));
+    let r = f
+        .app
+        .get(&format!("/api/v1/audit?scope={VILLAGE}"), Some(&f.sup));
     assert_eq!(r.status, 200, "{}", r.text);
     let moves: Vec<(String, String, Value)> = r.body["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["entity"] == "finding")
-        .map(|e| (e["action"].as_str().unwrap().to_string(), e["actor"].as_str().unwrap().to_string(), serde_json::from_str(e["detail"].as_str().unwrap()).unwrap()))
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+                serde_json::from_str(e["detail"].as_str().unwrap()).unwrap(),
+            )
+        })
         .collect();
     assert_eq!(moves.len(), 3, "{moves:?}");
-    assert_eq!((moves[0].0.as_str(), moves[0].1.as_str()), ("rectify", "office"));
-    assert_eq!(moves[0].2, serde_json::json!({"from": "open", "to": "rectified", "note": "已接通自来水，每日供水正常"}));
-    assert_eq!((moves[2].0.as_str(), moves[2].2["to"].as_str()), ("reopen", Some("open")));
-    f.app.get("/api/v1/audit", Some(&f.office)).assert_problem(403, "auth.role_forbidden");
+    assert_eq!(
+        (moves[0].0.as_str(), moves[0].1.as_str()),
+        ("rectify", "office")
+    );
+    assert_eq!(
+        moves[0].2,
+        serde_json::json!({"from": "open", "to": "rectified", "note": "已接通自来水，每日供水正常"})
+    );
+    assert_eq!(
+        (moves[2].0.as_str(), moves[2].2["to"].as_str()),
+        ("reopen", Some("open"))
+    );
+    f.app
+        .get("/api/v1/audit", Some(&f.office))
+        .assert_problem(403, "auth.role_forbidden");
 }

@@ -18,7 +18,8 @@ fn good_visits_go_through_while_bad_bodies_and_slow_senders_arrive() {
     app.seed_user("enum", Role::Enumerator, VILLAGE);
     let household = app.seed_household(input(&example_household()));
     let token = app.token("enum");
-    let mut good: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    let mut good: Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
     good["household_id"] = household.as_str().into();
     let done = AtomicBool::new(false);
     let addr = app.base.trim_start_matches("http://").to_string();
@@ -46,7 +47,13 @@ fn good_visits_go_through_while_bad_bodies_and_slow_senders_arrive() {
             for i in 0..30 {
                 let path = format!("/api/v1/visits/{}", uuid::Uuid::new_v4());
                 let r = match i % 3 {
-                    0 => app.send("PUT", &path, Some(&token), &[], Some(Body::Raw("application/json", b"{\"schema_version\": "))),
+                    0 => app.send(
+                        "PUT",
+                        &path,
+                        Some(&token),
+                        &[],
+                        Some(Body::Raw("application/json", b"{\"schema_version\": ")),
+                    ),
                     1 => {
                         // The server may answer 413 and close before the body is sent.
                         let sent = ureq::put(&app.url(&path))
@@ -70,7 +77,15 @@ fn good_visits_go_through_while_bad_bodies_and_slow_senders_arrive() {
             .map(|_| {
                 s.spawn(|| {
                     (0..25)
-                        .map(|_| app.put(&format!("/api/v1/visits/{}", uuid::Uuid::new_v4()), Some(&token), &[], &good).status)
+                        .map(|_| {
+                            app.put(
+                                &format!("/api/v1/visits/{}", uuid::Uuid::new_v4()),
+                                Some(&token),
+                                &[],
+                                &good,
+                            )
+                            .status
+                        })
                         .collect::<Vec<u16>>()
                 })
             })
@@ -80,7 +95,12 @@ fn good_visits_go_through_while_bad_bodies_and_slow_senders_arrive() {
         done.store(true, Ordering::Relaxed);
         assert!(good_statuses.iter().all(|s| *s == 201), "{good_statuses:?}");
         // A 20 MiB body may also be cut off before its answer (status 0 here).
-        assert!(bad_statuses.iter().all(|s| matches!(s, 400 | 413 | 422 | 0)), "{bad_statuses:?}");
+        assert!(
+            bad_statuses
+                .iter()
+                .all(|s| matches!(s, 400 | 413 | 422 | 0)),
+            "{bad_statuses:?}"
+        );
         good_statuses.len()
     });
 

@@ -16,10 +16,15 @@ fn the_reference_household_is_created_and_reads_back() {
     let id = created.body["id"].as_str().unwrap();
     assert_eq!(created.body["version"], 1);
     assert_eq!(created.header("etag"), Some("\"1\""));
-    assert_eq!(created.header("location"), Some(format!("/api/v1/households/{id}").as_str()));
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/api/v1/households/{id}").as_str())
+    );
     let token_str = created.body["public_token"].as_str().unwrap();
     assert_eq!(token_str.len(), 22);
-    assert!(token_str.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(token_str
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     assert!(!token_str.contains(&id[..8]));
     // Sex and birth date are derived from the ID numbers.
     assert_eq!(created.body["members"][1]["sex"], "F");
@@ -49,7 +54,13 @@ fn a_household_reads_back_identically_on_both_backends() {
         let (app, token) = TestApp::with_office_on(backend);
         let created = app.post("/api/v1/households", Some(&token), &example_household());
         assert_eq!(created.status, 201, "{}", created.text);
-        let read = app.get(&format!("/api/v1/households/{}", created.body["id"].as_str().unwrap()), Some(&token));
+        let read = app.get(
+            &format!(
+                "/api/v1/households/{}",
+                created.body["id"].as_str().unwrap()
+            ),
+            Some(&token),
+        );
         bodies.push(redact(read.body));
     }
     assert_eq!(bodies[0], bodies[1]);
@@ -76,7 +87,10 @@ fn every_problem_of_a_bad_household_comes_back_at_once() {
         ]
     );
     // Messages are Chinese by default and never echo the rejected value.
-    assert_eq!(r.body["errors"][0]["message"], "其他致贫原因最多2项且不得与主要致贫原因重复");
+    assert_eq!(
+        r.body["errors"][0]["message"],
+        "其他致贫原因最多2项且不得与主要致贫原因重复"
+    );
     assert!(!r.text.contains("110105198001010123"));
     // Nothing was stored.
     let list = app.get("/api/v1/households", Some(&token));
@@ -108,7 +122,10 @@ fn an_unknown_village_is_reported_with_the_other_errors() {
     r.assert_problem(422, "request.validation_failed");
     assert_eq!(
         r.field_errors(),
-        vec![("/division_code".into(), "region.unknown".into()), ("/members".into(), "members.head".into())]
+        vec![
+            ("/division_code".into(), "region.unknown".into()),
+            ("/members".into(), "members.head".into())
+        ]
     );
     let _ = token;
 }
@@ -121,28 +138,51 @@ fn schema_errors_point_at_the_field() {
     let r = app.post("/api/v1/households", Some(&token), &h);
     r.assert_problem(422, "request.validation_failed");
     assert_eq!(r.body["errors"][0]["code"], "schema.invalid");
-    assert!(r.body["errors"][0]["field"].as_str().unwrap().starts_with("/members/0"), "{}", r.text);
+    assert!(
+        r.body["errors"][0]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("/members/0"),
+        "{}",
+        r.text
+    );
 
     let mut h = example_household();
     h["poverty_status"] = "rich".into();
     h["registered_year"] = 2014.into();
     let r = app.post("/api/v1/households", Some(&token), &h);
-    assert_eq!(r.field_errors(), vec![("/poverty_status".into(), "schema.invalid".into())]);
+    assert_eq!(
+        r.field_errors(),
+        vec![("/poverty_status".into(), "schema.invalid".into())]
+    );
 }
 
 #[test]
 fn a_household_code_is_used_once() {
     let (app, token) = app_with_office();
-    assert_eq!(app.post("/api/v1/households", Some(&token), &example_household()).status, 201);
-    app.post("/api/v1/households", Some(&token), &example_household()).assert_problem(409, "household.code_taken");
+    assert_eq!(
+        app.post("/api/v1/households", Some(&token), &example_household())
+            .status,
+        201
+    );
+    app.post("/api/v1/households", Some(&token), &example_household())
+        .assert_problem(409, "household.code_taken");
 }
 
 #[test]
 fn if_match_star_replaces_whatever_the_version() {
     let (app, token) = app_with_office();
     let created = app.post("/api/v1/households", Some(&token), &example_household());
-    let path = format!("/api/v1/households/{}", created.body["id"].as_str().unwrap());
-    let r = app.put(&path, Some(&token), &[("If-Match", "*")], &example_household());
+    let path = format!(
+        "/api/v1/households/{}",
+        created.body["id"].as_str().unwrap()
+    );
+    let r = app.put(
+        &path,
+        Some(&token),
+        &[("If-Match", "*")],
+        &example_household(),
+    );
     assert_eq!((r.status, r.body["version"].clone()), (200, json!(2)));
 }
 
@@ -150,13 +190,18 @@ fn if_match_star_replaces_whatever_the_version() {
 fn replace_needs_the_current_version() {
     let (app, token) = app_with_office();
     let created = app.post("/api/v1/households", Some(&token), &example_household());
-    let path = format!("/api/v1/households/{}", created.body["id"].as_str().unwrap());
+    let path = format!(
+        "/api/v1/households/{}",
+        created.body["id"].as_str().unwrap()
+    );
     let mut h = example_household();
     h["group_name"] = "四组".into();
     h["members"].as_array_mut().unwrap().pop();
 
-    app.put(&path, Some(&token), &[], &h).assert_problem(428, "precondition.if_match_required");
-    app.put(&path, Some(&token), &[("If-Match", "\"7\"")], &h).assert_problem(412, "precondition.version_mismatch");
+    app.put(&path, Some(&token), &[], &h)
+        .assert_problem(428, "precondition.if_match_required");
+    app.put(&path, Some(&token), &[("If-Match", "\"7\"")], &h)
+        .assert_problem(412, "precondition.version_mismatch");
     let r = app.put(&path, Some(&token), &[("If-Match", "\"1\"")], &h);
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["version"], 2);
@@ -164,10 +209,12 @@ fn replace_needs_the_current_version() {
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
     assert_eq!(r.body["public_token"], created.body["public_token"]);
     // The same version again is now stale.
-    app.put(&path, Some(&token), &[("If-Match", "\"1\"")], &h).assert_problem(412, "precondition.version_mismatch");
+    app.put(&path, Some(&token), &[("If-Match", "\"1\"")], &h)
+        .assert_problem(412, "precondition.version_mismatch");
     // An invalid replacement changes nothing.
     h["members"][0]["id_number"] = "210922196805120118".into();
-    app.put(&path, Some(&token), &[("If-Match", "2")], &h).assert_problem(422, "request.validation_failed");
+    app.put(&path, Some(&token), &[("If-Match", "2")], &h)
+        .assert_problem(422, "request.validation_failed");
     assert_eq!(app.get(&path, Some(&token)).body["version"], 2);
 }
 
@@ -177,12 +224,42 @@ fn every_change_writes_an_audit_row_in_the_same_transaction() {
     let created = app.post("/api/v1/households", Some(&token), &example_household());
     let id = created.body["id"].as_str().unwrap().to_string();
     let path = format!("/api/v1/households/{id}");
-    app.put(&path, Some(&token), &[("If-Match", "1")], &example_household());
+    app.put(
+        &path,
+        Some(&token),
+        &[("If-Match", "1")],
+        &example_household(),
+    );
     // A failed change leaves no audit row.
-    app.put(&path, Some(&token), &[("If-Match", "1")], &example_household());
-    let rows = app.state.db.read_blocking(|c| audit::for_entity(c, "household", &id)).unwrap();
-    let summary: Vec<_> = rows.iter().map(|r| (r.actor.as_str(), r.action.as_str(), r.old_version, r.new_version)).collect();
-    assert_eq!(summary, vec![("office", "create", None, Some(1)), ("office", "replace", Some(1), Some(2))]);
+    app.put(
+        &path,
+        Some(&token),
+        &[("If-Match", "1")],
+        &example_household(),
+    );
+    let rows = app
+        .state
+        .db
+        .read_blocking(|c| audit::for_entity(c, "household", &id))
+        .unwrap();
+    let summary: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.actor.as_str(),
+                r.action.as_str(),
+                r.old_version,
+                r.new_version,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("office", "create", None, Some(1)),
+            ("office", "replace", Some(1), Some(2))
+        ]
+    );
     // The audit log holds no personal data.
     let all = serde_json::to_string(&rows).unwrap();
     assert!(!all.contains("张建国") && !all.contains("210922196805120119"));
@@ -191,5 +268,9 @@ fn every_change_writes_an_audit_row_in_the_same_transaction() {
 #[test]
 fn unknown_household_is_404() {
     let (app, token) = app_with_office();
-    app.get("/api/v1/households/6f1c1c1e-0000-4000-8000-000000000000", Some(&token)).assert_problem(404, "not_found");
+    app.get(
+        "/api/v1/households/6f1c1c1e-0000-4000-8000-000000000000",
+        Some(&token),
+    )
+    .assert_problem(404, "not_found");
 }

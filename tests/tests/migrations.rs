@@ -3,7 +3,9 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use sancha_server::db::{revert_all_migrations, run_migrations, AnyConnection, Backend as DbBackend, Target};
+use sancha_server::db::{
+    revert_all_migrations, run_migrations, AnyConnection, Backend as DbBackend, Target,
+};
 use sancha_tests::*;
 
 #[derive(QueryableByName, PartialEq, Debug)]
@@ -28,15 +30,26 @@ fn schema(conn: &mut AnyConnection) -> Vec<String> {
         )
         .load::<Line>(c),
     };
-    rows.expect("read schema").into_iter().map(|l| l.line).collect()
+    rows.expect("read schema")
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
 }
 
 #[test]
 fn up_down_up_leaves_the_same_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let pg = (default_backend() == Backend::Postgres).then(|| PgDatabase::create(&postgres_admin_url().unwrap()));
+    let pg = (default_backend() == Backend::Postgres)
+        .then(|| PgDatabase::create(&postgres_admin_url().unwrap()));
     let target = Target::parse(pg.as_ref().map(|p| p.url.as_str()), dir.path()).unwrap();
-    assert_eq!(target.backend, if pg.is_some() { DbBackend::Postgres } else { DbBackend::Sqlite });
+    assert_eq!(
+        target.backend,
+        if pg.is_some() {
+            DbBackend::Postgres
+        } else {
+            DbBackend::Sqlite
+        }
+    );
     let mut conn = target.connect().unwrap();
 
     run_migrations(&mut conn).unwrap();
@@ -45,7 +58,11 @@ fn up_down_up_leaves_the_same_schema() {
     assert!(first.iter().any(|l| l.contains("audit_log")));
 
     revert_all_migrations(&mut conn).unwrap();
-    assert_eq!(schema(&mut conn), Vec::<String>::new(), "down left tables behind");
+    assert_eq!(
+        schema(&mut conn),
+        Vec::<String>::new(),
+        "down left tables behind"
+    );
 
     run_migrations(&mut conn).unwrap();
     assert_eq!(schema(&mut conn), first);
@@ -68,7 +85,10 @@ fn both_backends_have_the_same_numbered_steps() {
     for step in &sqlite {
         for backend in ["sqlite", "postgres"] {
             for file in ["up.sql", "down.sql"] {
-                assert!(std::path::Path::new(&format!("{root}/{backend}/{step}/{file}")).exists(), "{backend}/{step}/{file}");
+                assert!(
+                    std::path::Path::new(&format!("{root}/{backend}/{step}/{file}")).exists(),
+                    "{backend}/{step}/{file}"
+                );
             }
         }
     }

@@ -24,11 +24,17 @@ fn spec_operations() -> BTreeSet<(String, String)> {
             continue;
         }
         let indent = line.len() - line.trim_start().len();
-        let key = line.trim().trim_end_matches(':').trim_matches(|c| c == '"' || c == '\'');
+        let key = line
+            .trim()
+            .trim_end_matches(':')
+            .trim_matches(|c| c == '"' || c == '\'');
         if indent == 2 && line.trim_end().ends_with(':') {
             path = Some(key.to_string());
         } else if indent == 4 && METHODS.contains(&key) && line.trim_end().ends_with(':') {
-            ops.insert((key.to_string(), path.clone().expect("a method under a path")));
+            ops.insert((
+                key.to_string(),
+                path.clone().expect("a method under a path"),
+            ));
         }
     }
     ops
@@ -36,24 +42,43 @@ fn spec_operations() -> BTreeSet<(String, String)> {
 
 #[test]
 fn spec_paths_are_exactly_the_served_routes() {
-    let served: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let served: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
     let spec = spec_operations();
     let missing: Vec<_> = served.difference(&spec).collect();
     let extra: Vec<_> = spec.difference(&served).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "served but not in the spec: {missing:?}; in the spec but not served: {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "served but not in the spec: {missing:?}; in the spec but not served: {extra:?}"
+    );
 }
 
 #[test]
 fn spec_lists_every_error_code() {
-    let missing: Vec<_> = Code::ALL.iter().map(|c| c.as_str()).filter(|c| !SPEC.contains(c)).collect();
-    assert!(missing.is_empty(), "error codes missing from the spec: {missing:?}");
+    let missing: Vec<_> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !SPEC.contains(c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "error codes missing from the spec: {missing:?}"
+    );
 }
 
 #[test]
 fn spec_lists_every_finding_code() {
-    let missing: Vec<_> =
-        sancha_server::checklist::FindingCode::ALL.iter().map(|c| c.as_str()).filter(|c| !SPEC.contains(c)).collect();
-    assert!(missing.is_empty(), "finding codes missing from the spec: {missing:?}");
+    let missing: Vec<_> = sancha_server::checklist::FindingCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !SPEC.contains(c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "finding codes missing from the spec: {missing:?}"
+    );
 }
 
 #[test]

@@ -17,7 +17,9 @@ const CLIENTS: u64 = 20;
 /// Sends the headers and half the body of a PUT, then hangs up.
 fn cut_off(base: &str, token: &str, path: &str, body: &[u8]) {
     let addr = base.trim_start_matches("http://");
-    let Ok(mut s) = TcpStream::connect(addr) else { return };
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return;
+    };
     let head = format!(
         "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
@@ -34,13 +36,17 @@ fn twenty_clients_resending_a_thousand_visits_with_cut_connections_store_each_on
     app.seed_user("enum", Role::Enumerator, VILLAGE);
     let household = app.seed_household(input(&example_household()));
     let token = app.token("enum");
-    let mut template: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    let mut template: Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
     template["household_id"] = household.as_str().into();
     let visits: Vec<(String, Vec<u8>)> = (0..VISITS)
         .map(|i| {
             let mut v = template.clone();
             v["client"]["app_version"] = format!("1.0.{i}").into();
-            (uuid::Uuid::new_v4().to_string(), serde_json::to_vec(&v).unwrap())
+            (
+                uuid::Uuid::new_v4().to_string(),
+                serde_json::to_vec(&v).unwrap(),
+            )
         })
         .collect();
 
@@ -50,7 +56,9 @@ fn twenty_clients_resending_a_thousand_visits_with_cut_connections_store_each_on
             let (app, token, visits, answers) = (&app, &token, &visits, &answers);
             s.spawn(move || {
                 // Each client its own order (a multiplicative permutation) and its own cuts.
-                let step = [1, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79][client as usize];
+                let step = [
+                    1, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79,
+                ][client as usize];
                 let mut mine = Vec::with_capacity(VISITS);
                 for k in 0..VISITS {
                     let (id, body) = &visits[(k * step + client as usize * 37) % VISITS];
@@ -58,8 +66,19 @@ fn twenty_clients_resending_a_thousand_visits_with_cut_connections_store_each_on
                     if (k as u64 + client).is_multiple_of(5) {
                         cut_off(&app.base, token, &path, body);
                     }
-                    let r = app.send("PUT", &path, Some(token), &[], Some(Body::Raw("application/json", body)));
-                    assert!(r.status == 200 || r.status == 201, "{} {}", r.status, r.text);
+                    let r = app.send(
+                        "PUT",
+                        &path,
+                        Some(token),
+                        &[],
+                        Some(Body::Raw("application/json", body)),
+                    );
+                    assert!(
+                        r.status == 200 || r.status == 201,
+                        "{} {}",
+                        r.status,
+                        r.text
+                    );
                     mine.push((id.clone(), r.body));
                 }
                 let mut all = answers.lock().unwrap();
@@ -74,13 +93,19 @@ fn twenty_clients_resending_a_thousand_visits_with_cut_connections_store_each_on
     assert_eq!(answers.len(), VISITS);
     for (id, bodies) in &answers {
         assert_eq!(bodies.len(), CLIENTS as usize);
-        assert!(bodies.iter().all(|b| b == &bodies[0]), "clients got different answers for {id}");
+        assert!(
+            bodies.iter().all(|b| b == &bodies[0]),
+            "clients got different answers for {id}"
+        );
         assert_eq!(bodies[0]["id"], id.as_str());
     }
     let mut stored = 0;
     let mut cursor = String::new();
     loop {
-        let r = app.get(&format!("/api/v1/visits?limit=500&cursor={cursor}"), Some(&token));
+        let r = app.get(
+            &format!("/api/v1/visits?limit=500&cursor={cursor}"),
+            Some(&token),
+        );
         stored += r.body["items"].as_array().unwrap().len();
         cursor = r.body["next_cursor"].as_str().unwrap().to_string();
         if !r.body["has_more"].as_bool().unwrap() {

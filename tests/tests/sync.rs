@@ -10,8 +10,15 @@ use sancha_tests::*;
 fn page(app: &TestApp, token: &str, query: &str) -> (Vec<serde_json::Value>, String, bool) {
     let r = app.get(&format!("/api/v1/households?{query}"), Some(token));
     assert_eq!(r.status, 200, "{}", r.text);
-    let next = r.body["next_cursor"].as_str().expect("a cursor on every page").to_string();
-    (r.body["items"].as_array().unwrap().clone(), next, r.body["has_more"].as_bool().unwrap())
+    let next = r.body["next_cursor"]
+        .as_str()
+        .expect("a cursor on every page")
+        .to_string();
+    (
+        r.body["items"].as_array().unwrap().clone(),
+        next,
+        r.body["has_more"].as_bool().unwrap(),
+    )
 }
 
 #[test]
@@ -37,14 +44,26 @@ fn paging_sees_every_household_once_while_others_write() {
         };
         let (items, next, more) = page(&app, &phone, &q);
         for it in &items {
-            seen.push((it["id"].as_str().unwrap().to_string(), it["version"].as_i64().unwrap()));
+            seen.push((
+                it["id"].as_str().unwrap().to_string(),
+                it["version"].as_i64().unwrap(),
+            ));
         }
         // Someone else writes between pages: a new household and an edit.
         if writes < 2 {
             writes += 1;
-            app.post("/api/v1/households", Some(&office), &household_in(VILLAGE, &format!("NEW{writes}")));
+            app.post(
+                "/api/v1/households",
+                Some(&office),
+                &household_in(VILLAGE, &format!("NEW{writes}")),
+            );
             let first = &seen[0].0;
-            let r = app.put(&format!("/api/v1/households/{first}"), Some(&office), &[("If-Match", &writes.to_string())], &household_in(VILLAGE, "H000"));
+            let r = app.put(
+                &format!("/api/v1/households/{first}"),
+                Some(&office),
+                &[("If-Match", &writes.to_string())],
+                &household_in(VILLAGE, "H000"),
+            );
             assert_eq!(r.status, 200, "{}", r.text);
         }
         cursor = Some(next);
@@ -55,10 +74,18 @@ fn paging_sees_every_household_once_while_others_write() {
     let distinct: HashSet<_> = seen.iter().collect();
     assert_eq!(distinct.len(), seen.len(), "an (id, version) came twice");
     let ids: HashSet<_> = seen.iter().map(|(id, _)| id.clone()).collect();
-    assert_eq!(ids.len(), 27, "25 seeded + 2 created during paging, none outside the village");
+    assert_eq!(
+        ids.len(),
+        27,
+        "25 seeded + 2 created during paging, none outside the village"
+    );
     // The edited household's latest version is what the phone ends with.
     let first = &seen[0].0;
-    let latest = seen.iter().filter(|(id, _)| id == first).map(|(_, v)| *v).max();
+    let latest = seen
+        .iter()
+        .filter(|(id, _)| id == first)
+        .map(|(_, v)| *v)
+        .max();
     assert_eq!(latest, Some(3));
 }
 
@@ -78,9 +105,17 @@ fn the_last_cursor_resumes_with_only_the_changes() {
     assert!(items.is_empty());
     assert_eq!(same, cursor, "an empty page keeps the position");
     app.seed_household(input(&household_in(VILLAGE, "C")));
-    app.put(&format!("/api/v1/households/{a}"), Some(&office), &[("If-Match", "1")], &household_in(VILLAGE, "A"));
+    app.put(
+        &format!("/api/v1/households/{a}"),
+        Some(&office),
+        &[("If-Match", "1")],
+        &household_in(VILLAGE, "A"),
+    );
     let (items, _, _) = page(&app, &office, &format!("cursor={cursor}"));
-    let got: Vec<_> = items.iter().map(|h| (h["household_code"].clone(), h["version"].clone())).collect();
+    let got: Vec<_> = items
+        .iter()
+        .map(|h| (h["household_code"].clone(), h["version"].clone()))
+        .collect();
     assert_eq!(got, vec![(json!("C"), json!(1)), (json!("A"), json!(2))]);
 }
 
@@ -99,24 +134,42 @@ fn updated_since_and_scope_filter() {
     app.seed_household(input(&household_in(OTHER_VILLAGE, "C")));
 
     let (items, _, more) = page(&app, &sup, &format!("updated_since={mark}"));
-    assert_eq!(items.iter().map(|h| h["household_code"].clone()).collect::<Vec<_>>(), vec![json!("B")]);
+    assert_eq!(
+        items
+            .iter()
+            .map(|h| h["household_code"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!("B")]
+    );
     assert!(!more);
     let (items, _, _) = page(&app, &sup, &format!("scope={TOWN}"));
     assert_eq!(items.len(), 2);
     // A scope outside the user's own is refused, not silently emptied.
-    app.get(&format!("/api/v1/households?scope={OTHER_COUNTY}"), Some(&sup)).assert_problem(403, "auth.out_of_scope");
+    app.get(
+        &format!("/api/v1/households?scope={OTHER_COUNTY}"),
+        Some(&sup),
+    )
+    .assert_problem(403, "auth.out_of_scope");
     let root = app.token("root");
     let (items, _, _) = page(&app, &root, "scope=210921");
     assert_eq!(items.len(), 1);
 }
 
 fn chrono_now() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
     // RFC 3339 in UTC with milliseconds, built by hand to keep the test crate lean.
     let secs = d.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, dd) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, d.subsec_millis())
+    format!(
+        "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
 }
 
 /// Howard Hinnant's days-to-civil algorithm.

@@ -19,11 +19,16 @@ fn field() -> Field {
     app.seed_user("sup", Role::Supervisor, COUNTY);
     let household_id = app.seed_household(input(&example_household()));
     let enumerator = app.token("enum");
-    Field { app, enumerator, household_id }
+    Field {
+        app,
+        enumerator,
+        household_id,
+    }
 }
 
 fn clean_visit(household_id: &str) -> Value {
-    let mut v: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    let mut v: Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
     v["household_id"] = household_id.into();
     v
 }
@@ -37,7 +42,12 @@ fn the_clean_visit_is_accepted_with_no_findings_and_replayed_identically() {
     let f = field();
     let id = new_id();
     let path = format!("/api/v1/visits/{id}");
-    let first = f.app.put(&path, Some(&f.enumerator), &[], &clean_visit(&f.household_id));
+    let first = f.app.put(
+        &path,
+        Some(&f.enumerator),
+        &[],
+        &clean_visit(&f.household_id),
+    );
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(first.body["id"], id.as_str());
     assert_eq!(first.body["findings"], serde_json::json!([]));
@@ -54,17 +64,28 @@ fn the_clean_visit_is_accepted_with_no_findings_and_replayed_identically() {
         text = text.replacen('{', "{\"schema_version\":   \"sancha.visit.v1\",\n", 1);
         text
     };
-    let again = f.app.send("PUT", &path, Some(&f.enumerator), &[], Some(Body::Raw("application/json", reordered.as_bytes())));
+    let again = f.app.send(
+        "PUT",
+        &path,
+        Some(&f.enumerator),
+        &[],
+        Some(Body::Raw("application/json", reordered.as_bytes())),
+    );
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body, first.body);
 
     // Another body under the same id is refused and changes nothing.
     let mut other = clean_visit(&f.household_id);
     other["quality"]["water"]["quantity_lpd"] = 61.into();
-    f.app.put(&path, Some(&f.enumerator), &[], &other).assert_problem(409, "visit.id_conflict");
+    f.app
+        .put(&path, Some(&f.enumerator), &[], &other)
+        .assert_problem(409, "visit.id_conflict");
     let read = f.app.get(&path, Some(&f.enumerator));
     assert_eq!(read.status, 200);
-    assert_eq!(read.body["document"]["quality"]["water"]["quantity_lpd"], 60);
+    assert_eq!(
+        read.body["document"]["quality"]["water"]["quantity_lpd"],
+        60
+    );
     assert_eq!(read.body["inspector"], "enum");
 }
 
@@ -76,7 +97,12 @@ fn hard_errors_are_422_with_every_pointer_and_nothing_is_stored() {
     v["quality"]["disaster"]["crop_loss_pct"] = 140.into();
     v["level"] = "nationwide".into();
     let id = new_id();
-    let r = f.app.put(&format!("/api/v1/visits/{id}"), Some(&f.enumerator), &[], &v);
+    let r = f.app.put(
+        &format!("/api/v1/visits/{id}"),
+        Some(&f.enumerator),
+        &[],
+        &v,
+    );
     r.assert_problem(422, "request.validation_failed");
     assert_eq!(
         r.field_errors(),
@@ -86,7 +112,9 @@ fn hard_errors_are_422_with_every_pointer_and_nothing_is_stored() {
             ("/quality/disaster/crop_loss_pct".into(), "range".into()),
         ]
     );
-    f.app.get(&format!("/api/v1/visits/{id}"), Some(&f.enumerator)).assert_problem(404, "not_found");
+    f.app
+        .get(&format!("/api/v1/visits/{id}"), Some(&f.enumerator))
+        .assert_problem(404, "not_found");
 }
 
 #[test]
@@ -95,26 +123,57 @@ fn who_may_submit_what() {
     let sup = f.app.token("sup");
     let mut town = clean_visit(&f.household_id);
     town["level"] = "town_mutual".into();
-    f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &town).assert_problem(403, "visit.level_forbidden");
-    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&sup), &[], &town);
+    f.app
+        .put(
+            &format!("/api/v1/visits/{}", new_id()),
+            Some(&f.enumerator),
+            &[],
+            &town,
+        )
+        .assert_problem(403, "visit.level_forbidden");
+    let r = f.app.put(
+        &format!("/api/v1/visits/{}", new_id()),
+        Some(&sup),
+        &[],
+        &town,
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     // The signed-in user is the inspector, whatever the body's signatures say.
-    let read = f.app.get(&format!("/api/v1/visits/{}", r.body["id"].as_str().unwrap()), Some(&sup));
+    let read = f.app.get(
+        &format!("/api/v1/visits/{}", r.body["id"].as_str().unwrap()),
+        Some(&sup),
+    );
     assert_eq!(read.body["inspector"], "sup");
 
-    let far = f.app.seed_household(input(&household_in(OTHER_VILLAGE, "FAR-1")));
+    let far = f
+        .app
+        .seed_household(input(&household_in(OTHER_VILLAGE, "FAR-1")));
     f.app
-        .put(&format!("/api/v1/visits/{}", new_id()), Some(&sup), &[], &clean_visit(&far))
+        .put(
+            &format!("/api/v1/visits/{}", new_id()),
+            Some(&sup),
+            &[],
+            &clean_visit(&far),
+        )
         .assert_problem(403, "auth.out_of_scope");
     // A resend by someone out of scope learns nothing of the stored visit:
     // neither its receipt nor, through a 409, that it exists.
     f.app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
     let outsider = f.app.token("far");
     let stored = format!("/api/v1/visits/{}", r.body["id"].as_str().unwrap());
-    f.app.put(&stored, Some(&outsider), &[], &town).assert_problem(403, "auth.out_of_scope");
-    f.app.put(&stored, Some(&outsider), &[], &clean_visit(&far)).assert_problem(403, "auth.out_of_scope");
     f.app
-        .put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &clean_visit("6f1c1c1e-0000-4000-8000-00000000dead"))
+        .put(&stored, Some(&outsider), &[], &town)
+        .assert_problem(403, "auth.out_of_scope");
+    f.app
+        .put(&stored, Some(&outsider), &[], &clean_visit(&far))
+        .assert_problem(403, "auth.out_of_scope");
+    f.app
+        .put(
+            &format!("/api/v1/visits/{}", new_id()),
+            Some(&f.enumerator),
+            &[],
+            &clean_visit("6f1c1c1e-0000-4000-8000-00000000dead"),
+        )
         .assert_problem(404, "not_found");
 }
 
@@ -126,17 +185,29 @@ fn fifty_concurrent_puts_of_one_visit_store_it_once() {
     let body = clean_visit(&f.household_id);
     let answers: Vec<(u16, Value)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..50)
-            .map(|_| s.spawn(|| {
-                let r = f.app.put(&path, Some(&f.enumerator), &[], &body);
-                (r.status, r.body)
-            }))
+            .map(|_| {
+                s.spawn(|| {
+                    let r = f.app.put(&path, Some(&f.enumerator), &[], &body);
+                    (r.status, r.body)
+                })
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|(s, _)| *s == 201).count(),
+        1,
+        "{answers:?}"
+    );
     assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 201));
-    assert!(answers.iter().all(|(_, b)| *b == answers[0].1), "every answer carries the same receipt");
-    let list = f.app.get(&format!("/api/v1/visits?household_id={}", f.household_id), Some(&f.enumerator));
+    assert!(
+        answers.iter().all(|(_, b)| *b == answers[0].1),
+        "every answer carries the same receipt"
+    );
+    let list = f.app.get(
+        &format!("/api/v1/visits?household_id={}", f.household_id),
+        Some(&f.enumerator),
+    );
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
 }
 
@@ -160,9 +231,16 @@ fn fifty_concurrent_different_bodies_under_one_id_store_exactly_one() {
     });
     let winners: Vec<_> = statuses.iter().filter(|(s, _)| *s == 201).collect();
     assert_eq!(winners.len(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|(s, _)| *s == 409).count(), 49, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|(s, _)| *s == 409).count(),
+        49,
+        "{statuses:?}"
+    );
     let stored = f.app.get(&path, Some(&f.enumerator));
-    assert_eq!(stored.body["document"]["quality"]["water"]["quantity_lpd"], winners[0].1);
+    assert_eq!(
+        stored.body["document"]["quality"]["water"]["quantity_lpd"],
+        winners[0].1
+    );
 }
 
 #[test]
@@ -178,31 +256,56 @@ fn a_batch_answers_each_item_as_its_own_put_would() {
         {"visit_id": good, "visit": clean_visit(&f.household_id)},
         {"visit_id": "not-a-uuid", "visit": clean_visit(&f.household_id)},
     ]});
-    let r = f.app.post("/api/v1/visits/batch", Some(&f.enumerator), &batch);
+    let r = f
+        .app
+        .post("/api/v1/visits/batch", Some(&f.enumerator), &batch);
     assert_eq!(r.status, 200, "{}", r.text);
     let results = r.body["results"].as_array().unwrap();
-    let statuses: Vec<_> = results.iter().map(|x| x["status"].as_u64().unwrap()).collect();
+    let statuses: Vec<_> = results
+        .iter()
+        .map(|x| x["status"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, vec![201, 422, 200, 404]);
     assert_eq!(results[1]["body"]["errors"][0]["field"], "/members/1/sex");
     assert_eq!(results[0]["body"], results[2]["body"]);
     // What the batch stored answers a later single PUT the same way.
-    let single = f.app.put(&format!("/api/v1/visits/{good}"), Some(&f.enumerator), &[], &clean_visit(&f.household_id));
+    let single = f.app.put(
+        &format!("/api/v1/visits/{good}"),
+        Some(&f.enumerator),
+        &[],
+        &clean_visit(&f.household_id),
+    );
     assert_eq!((single.status, &single.body), (200, &results[0]["body"]));
-    let many: Vec<Value> = (0..201).map(|_| serde_json::json!({"visit_id": new_id(), "visit": {}})).collect();
-    let r = f.app.post("/api/v1/visits/batch", Some(&f.enumerator), &serde_json::json!({"visits": many}));
+    let many: Vec<Value> = (0..201)
+        .map(|_| serde_json::json!({"visit_id": new_id(), "visit": {}}))
+        .collect();
+    let r = f.app.post(
+        "/api/v1/visits/batch",
+        Some(&f.enumerator),
+        &serde_json::json!({"visits": many}),
+    );
     r.assert_problem(422, "request.validation_failed");
 }
 
 #[test]
 fn validate_checks_without_storing() {
     let f = field();
-    let r = f.app.post("/api/v1/visits/validate", Some(&f.enumerator), &clean_visit(&f.household_id));
+    let r = f.app.post(
+        "/api/v1/visits/validate",
+        Some(&f.enumerator),
+        &clean_visit(&f.household_id),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["findings"], serde_json::json!([]));
     let mut bad = clean_visit(&f.household_id);
     bad["timing"]["ended_at"] = "2026-11-20T08:00:00+08:00".into();
-    let r = f.app.post("/api/v1/visits/validate", Some(&f.enumerator), &bad);
-    assert_eq!(r.field_errors(), vec![("/timing/ended_at".into(), "timing.order".into())]);
+    let r = f
+        .app
+        .post("/api/v1/visits/validate", Some(&f.enumerator), &bad);
+    assert_eq!(
+        r.field_errors(),
+        vec![("/timing/ended_at".into(), "timing.order".into())]
+    );
     let list = f.app.get("/api/v1/visits", Some(&f.enumerator));
     assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
 }
@@ -210,11 +313,26 @@ fn validate_checks_without_storing() {
 #[test]
 fn scanning_the_households_own_card_marks_the_visit_verified_on_site() {
     let f = field();
-    let token = f.app.get(&format!("/api/v1/households/{}", f.household_id), Some(&f.enumerator)).body["public_token"].clone();
+    let token = f
+        .app
+        .get(
+            &format!("/api/v1/households/{}", f.household_id),
+            Some(&f.enumerator),
+        )
+        .body["public_token"]
+        .clone();
     let mut v = clean_visit(&f.household_id);
     v["card_scan"] = token;
-    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &v);
-    assert_eq!((r.status, r.body["verified_on_site"].clone()), (201, Value::Bool(true)));
+    let r = f.app.put(
+        &format!("/api/v1/visits/{}", new_id()),
+        Some(&f.enumerator),
+        &[],
+        &v,
+    );
+    assert_eq!(
+        (r.status, r.body["verified_on_site"].clone()),
+        (201, Value::Bool(true))
+    );
 }
 
 #[test]
@@ -223,16 +341,35 @@ fn listing_pages_through_visits_in_scope() {
     let mut ids = HashSet::new();
     for _ in 0..5 {
         let id = new_id();
-        assert_eq!(f.app.put(&format!("/api/v1/visits/{id}"), Some(&f.enumerator), &[], &clean_visit(&f.household_id)).status, 201);
+        assert_eq!(
+            f.app
+                .put(
+                    &format!("/api/v1/visits/{id}"),
+                    Some(&f.enumerator),
+                    &[],
+                    &clean_visit(&f.household_id)
+                )
+                .status,
+            201
+        );
         ids.insert(id);
     }
     let mut seen = HashSet::new();
     let mut cursor = String::new();
     loop {
-        let q = if cursor.is_empty() { "limit=2".to_string() } else { format!("limit=2&cursor={cursor}") };
-        let r = f.app.get(&format!("/api/v1/visits?{q}"), Some(&f.enumerator));
+        let q = if cursor.is_empty() {
+            "limit=2".to_string()
+        } else {
+            format!("limit=2&cursor={cursor}")
+        };
+        let r = f
+            .app
+            .get(&format!("/api/v1/visits?{q}"), Some(&f.enumerator));
         for it in r.body["items"].as_array().unwrap() {
-            assert!(seen.insert(it["id"].as_str().unwrap().to_string()), "repeated");
+            assert!(
+                seen.insert(it["id"].as_str().unwrap().to_string()),
+                "repeated"
+            );
         }
         cursor = r.body["next_cursor"].as_str().unwrap().to_string();
         if !r.body["has_more"].as_bool().unwrap() {
@@ -242,11 +379,34 @@ fn listing_pages_through_visits_in_scope() {
     assert_eq!(seen, ids);
     // The last page's cursor resumes later with exactly what came since.
     let late = new_id();
-    assert_eq!(f.app.put(&format!("/api/v1/visits/{late}"), Some(&f.enumerator), &[], &clean_visit(&f.household_id)).status, 201);
-    let r = f.app.get(&format!("/api/v1/visits?cursor={cursor}"), Some(&f.enumerator));
-    let items: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|it| it["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        f.app
+            .put(
+                &format!("/api/v1/visits/{late}"),
+                Some(&f.enumerator),
+                &[],
+                &clean_visit(&f.household_id)
+            )
+            .status,
+        201
+    );
+    let r = f.app.get(
+        &format!("/api/v1/visits?cursor={cursor}"),
+        Some(&f.enumerator),
+    );
+    let items: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|it| it["id"].as_str().unwrap())
+        .collect();
     assert_eq!(items, [late.to_string().as_str()]);
-    f.app.get(&format!("/api/v1/visits?scope={OTHER_COUNTY}"), Some(&f.enumerator)).assert_problem(403, "auth.out_of_scope");
+    f.app
+        .get(
+            &format!("/api/v1/visits?scope={OTHER_COUNTY}"),
+            Some(&f.enumerator),
+        )
+        .assert_problem(403, "auth.out_of_scope");
 }
 
 #[test]
@@ -258,10 +418,21 @@ fn a_late_photo_completes_its_visit_and_is_readable_in_scope_only() {
     let path = format!("/api/v1/visits/{}", new_id());
     let first = f.app.put(&path, Some(&f.enumerator), &[], &v);
     assert_eq!(first.status, 201, "{}", first.text);
-    assert!(first.body["missing_blobs"].as_array().unwrap().contains(&sha.clone().into()));
+    assert!(first.body["missing_blobs"]
+        .as_array()
+        .unwrap()
+        .contains(&sha.clone().into()));
 
     let blob = format!("/api/v1/blobs/{sha}");
-    let up = |body: &[u8], ct: &str, p: &str| f.app.send("PUT", p, Some(&f.enumerator), &[], Some(Body::Raw(ct, body)));
+    let up = |body: &[u8], ct: &str, p: &str| {
+        f.app.send(
+            "PUT",
+            p,
+            Some(&f.enumerator),
+            &[],
+            Some(Body::Raw(ct, body)),
+        )
+    };
     assert_eq!(up(&bytes, "image/png", &blob).status, 201);
     assert_eq!(up(&bytes, "image/png", &blob).status, 200);
     up(&bytes, "text/plain", &blob).assert_problem(415, "request.unsupported_media_type");
@@ -269,21 +440,38 @@ fn a_late_photo_completes_its_visit_and_is_readable_in_scope_only() {
     up(&other, "image/png", &blob).assert_problem(422, "request.validation_failed");
     let garbage = b"definitely not a png".to_vec();
     let garbage_sha = sha256_hex(&garbage);
-    let r = up(&garbage, "image/png", &format!("/api/v1/blobs/{garbage_sha}"));
+    let r = up(
+        &garbage,
+        "image/png",
+        &format!("/api/v1/blobs/{garbage_sha}"),
+    );
     assert_eq!(r.field_errors(), vec![("".into(), "blob.not_image".into())]);
 
     let again = f.app.put(&path, Some(&f.enumerator), &[], &v);
     assert_eq!(again.status, 200);
-    assert!(!again.body["missing_blobs"].as_array().unwrap().contains(&sha.clone().into()));
+    assert!(!again.body["missing_blobs"]
+        .as_array()
+        .unwrap()
+        .contains(&sha.clone().into()));
 
     let got = f.app.get(&blob, Some(&f.enumerator));
     assert_eq!((got.status, got.content_type.as_str()), (200, "image/png"));
     let thumb = f.app.get(&format!("{blob}/thumbnail"), Some(&f.enumerator));
-    assert_eq!((thumb.status, thumb.content_type.as_str()), (200, "image/jpeg"));
+    assert_eq!(
+        (thumb.status, thumb.content_type.as_str()),
+        (200, "image/jpeg")
+    );
     f.app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
     let far = f.app.token("far");
-    f.app.get(&blob, Some(&far)).assert_problem(403, "auth.out_of_scope");
-    f.app.get(&format!("/api/v1/blobs/{}", "0".repeat(64)), Some(&f.enumerator)).assert_problem(404, "not_found");
+    f.app
+        .get(&blob, Some(&far))
+        .assert_problem(403, "auth.out_of_scope");
+    f.app
+        .get(
+            &format!("/api/v1/blobs/{}", "0".repeat(64)),
+            Some(&f.enumerator),
+        )
+        .assert_problem(404, "not_found");
     let huge = vec![0u8; (10 << 20) + 1];
     up(&huge, "image/png", &blob).assert_problem(413, "request.too_large");
 }
@@ -302,9 +490,16 @@ fn a_full_batch_of_two_hundred_visits_over_one_mebibyte_is_taken() {
         .collect();
     let body = serde_json::json!({"visits": items});
     assert!(body.to_string().len() > 1 << 20);
-    let r = f.app.post("/api/v1/visits/batch", Some(&f.enumerator), &body);
+    let r = f
+        .app
+        .post("/api/v1/visits/batch", Some(&f.enumerator), &body);
     assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
-    let statuses: HashSet<u64> = r.body["results"].as_array().unwrap().iter().map(|x| x["status"].as_u64().unwrap()).collect();
+    let statuses: HashSet<u64> = r.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["status"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, HashSet::from([201]));
 }
 
@@ -326,7 +521,11 @@ fn roster_of(v: &Value, code: &str) -> Value {
         .map(|x| serde_json::json!({"name": x["name"], "unit": x["unit"], "title": x["title"].as_str().unwrap_or(""), "phone": x["phone"]}))
         .collect();
     // The roster always has a main cause; a visit may have lost it.
-    let main_cause = if h["main_cause"].is_string() { h["main_cause"].clone() } else { "other".into() };
+    let main_cause = if h["main_cause"].is_string() {
+        h["main_cause"].clone()
+    } else {
+        "other".into()
+    };
     let location = match (v["geo"]["lat"].as_f64(), v["geo"]["lon"].as_f64()) {
         (Some(lat), Some(lon)) => serde_json::json!({"lat": lat, "lon": lon, "datum": "WGS84"}),
         _ => Value::Null,
@@ -345,8 +544,13 @@ fn roster_of(v: &Value, code: &str) -> Value {
 /// loads from a roster that matches the visit.
 #[test]
 fn each_finding_example_raises_only_its_family() {
-    for family in ["edu", "med", "housing", "water", "basic", "income", "monitor", "record", "process", "sat"] {
-        let path = format!("{}/../api-spec/examples/visit-finding-{family}.json", env!("CARGO_MANIFEST_DIR"));
+    for family in [
+        "edu", "med", "housing", "water", "basic", "income", "monitor", "record", "process", "sat",
+    ] {
+        let path = format!(
+            "{}/../api-spec/examples/visit-finding-{family}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let app = TestApp::spawn();
         app.seed_example_regions();
@@ -354,12 +558,29 @@ fn each_finding_example_raises_only_its_family() {
         let household_id = app.seed_household(input(&roster_of(&v, "EXAMPLE-1")));
         v["household_id"] = household_id.into();
         let token = app.token("enum");
-        let r = app.put(&format!("/api/v1/visits/{}", new_id()), Some(&token), &[], &v);
+        let r = app.put(
+            &format!("/api/v1/visits/{}", new_id()),
+            Some(&token),
+            &[],
+            &v,
+        );
         assert_eq!(r.status, 201, "{family}: {}", r.text);
-        let codes: Vec<&str> = r.body["findings"].as_array().unwrap().iter().map(|x| x["code"].as_str().unwrap()).collect();
+        let codes: Vec<&str> = r.body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["code"].as_str().unwrap())
+            .collect();
         assert!(!codes.is_empty(), "{family} raised nothing");
-        assert!(codes.iter().all(|c| c.split('.').next() == Some(family)), "{family}: {codes:?}");
-        assert!(r.body["findings"].as_array().unwrap().iter().all(|x| !x["message"].as_str().unwrap().is_empty()));
+        assert!(
+            codes.iter().all(|c| c.split('.').next() == Some(family)),
+            "{family}: {codes:?}"
+        );
+        assert!(r.body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| !x["message"].as_str().unwrap().is_empty()));
     }
 }
 
@@ -371,13 +592,25 @@ fn a_third_supervisory_visit_is_accepted_and_flagged() {
     for level in ["town_mutual", "county_cross", "city_supervision"] {
         let mut v = clean_visit(&f.household_id);
         v["level"] = level.into();
-        let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&sup), &[], &v);
+        let r = f
+            .app
+            .put(&format!("/api/v1/visits/{}", new_id()), Some(&sup), &[], &v);
         assert_eq!(r.status, 201, "{}", r.text);
-        codes.push(r.body["findings"].as_array().unwrap().iter().map(|x| x["code"].clone()).collect::<Vec<_>>());
+        codes.push(
+            r.body["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["code"].clone())
+                .collect::<Vec<_>>(),
+        );
     }
     assert_eq!(codes[0], Vec::<Value>::new());
     assert_eq!(codes[1], Vec::<Value>::new());
-    assert_eq!(codes[2], vec![Value::from("process.supervision_over_limit")]);
+    assert_eq!(
+        codes[2],
+        vec![Value::from("process.supervision_over_limit")]
+    );
 }
 
 #[test]
@@ -388,15 +621,37 @@ fn an_id_registered_to_another_household_and_another_households_card_are_flagged
     other["members"][0]["relation"] = "head".into();
     other["members"].as_array_mut().unwrap().truncate(1);
     let other_id = f.app.seed_household(input(&other));
-    let other_card = f.app.get(&format!("/api/v1/households/{other_id}"), Some(&f.enumerator)).body["public_token"].clone();
+    let other_card = f
+        .app
+        .get(
+            &format!("/api/v1/households/{other_id}"),
+            Some(&f.enumerator),
+        )
+        .body["public_token"]
+        .clone();
     let mut v = clean_visit(&f.household_id);
     v["card_scan"] = other_card;
-    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &v);
+    let r = f.app.put(
+        &format!("/api/v1/visits/{}", new_id()),
+        Some(&f.enumerator),
+        &[],
+        &v,
+    );
     assert_eq!(r.status, 201, "{}", r.text);
-    let found: Vec<(Value, Value)> =
-        r.body["findings"].as_array().unwrap().iter().map(|x| (x["code"].clone(), x["member_no"].clone())).collect();
-    assert!(found.contains(&("record.duplicate_id".into(), 3.into())), "{found:?}");
-    assert!(found.iter().any(|(c, _)| c == "process.card_mismatch"), "{found:?}");
+    let found: Vec<(Value, Value)> = r.body["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["code"].clone(), x["member_no"].clone()))
+        .collect();
+    assert!(
+        found.contains(&("record.duplicate_id".into(), 3.into())),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|(c, _)| c == "process.card_mismatch"),
+        "{found:?}"
+    );
     assert_eq!(r.body["verified_on_site"], false);
 }
 
@@ -409,12 +664,31 @@ fn concurrent_uploads_of_one_photo_all_succeed_once() {
     let path = format!("/api/v1/blobs/{sha}");
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..10)
-            .map(|_| s.spawn(|| f.app.send("PUT", &path, Some(&f.enumerator), &[], Some(Body::Raw("image/png", &bytes))).status))
+            .map(|_| {
+                s.spawn(|| {
+                    f.app
+                        .send(
+                            "PUT",
+                            &path,
+                            Some(&f.enumerator),
+                            &[],
+                            Some(Body::Raw("image/png", &bytes)),
+                        )
+                        .status
+                })
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 201), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 201),
+        "{statuses:?}"
+    );
 }
 
 /// Every hard-error code of DOMAIN.md, sent over HTTP: 422 with its pointer
@@ -425,9 +699,21 @@ fn every_hard_error_code_is_answered_with_its_pointer() {
     type Mutation = fn(&mut Value);
     let cases: [(Mutation, &str, &str); 13] = [
         (|v| v["level"] = 3.into(), "/level", "schema.invalid"),
-        (|v| v["members"][0]["id_number"] = "210922196805120118".into(), "/members/0/id_number", "id_number.checksum"),
-        (|v| v["members"][0]["id_number"] = "21092219680512011".into(), "/members/0/id_number", "id_number.format"),
-        (|v| v["members"][0]["sex"] = "F".into(), "/members/0/sex", "id_number.mismatch"),
+        (
+            |v| v["members"][0]["id_number"] = "210922196805120118".into(),
+            "/members/0/id_number",
+            "id_number.checksum",
+        ),
+        (
+            |v| v["members"][0]["id_number"] = "21092219680512011".into(),
+            "/members/0/id_number",
+            "id_number.format",
+        ),
+        (
+            |v| v["members"][0]["sex"] = "F".into(),
+            "/members/0/sex",
+            "id_number.mismatch",
+        ),
         (
             |v| {
                 v["members"][2]["id_number"] = "210922196805120119".into();
@@ -436,23 +722,68 @@ fn every_hard_error_code_is_answered_with_its_pointer() {
             "/members/2/id_number",
             "id_number.duplicate",
         ),
-        (|v| v["members"][1]["relation"] = "head".into(), "/members", "members.head"),
-        (|v| v["income"]["wage"][0]["member_no"] = 9.into(), "/income/wage/0/member_no", "members.ref"),
-        (|v| v["income"]["operating"][0]["gross_fen"] = (-1).into(), "/income/operating/0/gross_fen", "money.negative"),
-        (|v| v["income"]["property"][0]["amount_fen"] = 1_000_000_001i64.into(), "/income/property/0/amount_fen", "money.too_large"),
-        (|v| v["quality"]["water"]["quantity_lpd"] = 1001.into(), "/quality/water/quantity_lpd", "range"),
-        (|v| v["timing"]["ended_at"] = "2026-11-20T08:59:00+08:00".into(), "/timing/ended_at", "timing.order"),
-        (|v| { v["signatures"].as_array_mut().unwrap().remove(0); }, "/signatures", "signature.missing"),
-        (|v| v["household"]["other_causes"] = serde_json::json!(["illness"]), "/household/other_causes", "causes.too_many"),
+        (
+            |v| v["members"][1]["relation"] = "head".into(),
+            "/members",
+            "members.head",
+        ),
+        (
+            |v| v["income"]["wage"][0]["member_no"] = 9.into(),
+            "/income/wage/0/member_no",
+            "members.ref",
+        ),
+        (
+            |v| v["income"]["operating"][0]["gross_fen"] = (-1).into(),
+            "/income/operating/0/gross_fen",
+            "money.negative",
+        ),
+        (
+            |v| v["income"]["property"][0]["amount_fen"] = 1_000_000_001i64.into(),
+            "/income/property/0/amount_fen",
+            "money.too_large",
+        ),
+        (
+            |v| v["quality"]["water"]["quantity_lpd"] = 1001.into(),
+            "/quality/water/quantity_lpd",
+            "range",
+        ),
+        (
+            |v| v["timing"]["ended_at"] = "2026-11-20T08:59:00+08:00".into(),
+            "/timing/ended_at",
+            "timing.order",
+        ),
+        (
+            |v| {
+                v["signatures"].as_array_mut().unwrap().remove(0);
+            },
+            "/signatures",
+            "signature.missing",
+        ),
+        (
+            |v| v["household"]["other_causes"] = serde_json::json!(["illness"]),
+            "/household/other_causes",
+            "causes.too_many",
+        ),
     ];
     for (mutate, field, code) in cases {
         let mut v = clean_visit(&f.household_id);
         mutate(&mut v);
         let id = new_id();
-        let r = f.app.put(&format!("/api/v1/visits/{id}"), Some(&f.enumerator), &[], &v);
+        let r = f.app.put(
+            &format!("/api/v1/visits/{id}"),
+            Some(&f.enumerator),
+            &[],
+            &v,
+        );
         r.assert_problem(422, "request.validation_failed");
-        assert_eq!(r.field_errors(), vec![(field.to_string(), code.to_string())], "{code}");
-        f.app.get(&format!("/api/v1/visits/{id}"), Some(&f.enumerator)).assert_problem(404, "not_found");
+        assert_eq!(
+            r.field_errors(),
+            vec![(field.to_string(), code.to_string())],
+            "{code}"
+        );
+        f.app
+            .get(&format!("/api/v1/visits/{id}"), Some(&f.enumerator))
+            .assert_problem(404, "not_found");
     }
 }
 
@@ -461,38 +792,127 @@ fn a_rejected_visit_goes_back_to_its_enumerator_and_a_correction_supersedes_it()
     let f = field();
     let sup = f.app.token("sup");
     let old = new_id();
-    assert_eq!(f.app.put(&format!("/api/v1/visits/{old}"), Some(&f.enumerator), &[], &clean_visit(&f.household_id)).status, 201);
+    assert_eq!(
+        f.app
+            .put(
+                &format!("/api/v1/visits/{old}"),
+                Some(&f.enumerator),
+                &[],
+                &clean_visit(&f.household_id)
+            )
+            .status,
+        201
+    );
     let review = format!("/api/v1/visits/{old}/review");
 
-    let r = f.app.post(&review, Some(&sup), &serde_json::json!({"decision": "reject"}));
-    assert_eq!(r.field_errors(), vec![("/note".to_string(), "finding.note_required".to_string())], "a rejection says why");
-    let r = f.app.post(&review, Some(&sup), &serde_json::json!({"decision": "maybe", "note": "x"}));
-    assert_eq!(r.field_errors(), vec![("/decision".to_string(), "schema.invalid".to_string())]);
-    f.app.post(&review, Some(&f.enumerator), &serde_json::json!({"decision": "approve"})).assert_problem(403, "auth.role_forbidden");
-    let r = f.app.post(&review, Some(&sup), &serde_json::json!({"decision": "reject", "note": "务工收入未核实，请补充"}));
-    assert_eq!((r.status, r.body["review"].as_str()), (200, Some("rejected")), "{}", r.text);
+    let r = f.app.post(
+        &review,
+        Some(&sup),
+        &serde_json::json!({"decision": "reject"}),
+    );
+    assert_eq!(
+        r.field_errors(),
+        vec![("/note".to_string(), "finding.note_required".to_string())],
+        "a rejection says why"
+    );
+    let r = f.app.post(
+        &review,
+        Some(&sup),
+        &serde_json::json!({"decision": "maybe", "note": "x"}),
+    );
+    assert_eq!(
+        r.field_errors(),
+        vec![("/decision".to_string(), "schema.invalid".to_string())]
+    );
+    f.app
+        .post(
+            &review,
+            Some(&f.enumerator),
+            &serde_json::json!({"decision": "approve"}),
+        )
+        .assert_problem(403, "auth.role_forbidden");
+    let r = f.app.post(
+        &review,
+        Some(&sup),
+        &serde_json::json!({"decision": "reject", "note": "务工收入未核实，请补充"}),
+    );
+    assert_eq!(
+        (r.status, r.body["review"].as_str()),
+        (200, Some("rejected")),
+        "{}",
+        r.text
+    );
 
-    let mine = f.app.get("/api/v1/visits?mine=true&review=rejected", Some(&f.enumerator));
+    let mine = f.app.get(
+        "/api/v1/visits?mine=true&review=rejected",
+        Some(&f.enumerator),
+    );
     let items = mine.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{}", mine.text);
-    assert_eq!((items[0]["id"].as_str(), items[0]["review_note"].as_str()), (Some(old.as_str()), Some("务工收入未核实，请补充")));
-    let theirs = f.app.get("/api/v1/visits?mine=true&review=rejected", Some(&sup));
-    assert!(theirs.body["items"].as_array().unwrap().is_empty(), "mine means the caller's own");
+    assert_eq!(
+        (items[0]["id"].as_str(), items[0]["review_note"].as_str()),
+        (Some(old.as_str()), Some("务工收入未核实，请补充"))
+    );
+    let theirs = f
+        .app
+        .get("/api/v1/visits?mine=true&review=rejected", Some(&sup));
+    assert!(
+        theirs.body["items"].as_array().unwrap().is_empty(),
+        "mine means the caller's own"
+    );
 
     let mut unknown = clean_visit(&f.household_id);
     unknown["replaces"] = new_id().into();
-    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &unknown);
-    assert_eq!(r.field_errors(), vec![("/replaces".to_string(), "visit.replaces_unknown".to_string())]);
+    let r = f.app.put(
+        &format!("/api/v1/visits/{}", new_id()),
+        Some(&f.enumerator),
+        &[],
+        &unknown,
+    );
+    assert_eq!(
+        r.field_errors(),
+        vec![(
+            "/replaces".to_string(),
+            "visit.replaces_unknown".to_string()
+        )]
+    );
 
     let mut corrected = clean_visit(&f.household_id);
     corrected["replaces"] = old.as_str().into();
     let new = new_id();
-    assert_eq!(f.app.put(&format!("/api/v1/visits/{new}"), Some(&f.enumerator), &[], &corrected).status, 201);
-    let read = f.app.get(&format!("/api/v1/visits/{old}"), Some(&f.enumerator));
+    assert_eq!(
+        f.app
+            .put(
+                &format!("/api/v1/visits/{new}"),
+                Some(&f.enumerator),
+                &[],
+                &corrected
+            )
+            .status,
+        201
+    );
+    let read = f
+        .app
+        .get(&format!("/api/v1/visits/{old}"), Some(&f.enumerator));
     assert_eq!(read.body["superseded_by"], new.as_str());
-    f.app.post(&review, Some(&sup), &serde_json::json!({"decision": "approve"})).assert_problem(409, "visit.superseded");
-    let r = f.app.put(&format!("/api/v1/visits/{}", new_id()), Some(&f.enumerator), &[], &corrected);
+    f.app
+        .post(
+            &review,
+            Some(&sup),
+            &serde_json::json!({"decision": "approve"}),
+        )
+        .assert_problem(409, "visit.superseded");
+    let r = f.app.put(
+        &format!("/api/v1/visits/{}", new_id()),
+        Some(&f.enumerator),
+        &[],
+        &corrected,
+    );
     r.assert_problem(409, "visit.superseded");
-    let approved = f.app.post(&format!("/api/v1/visits/{new}/review"), Some(&sup), &serde_json::json!({"decision": "approve"}));
+    let approved = f.app.post(
+        &format!("/api/v1/visits/{new}/review"),
+        Some(&sup),
+        &serde_json::json!({"decision": "approve"}),
+    );
     assert_eq!(approved.body["review"], "approved");
 }

@@ -23,14 +23,26 @@ pub struct ListQuery {
 }
 
 /// `GET /audit?scope=&actor=&action=&since=&cursor=` (supervisor, admin).
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Supervisor, Role::Admin])?;
     let q = q.into_inner();
     let scope = params::scope(&user, q.scope)?;
-    let filter = Filter { actor: q.actor, action: q.action, since: params::instant("since", q.since)? };
+    let filter = Filter {
+        actor: q.actor,
+        action: q.action,
+        since: params::instant("since", q.since)?,
+    };
     let after = params::cursor(q.cursor)?;
     let limit = params::limit(q.limit)?;
-    let (rows, has_more) = state.db.read(move |c| audit::list(c, &scope, &filter, after, limit)).await?;
+    let (rows, has_more) = state
+        .db
+        .read(move |c| audit::list(c, &scope, &filter, after, limit))
+        .await?;
     let next_cursor = params::encode_cursor(rows.last().map_or(after, |r| r.id));
-    Ok(HttpResponse::Ok().json(json!({"items": rows, "next_cursor": next_cursor, "has_more": has_more})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"items": rows, "next_cursor": next_cursor, "has_more": has_more})))
 }

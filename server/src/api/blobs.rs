@@ -17,7 +17,11 @@ pub const BLOB_LIMIT: usize = 10 << 20;
 
 fn digest(path: &str) -> Result<String, ApiError> {
     let ok = path.len() == 64 && path.bytes().all(|b| b.is_ascii_hexdigit());
-    if ok { Ok(path.to_ascii_lowercase()) } else { Err(param_error("sha256", Code::BlobHashMismatch)) }
+    if ok {
+        Ok(path.to_ascii_lowercase())
+    } else {
+        Err(param_error("sha256", Code::BlobHashMismatch))
+    }
 }
 
 pub async fn put(
@@ -28,24 +32,50 @@ pub async fn put(
     super::json::TimedBytes(body): super::json::TimedBytes,
 ) -> Result<HttpResponse, ApiError> {
     let sha = digest(&sha)?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let format = image_format(&content_type)
-        .ok_or_else(|| ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, Code::UnsupportedMediaType))?;
-    let actual: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let format = image_format(&content_type).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::UnsupportedMediaType,
+        )
+    })?;
+    let actual: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     if actual != sha {
-        return Err(ApiError::invalid(vec![FieldError::new("", Code::BlobHashMismatch)]));
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "",
+            Code::BlobHashMismatch,
+        )]));
     }
     let size = body.len();
     let (store, key) = (state.blobs.clone(), sha.clone());
     web::block(move || {
-        let thumb = thumbnail(&body, format).ok_or_else(|| ApiError::invalid(vec![FieldError::new("", Code::BlobNotImage)]))?;
+        let thumb = thumbnail(&body, format)
+            .ok_or_else(|| ApiError::invalid(vec![FieldError::new("", Code::BlobNotImage)]))?;
         store.put(&key, &body).map_err(ApiError::internal)?;
-        store.put(&format!("{key}.thumb.jpg"), &thumb).map_err(ApiError::internal)
+        store
+            .put(&format!("{key}.thumb.jpg"), &thumb)
+            .map_err(ApiError::internal)
     })
     .await
     .map_err(ApiError::internal)??;
-    let created = state.db.write(move |c| visits::insert_blob(c, &sha, image_format_name(format), size)).await?;
-    Ok(HttpResponse::build(if created { StatusCode::CREATED } else { StatusCode::OK }).finish())
+    let created = state
+        .db
+        .write(move |c| visits::insert_blob(c, &sha, image_format_name(format), size))
+        .await?;
+    Ok(HttpResponse::build(if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
+    .finish())
 }
 
 fn image_format_name(f: image::ImageFormat) -> &'static str {
@@ -56,7 +86,12 @@ fn image_format_name(f: image::ImageFormat) -> &'static str {
     }
 }
 
-async fn read(state: &AppState, user: &AuthUser, sha: &str, thumb: bool) -> Result<HttpResponse, ApiError> {
+async fn read(
+    state: &AppState,
+    user: &AuthUser,
+    sha: &str,
+    thumb: bool,
+) -> Result<HttpResponse, ApiError> {
     let sha = digest(sha)?;
     let key = sha.clone();
     let (content_type, villages) = state.db.read(move |c| visits::blob_access(c, &key)).await?;
@@ -65,19 +100,38 @@ async fn read(state: &AppState, user: &AuthUser, sha: &str, thumb: bool) -> Resu
         return Err(ApiError::forbidden(Code::OutOfScope));
     }
     let store = state.blobs.clone();
-    let key = if thumb { format!("{sha}.thumb.jpg") } else { sha };
-    let bytes = web::block(move || store.get(&key)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let key = if thumb {
+        format!("{sha}.thumb.jpg")
+    } else {
+        sha
+    };
+    let bytes = web::block(move || store.get(&key))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     let bytes = bytes.ok_or_else(ApiError::not_found)?;
     Ok(HttpResponse::Ok()
-        .content_type(if thumb { "image/jpeg".to_string() } else { content_type })
+        .content_type(if thumb {
+            "image/jpeg".to_string()
+        } else {
+            content_type
+        })
         .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
         .body(bytes))
 }
 
-pub async fn get(state: web::Data<AppState>, user: AuthUser, sha: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    sha: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     read(&state, &user, &sha, false).await
 }
 
-pub async fn get_thumbnail(state: web::Data<AppState>, user: AuthUser, sha: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_thumbnail(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    sha: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     read(&state, &user, &sha, true).await
 }

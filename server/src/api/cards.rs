@@ -36,7 +36,11 @@ fn pdf_layout(raw: Option<&str>, default: Layout) -> Result<Layout, ApiError> {
 }
 
 /// The household (in the caller's scope) and its card.
-async fn household_card(state: &AppState, user: &AuthUser, id: String) -> Result<(CardSource, sancha_cardgen::Card), ApiError> {
+async fn household_card(
+    state: &AppState,
+    user: &AuthUser,
+    id: String,
+) -> Result<(CardSource, sancha_cardgen::Card), ApiError> {
     let user = user.clone();
     let (src, place) = state
         .db
@@ -47,13 +51,29 @@ async fn household_card(state: &AppState, user: &AuthUser, id: String) -> Result
             Ok((src, cards::place(c, &division)?))
         })
         .await?;
-    let card = card_of(&src, &place, &state.cards, &state.rules, crate::api::now_cn());
+    let card = card_of(
+        &src,
+        &place,
+        &state.cards,
+        &state.rules,
+        crate::api::now_cn(),
+    );
     Ok((src, card))
 }
 
-async fn audit(state: &AppState, user: &AuthUser, what: String, scope: String, layout: Layout, run: Vec<(String, i32)>) -> Result<(), ApiError> {
+async fn audit(
+    state: &AppState,
+    user: &AuthUser,
+    what: String,
+    scope: String,
+    layout: Layout,
+    run: Vec<(String, i32)>,
+) -> Result<(), ApiError> {
     let actor = user.username.clone();
-    state.db.write(move |c| cards::record_print(c, &actor, &what, &scope, &layout.to_string(), &run)).await
+    state
+        .db
+        .write(move |c| cards::record_print(c, &actor, &what, &scope, &layout.to_string(), &run))
+        .await
 }
 
 /// `GET /households/{id}/card.pdf?layout=a4|a6x4` (A4 poster by default).
@@ -67,18 +87,34 @@ pub async fn household_pdf(
     let (src, card) = household_card(&state, &user, id.to_string()).await?;
     let font = state.card_font;
     let serial = card.serial.clone();
-    let (bytes, report) = web::block(move || print::pdf(&[card], layout, font)).await.map_err(ApiError::internal)??;
+    let (bytes, report) = web::block(move || print::pdf(&[card], layout, font))
+        .await
+        .map_err(ApiError::internal)??;
     let h = &src.household;
-    audit(&state, &user, h.id.clone(), h.division_code.clone(), layout, vec![(h.id.clone(), h.card_version)]).await?;
+    audit(
+        &state,
+        &user,
+        h.id.clone(),
+        h.division_code.clone(),
+        layout,
+        vec![(h.id.clone(), h.card_version)],
+    )
+    .await?;
     Ok(print::response("application/pdf", &format!("card-{serial}.pdf"), &report).body(bytes))
 }
 
 /// `GET /households/{id}/card.png`: the electronic card for the phone.
-pub async fn household_png(state: web::Data<AppState>, user: AuthUser, id: web::Path<uuid::Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn household_png(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let (_, card) = household_card(&state, &user, id.to_string()).await?;
     let font = state.card_font;
     let serial = card.serial.clone();
-    let (bytes, report) = web::block(move || print::png(&card, font)).await.map_err(ApiError::internal)??;
+    let (bytes, report) = web::block(move || print::png(&card, font))
+        .await
+        .map_err(ApiError::internal)??;
     Ok(print::response("image/png", &format!("card-{serial}.png"), &report).body(bytes))
 }
 
@@ -92,20 +128,45 @@ pub async fn region_pdf(
 ) -> Result<HttpResponse, ApiError> {
     user.require_role(PRINTERS)?;
     let layout = pdf_layout(q.layout.as_deref(), Layout::A6x4)?;
-    let scope = RegionCode::parse(&code).ok_or_else(|| param_error("code", Code::RegionCodeInvalid))?;
+    let scope =
+        RegionCode::parse(&code).ok_or_else(|| param_error("code", Code::RegionCodeInvalid))?;
     user.require_scope(&scope)?;
     let (villages, run) = {
         let scope = scope.clone();
-        state.db.read(move |c| Ok((households::villages(c, &scope)?, cards::versions_in(c, &scope)?))).await?
+        state
+            .db
+            .read(move |c| {
+                Ok((
+                    households::villages(c, &scope)?,
+                    cards::versions_in(c, &scope)?,
+                ))
+            })
+            .await?
     };
     if villages.is_empty() {
         return Err(ApiError::not_found());
     }
-    audit(&state, &user, scope.as_str().to_string(), scope.as_str().to_string(), layout, run).await?;
-    let job = PrintRun::new(state.db.clone(), state.cards.clone(), state.rules.clone(), state.card_font, layout);
+    audit(
+        &state,
+        &user,
+        scope.as_str().to_string(),
+        scope.as_str().to_string(),
+        layout,
+        run,
+    )
+    .await?;
+    let job = PrintRun::new(
+        state.db.clone(),
+        state.cards.clone(),
+        state.rules.clone(),
+        state.card_font,
+        layout,
+    );
     if scope.level() == RegionLevel::Village {
         let village = scope.as_str().to_string();
-        let (name, bytes, report) = web::block(move || job.village(&village)).await.map_err(ApiError::internal)??;
+        let (name, bytes, report) = web::block(move || job.village(&village))
+            .await
+            .map_err(ApiError::internal)??;
         return Ok(print::response("application/pdf", &name, &report).body(bytes));
     }
     let name = format!("cards-{}.zip", scope.as_str());

@@ -34,11 +34,19 @@ fn flag(name: &str, raw: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-async fn export(state: web::Data<AppState>, user: AuthUser, q: ExportQuery, kind: Kind, format: Format) -> Result<HttpResponse, ApiError> {
+async fn export(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: ExportQuery,
+    kind: Kind,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::VillageOffice, Role::Supervisor, Role::Admin])?;
     let scope = params::scope(&user, q.scope)?;
     let level = match q.level {
-        Some(l) => Some(VisitLevel::parse(&l).ok_or_else(|| param_error("level", Code::QueryInvalid))?),
+        Some(l) => {
+            Some(VisitLevel::parse(&l).ok_or_else(|| param_error("level", Code::QueryInvalid))?)
+        }
         None => None,
     };
     let headers = match q.headers.as_deref() {
@@ -72,7 +80,11 @@ async fn export(state: web::Data<AppState>, user: AuthUser, q: ExportQuery, kind
         "to": opts.to.map(crate::db::rfc3339), "private": private, "all": opts.all,
     })
     .to_string();
-    let (actor, scope_code, entity_id) = (user.username.clone(), opts.scope.as_str().to_string(), file.clone());
+    let (actor, scope_code, entity_id) = (
+        user.username.clone(),
+        opts.scope.as_str().to_string(),
+        file.clone(),
+    );
     state
         .db
         .write(move |c| {
@@ -103,18 +115,34 @@ async fn export(state: web::Data<AppState>, user: AuthUser, q: ExportQuery, kind
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-pub async fn visits_csv(state: web::Data<AppState>, user: AuthUser, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn visits_csv(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
     export(state, user, q.into_inner(), Kind::Visits, Format::Csv).await
 }
 
-pub async fn visits_xlsx(state: web::Data<AppState>, user: AuthUser, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn visits_xlsx(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
     export(state, user, q.into_inner(), Kind::Visits, Format::Xlsx).await
 }
 
-pub async fn findings_csv(state: web::Data<AppState>, user: AuthUser, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn findings_csv(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
     export(state, user, q.into_inner(), Kind::Findings, Format::Csv).await
 }
 
-pub async fn findings_xlsx(state: web::Data<AppState>, user: AuthUser, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn findings_xlsx(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
     export(state, user, q.into_inner(), Kind::Findings, Format::Xlsx).await
 }

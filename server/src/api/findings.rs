@@ -4,14 +4,14 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::json::Json;
 use super::{param_error, params};
 use crate::auth::AuthUser;
 use crate::checklist::FindingCode;
-use super::json::Json;
 use crate::db::findings::{self, Filter, Move};
+use crate::db::rfc3339;
 use crate::db::visits::FindingRow;
 use crate::domain::Role;
-use crate::db::rfc3339;
 use crate::error::{ApiError, Code, Lang};
 use crate::AppState;
 
@@ -34,7 +34,12 @@ fn one_of(name: &str, raw: Option<String>, allowed: &[&str]) -> Result<Option<St
 }
 
 /// `GET /findings?scope=&status=&code=&severity=&household_id=&cursor=`.
-pub async fn list(state: web::Data<AppState>, user: AuthUser, lang: Lang, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    lang: Lang,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let scope = params::scope(&user, q.scope)?;
     let codes: Vec<&str> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
@@ -46,10 +51,14 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, lang: Lang, q: web
     };
     let after = params::cursor(q.cursor)?;
     let limit = params::limit(q.limit)?;
-    let (rows, has_more) = state.db.read(move |c| findings::list(c, &scope, &filter, after, limit)).await?;
+    let (rows, has_more) = state
+        .db
+        .read(move |c| findings::list(c, &scope, &filter, after, limit))
+        .await?;
     let items: Vec<_> = rows.iter().map(|f| render(f, lang)).collect();
     let next_cursor = params::encode_cursor(rows.last().map_or(after, |r| r.seq));
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next_cursor, "has_more": has_more})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"items": items, "next_cursor": next_cursor, "has_more": has_more})))
 }
 
 fn render(f: &FindingRow, lang: Lang) -> serde_json::Value {
@@ -68,7 +77,14 @@ pub struct NoteBody {
     note: String,
 }
 
-async fn transition(state: &AppState, user: AuthUser, lang: Lang, id: String, mv: Move, body: NoteBody) -> Result<HttpResponse, ApiError> {
+async fn transition(
+    state: &AppState,
+    user: AuthUser,
+    lang: Lang,
+    id: String,
+    mv: Move,
+    body: NoteBody,
+) -> Result<HttpResponse, ApiError> {
     let roles: &[Role] = match mv {
         Move::Rectify => &[Role::VillageOffice, Role::Admin],
         Move::Close | Move::Reopen => &[Role::Supervisor, Role::Admin],
@@ -76,23 +92,47 @@ async fn transition(state: &AppState, user: AuthUser, lang: Lang, id: String, mv
     user.require_role(roles)?;
     let note = body.note.trim().to_string();
     if note.is_empty() || note.chars().count() > 1000 {
-        return Err(ApiError::invalid(vec![crate::error::FieldError::new("/note", Code::NoteRequired)]));
+        return Err(ApiError::invalid(vec![crate::error::FieldError::new(
+            "/note",
+            Code::NoteRequired,
+        )]));
     }
-    let row = state.db.write(move |c| findings::transition(c, &id, mv, &note, &user)).await?;
+    let row = state
+        .db
+        .write(move |c| findings::transition(c, &id, mv, &note, &user))
+        .await?;
     Ok(HttpResponse::Ok().json(render(&row, lang)))
 }
 
 /// `POST /findings/{id}/rectify` `{"note"}`: open → rectified (village office).
-pub async fn rectify(state: web::Data<AppState>, user: AuthUser, lang: Lang, id: web::Path<uuid::Uuid>, Json(b): Json<NoteBody>) -> Result<HttpResponse, ApiError> {
+pub async fn rectify(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    lang: Lang,
+    id: web::Path<uuid::Uuid>,
+    Json(b): Json<NoteBody>,
+) -> Result<HttpResponse, ApiError> {
     transition(&state, user, lang, id.to_string(), Move::Rectify, b).await
 }
 
 /// `POST /findings/{id}/close` `{"note"}`: rectified → closed (supervisor).
-pub async fn close(state: web::Data<AppState>, user: AuthUser, lang: Lang, id: web::Path<uuid::Uuid>, Json(b): Json<NoteBody>) -> Result<HttpResponse, ApiError> {
+pub async fn close(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    lang: Lang,
+    id: web::Path<uuid::Uuid>,
+    Json(b): Json<NoteBody>,
+) -> Result<HttpResponse, ApiError> {
     transition(&state, user, lang, id.to_string(), Move::Close, b).await
 }
 
 /// `POST /findings/{id}/reopen` `{"note"}`: rectified | closed → open (supervisor).
-pub async fn reopen(state: web::Data<AppState>, user: AuthUser, lang: Lang, id: web::Path<uuid::Uuid>, Json(b): Json<NoteBody>) -> Result<HttpResponse, ApiError> {
+pub async fn reopen(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    lang: Lang,
+    id: web::Path<uuid::Uuid>,
+    Json(b): Json<NoteBody>,
+) -> Result<HttpResponse, ApiError> {
     transition(&state, user, lang, id.to_string(), Move::Reopen, b).await
 }

@@ -35,16 +35,34 @@ pub async fn create(
         })
         .await?;
     Ok(with_etag(HttpResponse::Created(), &record)
-        .insert_header((header::LOCATION, format!("/api/v1/households/{}", record.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/households/{}", record.id),
+        ))
         .json(record))
 }
 
-pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let record = state.db.read(move |conn| households::get(conn, &id)).await?.ok_or_else(ApiError::not_found)?;
+    let record = state
+        .db
+        .read(move |conn| households::get(conn, &id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     user.require_scope_code(&record.division_code)?;
-    let (actor, hid, scope) = (user.username.clone(), record.id.clone(), record.division_code.clone());
-    state.db.write(move |c| crate::db::audit::private_read(c, &actor, "household", &hid, &scope)).await?;
+    let (actor, hid, scope) = (
+        user.username.clone(),
+        record.id.clone(),
+        record.division_code.clone(),
+    );
+    state
+        .db
+        .write(move |c| crate::db::audit::private_read(c, &actor, "household", &hid, &scope))
+        .await?;
     Ok(with_etag(HttpResponse::Ok(), &record).json(record))
 }
 
@@ -74,7 +92,10 @@ pub async fn replace(
     Ok(with_etag(HttpResponse::Ok(), &record).json(record))
 }
 
-fn with_etag(mut b: actix_web::HttpResponseBuilder, r: &HouseholdRecord) -> actix_web::HttpResponseBuilder {
+fn with_etag(
+    mut b: actix_web::HttpResponseBuilder,
+    r: &HouseholdRecord,
+) -> actix_web::HttpResponseBuilder {
     b.insert_header((header::ETAG, format!("\"{}\"", r.version)));
     b
 }
@@ -108,14 +129,23 @@ pub struct SyncQuery {
 }
 
 /// `GET /households?scope=&updated_since=&sample=&limit=&cursor=`.
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<SyncQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<SyncQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let scope = params::scope(&user, q.scope)?;
     let since = params::instant("updated_since", q.updated_since)?;
     let limit = params::limit(q.limit)?;
     let after = params::cursor(q.cursor)?;
     let sample = q.sample;
-    let page = state.db.read(move |conn| households::sync_page(conn, &scope, since, sample.as_deref(), after, limit)).await?;
+    let page = state
+        .db
+        .read(move |conn| {
+            households::sync_page(conn, &scope, since, sample.as_deref(), after, limit)
+        })
+        .await?;
     // The cursor is always given, so a phone that reached the end resumes
     // from it later and receives exactly what changed since.
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -127,7 +157,11 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<Sync
 
 /// `POST /households/{id}/token/rotate`: a new card token; the old card's QR
 /// page answers 410 from now on and the card must be reprinted.
-pub async fn rotate_token(state: web::Data<AppState>, user: AuthUser, id: web::Path<uuid::Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn rotate_token(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
     user.require_role(EDITORS)?;
     let id = id.to_string();
     let token = state

@@ -64,7 +64,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             })
             .unwrap_or(false);
         if !is_json {
-            return Box::pin(async { Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, Code::UnsupportedMediaType)) });
+            return Box::pin(async {
+                Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    Code::UnsupportedMediaType,
+                ))
+            });
         }
         let body = TimedBytes::from_request(req, payload);
         Box::pin(async move { parse(&body.await?.0).map(Json) })
@@ -114,7 +119,10 @@ mod tests {
     use crate::domain::household::HouseholdInput;
 
     fn fields(e: ApiError) -> Vec<(String, &'static str)> {
-        e.errors.into_iter().map(|f| (f.field, f.code.as_str())).collect()
+        e.errors
+            .into_iter()
+            .map(|f| (f.field, f.code.as_str()))
+            .collect()
     }
 
     #[test]
@@ -123,14 +131,21 @@ mod tests {
             "poverty_status":"exited","attribute":"general","main_cause":"illness","members":[]}"#;
         let e = parse::<HouseholdInput>(body).err().unwrap();
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(fields(e), vec![("/registered_year".into(), "schema.invalid")]);
+        assert_eq!(
+            fields(e),
+            vec![("/registered_year".into(), "schema.invalid")]
+        );
     }
 
     #[test]
     fn nested_unknown_field_points_into_the_array() {
-        let mut v: serde_json::Value = serde_json::from_str(include_str!("../../../api-spec/examples/household.json")).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../../../api-spec/examples/household.json"))
+                .unwrap();
         v["members"][1]["nickname"] = "x".into();
-        let e = parse::<HouseholdInput>(v.to_string().as_bytes()).err().unwrap();
+        let e = parse::<HouseholdInput>(v.to_string().as_bytes())
+            .err()
+            .unwrap();
         let f = fields(e);
         assert!(f[0].0.starts_with("/members/1"), "{f:?}");
     }

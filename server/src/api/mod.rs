@@ -85,7 +85,10 @@ routes! {
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, Code::MethodNotAllowed))
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Code::MethodNotAllowed,
+    ))
 }
 
 pub use users::{check_new_user, UserBody};
@@ -93,10 +96,14 @@ pub use users::{check_new_user, UserBody};
 /// Every route of the server, with the extractor settings they share.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(json::JSON_LIMIT))
-        .app_data(web::QueryConfig::default().error_handler(|_, _| ApiError::new(StatusCode::BAD_REQUEST, Code::QueryInvalid).into()))
+        .app_data(web::QueryConfig::default().error_handler(|_, _| {
+            ApiError::new(StatusCode::BAD_REQUEST, Code::QueryInvalid).into()
+        }))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()));
     register(cfg);
-    cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found()) }));
+    cfg.default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::not_found())
+    }));
 }
 
 /// The outermost middleware: re-renders problems in English when asked,
@@ -106,16 +113,26 @@ pub async fn finish(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let started = std::time::Instant::now();
-    let metrics = req.app_data::<web::Data<crate::AppState>>().map(|s| s.metrics.clone());
+    let metrics = req
+        .app_data::<web::Data<crate::AppState>>()
+        .map(|s| s.metrics.clone());
     let res = next.call(req).await?.map_into_boxed_body();
-    let problem = res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.render(lang));
+    let problem = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .map(|e| e.render(lang));
     // Problems, and the QR page's own HTML error pages, are left as they are.
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html"));
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json")
+            || v.as_bytes().starts_with(b"text/html")
+    });
     let status = res.status();
     let res = match problem {
         Some(body) if lang == Lang::En => res.into_response(body),
@@ -125,8 +142,16 @@ pub async fn finish(
         _ => res,
     };
     if let Some(m) = metrics {
-        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-        m.observe(res.request().method().as_str(), &route, res.status().as_u16(), started.elapsed());
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
+        m.observe(
+            res.request().method().as_str(),
+            &route,
+            res.status().as_u16(),
+            started.elapsed(),
+        );
     }
     Ok(res)
 }
@@ -143,12 +168,20 @@ fn fallback_problem(status: StatusCode) -> ApiError {
         s if s.is_client_error() => Code::QueryInvalid,
         _ => Code::Internal,
     };
-    ApiError::new(if status.is_server_error() { StatusCode::INTERNAL_SERVER_ERROR } else { status }, code)
+    ApiError::new(
+        if status.is_server_error() {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            status
+        },
+        code,
+    )
 }
 
 /// The server's clock in China time, which visit times are checked against.
 pub fn now_cn() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"))
+    chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"))
 }
 
 /// Today in China (UTC+8): bounds birth dates and years.
@@ -158,7 +191,10 @@ pub fn today_cn() -> chrono::NaiveDate {
 
 /// 400 for a bad path or query parameter; `field` is the parameter's name.
 pub fn param_error(name: &str, code: Code) -> ApiError {
-    ApiError { errors: vec![crate::error::FieldError::new(name, code)], ..ApiError::new(StatusCode::BAD_REQUEST, code) }
+    ApiError {
+        errors: vec![crate::error::FieldError::new(name, code)],
+        ..ApiError::new(StatusCode::BAD_REQUEST, code)
+    }
 }
 
 /// Query parameters shared by the paged lists.
@@ -171,7 +207,8 @@ pub mod params {
     /// `scope`: a region in the caller's scope, by default the caller's own.
     pub fn scope(user: &AuthUser, raw: Option<String>) -> Result<RegionCode, ApiError> {
         let scope = match raw {
-            Some(s) => RegionCode::parse(&s).ok_or_else(|| param_error("scope", Code::RegionCodeInvalid))?,
+            Some(s) => RegionCode::parse(&s)
+                .ok_or_else(|| param_error("scope", Code::RegionCodeInvalid))?,
             None => user.scope.clone(),
         };
         user.require_scope(&scope)?;
@@ -179,9 +216,14 @@ pub mod params {
     }
 
     /// An RFC 3339 instant, as UTC.
-    pub fn instant(name: &str, raw: Option<String>) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+    pub fn instant(
+        name: &str,
+        raw: Option<String>,
+    ) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
         raw.map(|s| {
-            chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.naive_utc()).map_err(|_| param_error(name, Code::QueryInvalid))
+            chrono::DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.naive_utc())
+                .map_err(|_| param_error(name, Code::QueryInvalid))
         })
         .transpose()
     }
@@ -189,7 +231,11 @@ pub mod params {
     /// `limit`: 1–500, 100 by default.
     pub fn limit(raw: Option<String>) -> Result<i64, ApiError> {
         match raw {
-            Some(l) => l.parse().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| param_error("limit", Code::QueryInvalid)),
+            Some(l) => l
+                .parse()
+                .ok()
+                .filter(|n| (1..=500).contains(n))
+                .ok_or_else(|| param_error("limit", Code::QueryInvalid)),
             None => Ok(100),
         }
     }
@@ -210,8 +256,15 @@ pub mod params {
 
     fn decode_cursor(c: &str) -> Option<i64> {
         use base64::Engine;
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
-        std::str::from_utf8(&raw).ok()?.strip_prefix('s')?.parse().ok().filter(|n: &i64| *n >= 0)
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(c)
+            .ok()?;
+        std::str::from_utf8(&raw)
+            .ok()?
+            .strip_prefix('s')?
+            .parse()
+            .ok()
+            .filter(|n: &i64| *n >= 0)
     }
 
     #[cfg(test)]
@@ -224,7 +277,10 @@ pub mod params {
             assert_eq!(cursor(Some(encode_cursor(42))).ok(), Some(42));
             assert_eq!(cursor(None).ok(), Some(0));
             assert!(cursor(Some("not a cursor".into())).is_err());
-            assert!(cursor(Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("s-1"))).is_err());
+            assert!(cursor(Some(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("s-1")
+            ))
+            .is_err());
         }
     }
 }

@@ -14,9 +14,16 @@ pub struct ProgressQuery {
     scope: Option<String>,
 }
 
-pub async fn get(state: web::Data<AppState>, user: AuthUser, q: web::Query<ProgressQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ProgressQuery>,
+) -> Result<HttpResponse, ApiError> {
     let scope = params::scope(&user, q.into_inner().scope)?;
     let max = state.rules.max_supervisory_visits;
-    let (total, children) = state.db.read(move |c| progress::progress(c, &scope, max)).await?;
+    let (total, children) = state
+        .db
+        .read(move |c| progress::progress(c, &scope, max))
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "region": total, "children": children })))
 }

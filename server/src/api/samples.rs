@@ -33,7 +33,11 @@ fn render(s: &Sample) -> serde_json::Value {
 }
 
 /// `POST /samples` `{"scope","level","rate","seed"}` (supervisor, admin).
-pub async fn create(state: web::Data<AppState>, user: AuthUser, Json(b): Json<SampleBody>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(b): Json<SampleBody>,
+) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Supervisor, Role::Admin])?;
     let mut errors = Vec::new();
     let scope = RegionCode::parse(&b.scope);
@@ -52,12 +56,17 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, Json(b): Json<Sa
         }
         None => level.map(VisitLevel::target_share_permille),
     };
-    let (Some(scope), Some(level), Some(rate), true) = (scope, level, rate_permille, errors.is_empty()) else {
+    let (Some(scope), Some(level), Some(rate), true) =
+        (scope, level, rate_permille, errors.is_empty())
+    else {
         return Err(ApiError::invalid(errors));
     };
     user.require_scope(&scope)?;
     let max = state.rules.max_supervisory_visits;
-    let sample = state.db.write(move |c| samples::create(c, &scope, level, rate, b.seed, max, &user.username)).await?;
+    let sample = state
+        .db
+        .write(move |c| samples::create(c, &scope, level, rate, b.seed, max, &user.username))
+        .await?;
     Ok(HttpResponse::Created().json(render(&sample)))
 }
 
@@ -67,7 +76,11 @@ pub struct ListQuery {
 }
 
 /// `GET /samples?scope=`: the samples of regions in scope, newest first.
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let scope = params::scope(&user, q.into_inner().scope)?;
     let list = state.db.read(move |c| samples::list(c, &scope)).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": list.iter().map(render).collect::<Vec<_>>() })))

@@ -26,7 +26,10 @@ pub struct UserBody {
 pub fn check_new_user(body: UserBody) -> Result<NewUser, ApiError> {
     let mut errors = Vec::new();
     let name_ok = (3..=64).contains(&body.username.len())
-        && body.username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        && body
+            .username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if !name_ok {
         errors.push(FieldError::new("/username", Code::UsernameInvalid));
     }
@@ -60,11 +63,20 @@ fn may_create(creator: &AuthUser, role: Role, scope: &RegionCode) -> Result<(), 
     creator.require_scope(scope)
 }
 
-pub async fn create(state: web::Data<AppState>, user: AuthUser, Json(body): Json<UserBody>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(body): Json<UserBody>,
+) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
-    let new = web::block(move || check_new_user(body)).await.map_err(ApiError::internal)??;
+    let new = web::block(move || check_new_user(body))
+        .await
+        .map_err(ApiError::internal)??;
     may_create(&user, new.role, &new.scope)?;
-    let view = state.db.write(move |conn| users::create(conn, new, &user.username)).await?;
+    let view = state
+        .db
+        .write(move |conn| users::create(conn, new, &user.username))
+        .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -73,22 +85,39 @@ pub struct ListQuery {
     scope: Option<String>,
 }
 
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
     let scope = super::params::scope(&user, q.into_inner().scope)?;
     let items = state.db.read(move |conn| users::list(conn, &scope)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn disable(state: web::Data<AppState>, user: AuthUser, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn disable(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     set_disabled(state, user, name.into_inner(), true).await
 }
 
-pub async fn enable(state: web::Data<AppState>, user: AuthUser, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn enable(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     set_disabled(state, user, name.into_inner(), false).await
 }
 
-async fn set_disabled(state: web::Data<AppState>, user: AuthUser, name: String, disabled: bool) -> Result<HttpResponse, ApiError> {
+async fn set_disabled(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    name: String,
+    disabled: bool,
+) -> Result<HttpResponse, ApiError> {
     user.require_role(&[Role::Admin])?;
     if disabled && name == user.username {
         return Err(ApiError::conflict(Code::SelfDisable));
@@ -109,7 +138,12 @@ mod tests {
     use super::*;
 
     fn creator(role: Role, scope: &str) -> AuthUser {
-        AuthUser { user_id: "u".into(), username: "u".into(), role, scope: RegionCode::parse(scope).unwrap() }
+        AuthUser {
+            user_id: "u".into(),
+            username: "u".into(),
+            role,
+            scope: RegionCode::parse(scope).unwrap(),
+        }
     }
 
     #[test]
@@ -120,7 +154,12 @@ mod tests {
         assert!(may_create(&county_sup, Role::Supervisor, &village).is_ok());
         let e = may_create(&county_sup, Role::Admin, &village).unwrap_err();
         assert_eq!(e.code, Code::RoleForbidden);
-        let e = may_create(&county_sup, Role::Enumerator, &RegionCode::parse("2109").unwrap()).unwrap_err();
+        let e = may_create(
+            &county_sup,
+            Role::Enumerator,
+            &RegionCode::parse("2109").unwrap(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, Code::OutOfScope);
     }
 }

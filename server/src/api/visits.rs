@@ -47,7 +47,12 @@ fn receipt(s: &Stored, lang: Lang) -> Value {
 
 /// Submits one visit exactly as `PUT /visits/{visit_id}` does: the status
 /// and the receipt, or the error.
-async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: Value) -> Result<(StatusCode, Stored), ApiError> {
+async fn submit(
+    state: &AppState,
+    user: &AuthUser,
+    visit_id: uuid::Uuid,
+    value: Value,
+) -> Result<(StatusCode, Stored), ApiError> {
     // One trip to the blocking pool for everything that only reads: the
     // canonical form, the resend check, parsing and the checklist. They run
     // in parallel, outside the writers' turn.
@@ -56,10 +61,19 @@ async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: 
         .db
         .read(move |c| {
             let canonical = value.to_string();
-            let body_sha256: String = Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-            let sub = Submission { visit_id, canonical, body_sha256 };
+            let body_sha256: String = Sha256::digest(canonical.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let sub = Submission {
+                visit_id,
+                canonical,
+                body_sha256,
+            };
             // A resend is answered from what is stored, without checking again.
-            if let Some(stored) = visits::replay(c, &reader, &visit_id.to_string(), &sub.body_sha256)? {
+            if let Some(stored) =
+                visits::replay(c, &reader, &visit_id.to_string(), &sub.body_sha256)?
+            {
                 return Ok((sub, Err(stored)));
             }
             let input: VisitInput = json::from_value(value)?;
@@ -73,7 +87,11 @@ async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: 
     };
     let body_sha256 = sub.body_sha256.clone();
     let (rules, writer) = (state.rules.clone(), user.clone());
-    match state.db.write_grouped(move |c| visits::insert(c, &sub, checked, &writer, &rules)).await {
+    match state
+        .db
+        .write_grouped(move |c| visits::insert(c, &sub, checked, &writer, &rules))
+        .await
+    {
         Ok(stored) => Ok((StatusCode::CREATED, stored)),
         // Another request stored this id first: answer as a resend would.
         Err(e) if e.code == Code::VisitRace => stored_answer(state, user, visit_id, &body_sha256)
@@ -84,9 +102,17 @@ async fn submit(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, value: 
     }
 }
 
-async fn stored_answer(state: &AppState, user: &AuthUser, visit_id: uuid::Uuid, body_sha256: &str) -> Result<Option<Stored>, ApiError> {
+async fn stored_answer(
+    state: &AppState,
+    user: &AuthUser,
+    visit_id: uuid::Uuid,
+    body_sha256: &str,
+) -> Result<Option<Stored>, ApiError> {
     let (hash, user) = (body_sha256.to_string(), user.clone());
-    state.db.read(move |c| visits::replay(c, &user, &visit_id.to_string(), &hash)).await
+    state
+        .db
+        .read(move |c| visits::replay(c, &user, &visit_id.to_string(), &hash))
+        .await
 }
 
 pub async fn put(
@@ -115,9 +141,17 @@ pub struct BatchItem {
 
 /// `POST /visits/batch`: each item answered as its own PUT would be, each
 /// committed on its own; one bad item never fails the others.
-pub async fn batch(state: web::Data<AppState>, user: AuthUser, lang: Lang, Json(b): Json<Batch>) -> Result<HttpResponse, ApiError> {
+pub async fn batch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    lang: Lang,
+    Json(b): Json<Batch>,
+) -> Result<HttpResponse, ApiError> {
     if b.visits.len() > MAX_BATCH {
-        return Err(ApiError::invalid(vec![crate::error::FieldError::new("/visits", Code::Range)]));
+        return Err(ApiError::invalid(vec![crate::error::FieldError::new(
+            "/visits",
+            Code::Range,
+        )]));
     }
     let mut results = Vec::with_capacity(b.visits.len());
     for item in b.visits {
@@ -135,7 +169,12 @@ pub async fn batch(state: web::Data<AppState>, user: AuthUser, lang: Lang, Json(
 }
 
 /// `POST /visits/validate`: the same checks, nothing stored.
-pub async fn validate(state: web::Data<AppState>, user: AuthUser, lang: Lang, Json(value): Json<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn validate(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    lang: Lang,
+    Json(value): Json<Value>,
+) -> Result<HttpResponse, ApiError> {
     let input: VisitInput = json::from_value(value)?;
     let rules = state.rules.clone();
     let (findings, on_site) = state
@@ -145,9 +184,7 @@ pub async fn validate(state: web::Data<AppState>, user: AuthUser, lang: Lang, Js
             Ok((checked.findings, checked.verified_on_site))
         })
         .await?;
-    let render = |f: &Finding| {
-        json!({"code": f.code.as_str(), "severity": f.severity, "field": f.field, "member_no": f.member_no, "message": f.code.message(lang)})
-    };
+    let render = |f: &Finding| json!({"code": f.code.as_str(), "severity": f.severity, "field": f.field, "member_no": f.member_no, "message": f.code.message(lang)});
     Ok(HttpResponse::Ok().json(json!({
         "verified_on_site": on_site,
         "rule_version": state.rules.version,
@@ -156,14 +193,35 @@ pub async fn validate(state: web::Data<AppState>, user: AuthUser, lang: Lang, Js
 }
 
 /// `GET /visits/{id}`: the stored canonical document, its findings and status.
-pub async fn get(state: web::Data<AppState>, user: AuthUser, lang: Lang, id: web::Path<uuid::Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    lang: Lang,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.to_string();
-    let stored = state.db.read(move |c| visits::find(c, &id)).await?.ok_or_else(ApiError::not_found)?;
+    let stored = state
+        .db
+        .read(move |c| visits::find(c, &id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     user.require_scope_code(&stored.visit.division_code)?;
-    let (actor, vid, scope) = (user.username.clone(), stored.visit.id.clone(), stored.visit.division_code.clone());
-    state.db.write(move |c| crate::db::audit::private_read(c, &actor, "visit", &vid, &scope)).await?;
+    let (actor, vid, scope) = (
+        user.username.clone(),
+        stored.visit.id.clone(),
+        stored.visit.division_code.clone(),
+    );
+    state
+        .db
+        .write(move |c| crate::db::audit::private_read(c, &actor, "visit", &vid, &scope))
+        .await?;
     let mut body = receipt(&stored, lang);
-    for (f, row) in body["findings"].as_array_mut().into_iter().flatten().zip(&stored.findings) {
+    for (f, row) in body["findings"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .zip(&stored.findings)
+    {
         f["status"] = row.status.clone().into();
     }
     body["inspector"] = stored.visit.inspector_username.clone().into();
@@ -190,11 +248,17 @@ pub struct ListQuery {
 }
 
 /// `GET /visits?household_id=&scope=&level=&since=&mine=&review=&cursor=`: paged, scoped.
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let scope = params::scope(&user, q.scope)?;
     let level = match q.level {
-        Some(l) => Some(VisitLevel::parse(&l).ok_or_else(|| param_error("level", Code::QueryInvalid))?),
+        Some(l) => {
+            Some(VisitLevel::parse(&l).ok_or_else(|| param_error("level", Code::QueryInvalid))?)
+        }
         None => None,
     };
     let mine = match q.mine.as_deref() {
@@ -203,7 +267,9 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<List
         Some(_) => return Err(param_error("mine", Code::QueryInvalid)),
     };
     let review = match q.review {
-        Some(r) if !["unreviewed", "approved", "rejected"].contains(&r.as_str()) => return Err(param_error("review", Code::QueryInvalid)),
+        Some(r) if !["unreviewed", "approved", "rejected"].contains(&r.as_str()) => {
+            return Err(param_error("review", Code::QueryInvalid))
+        }
         r => r,
     };
     let filter = visits::ListFilter {
@@ -215,7 +281,10 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<List
     };
     let after = params::cursor(q.cursor)?;
     let limit = params::limit(q.limit)?;
-    let (rows, has_more) = state.db.read(move |c| visits::list(c, &scope, &filter, after, limit)).await?;
+    let (rows, has_more) = state
+        .db
+        .read(move |c| visits::list(c, &scope, &filter, after, limit))
+        .await?;
     // Always given, so a reader at the end resumes from it and sees only newer visits.
     let next_cursor = params::encode_cursor(rows.last().map_or(after, |r| r.seq));
     let items: Vec<Value> = rows
@@ -229,7 +298,8 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<List
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next_cursor, "has_more": has_more})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"items": items, "next_cursor": next_cursor, "has_more": has_more})))
 }
 
 /// `GET /rules`: the active thresholds and their version.
@@ -247,14 +317,22 @@ pub struct ReviewBody {
 
 /// `POST /visits/{id}/review` `{"decision":"approve|reject","note"}`
 /// (supervisor, admin, in scope).
-pub async fn review(state: web::Data<AppState>, user: AuthUser, id: web::Path<uuid::Uuid>, Json(b): Json<ReviewBody>) -> Result<HttpResponse, ApiError> {
+pub async fn review(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<uuid::Uuid>,
+    Json(b): Json<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
     user.require_role(&[crate::domain::Role::Supervisor, crate::domain::Role::Admin])?;
     let mut errors = Vec::new();
     let approve = match b.decision.as_str() {
         "approve" => true,
         "reject" => false,
         _ => {
-            errors.push(crate::error::FieldError::new("/decision", Code::SchemaInvalid));
+            errors.push(crate::error::FieldError::new(
+                "/decision",
+                Code::SchemaInvalid,
+            ));
             false
         }
     };
@@ -267,7 +345,10 @@ pub async fn review(state: web::Data<AppState>, user: AuthUser, id: web::Path<uu
         return Err(ApiError::invalid(errors));
     }
     let id = id.to_string();
-    let row = state.db.write(move |c| visits::review(c, &id, approve, &note, &user)).await?;
+    let row = state
+        .db
+        .write(move |c| visits::review(c, &id, approve, &note, &user))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({
         "id": row.id, "review": row.review, "review_note": row.review_note,
         "reviewed_by": row.reviewed_by, "reviewed_at": row.reviewed_at.map(rfc3339),

@@ -36,7 +36,10 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let mut bytes = [0u8; 16];
     random_bytes(&mut bytes);
     let salt = SaltString::encode_b64(&bytes).map_err(ApiError::internal)?;
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
 }
 
 /// Checks a password. Without a stored hash it still does the work, so a
@@ -46,7 +49,11 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     let dummy = DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default());
     let hash = stored.unwrap_or(dummy);
     let ok = PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false);
     ok && stored.is_some()
 }
@@ -61,7 +68,10 @@ pub fn new_refresh_token() -> (String, String) {
 }
 
 pub fn hash_refresh_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -104,7 +114,8 @@ impl JwtKeys {
         let mut bytes = [0u8; 48];
         random_bytes(&mut bytes);
         let secret = b64(&bytes);
-        write_private(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_private(&path, &secret)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         JwtKeys::from_secret(secret.as_bytes())
     }
 
@@ -118,13 +129,16 @@ impl JwtKeys {
             iat: now,
             exp: now + ACCESS_TTL_SECS,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)
     }
 
     pub fn verify(&self, token: &str) -> Option<AuthUser> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 30;
-        let c = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).ok()?.claims;
+        let c = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+            .ok()?
+            .claims;
         Some(AuthUser {
             user_id: c.sub,
             username: c.usr,
@@ -190,9 +204,14 @@ impl FromRequest for AuthUser {
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            });
         ready(match (keys, token) {
-            (Some(keys), Some(token)) => keys.verify(token.trim()).ok_or_else(ApiError::unauthenticated),
+            (Some(keys), Some(token)) => keys
+                .verify(token.trim())
+                .ok_or_else(ApiError::unauthenticated),
             _ => Err(ApiError::unauthenticated()),
         })
     }
@@ -222,7 +241,10 @@ mod tests {
         };
         let token = keys.issue(&user).unwrap();
         let back = keys.verify(&token).unwrap();
-        assert_eq!((back.username.as_str(), back.role), ("li", Role::Supervisor));
+        assert_eq!(
+            (back.username.as_str(), back.role),
+            ("li", Role::Supervisor)
+        );
         assert_eq!(back.scope, user.scope);
         let other = JwtKeys::from_secret(b"another secret another secret 12").unwrap();
         assert!(other.verify(&token).is_none());
@@ -237,7 +259,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let user = AuthUser {
             user_id: "u1".into(),
@@ -247,7 +272,10 @@ mod tests {
         };
         let token = keys.issue(&user).unwrap();
         let again = JwtKeys::load_or_create(None, dir.path()).unwrap();
-        assert!(again.verify(&token).is_some(), "a restart keeps sessions valid");
+        assert!(
+            again.verify(&token).is_some(),
+            "a restart keeps sessions valid"
+        );
         assert!(JwtKeys::load_or_create(Some("too short"), dir.path()).is_err());
     }
 

@@ -8,12 +8,20 @@ pub(super) fn basic_food_clothing(f: &Facts) -> Vec<Finding> {
     let q = &f.visit.quality;
     [
         (q.food_secure, "/quality/food_secure", Severity::High),
-        (q.clothing_secure, "/quality/clothing_secure", Severity::High),
+        (
+            q.clothing_secure,
+            "/quality/clothing_secure",
+            Severity::High,
+        ),
         (q.protein_anytime, "/quality/protein_anytime", Severity::Low),
     ]
     .into_iter()
     .filter(|(secure, _, _)| !secure)
-    .map(|(_, field, severity)| Finding::new(FindingCode::BasicFoodClothing).at(field).with_severity(severity))
+    .map(|(_, field, severity)| {
+        Finding::new(FindingCode::BasicFoodClothing)
+            .at(field)
+            .with_severity(severity)
+    })
     .collect()
 }
 
@@ -29,7 +37,10 @@ mod tests {
         v.quality.food_secure = false;
         v.quality.clothing_secure = false;
         v.quality.protein_anytime = false;
-        let got: Vec<_> = found(&v, FindingCode::BasicFoodClothing).into_iter().map(|f| (f.field, f.severity)).collect();
+        let got: Vec<_> = found(&v, FindingCode::BasicFoodClothing)
+            .into_iter()
+            .map(|f| (f.field, f.severity))
+            .collect();
         assert_eq!(
             got,
             [

@@ -17,8 +17,14 @@ pub(super) fn edu_dropout(f: &Facts) -> Vec<Finding> {
             if in_compulsory_schooling(m) {
                 return None;
             }
-            let finding = Finding::new(FindingCode::EduDropout).at(super::member_field(i, "school_status")).member(m.member_no);
-            Some(if age == min { finding.with_severity(Severity::Info) } else { finding })
+            let finding = Finding::new(FindingCode::EduDropout)
+                .at(super::member_field(i, "school_status"))
+                .member(m.member_no);
+            Some(if age == min {
+                finding.with_severity(Severity::Info)
+            } else {
+                finding
+            })
         })
         .collect()
 }
@@ -26,9 +32,12 @@ pub(super) fn edu_dropout(f: &Facts) -> Vec<Finding> {
 /// Home teaching or physical exemption without the county expert committee's
 /// certificate (县级残疾人教育专家委员会认定). [S2][S8]
 pub(super) fn edu_exemption_unproven(f: &Facts) -> Vec<Finding> {
-    per_member(f.visit, FindingCode::EduExemptionUnproven, "exempt_cert_ref", |m| {
-        is_exempt(m.school_status) && m.exempt_cert_ref.is_none()
-    })
+    per_member(
+        f.visit,
+        FindingCode::EduExemptionUnproven,
+        "exempt_cert_ref",
+        |m| is_exempt(m.school_status) && m.exempt_cert_ref.is_none(),
+    )
 }
 
 /// In school, home-taught or exempt. A 15-year-old already in senior high or
@@ -36,7 +45,10 @@ pub(super) fn edu_exemption_unproven(f: &Facts) -> Vec<Finding> {
 /// school too, not a dropout.
 fn in_compulsory_schooling(m: &VisitMember) -> bool {
     use SchoolStatus::*;
-    matches!(m.school_status, Primary | JuniorSecondary | SeniorSecondary | Vocational) || is_exempt(m.school_status)
+    matches!(
+        m.school_status,
+        Primary | JuniorSecondary | SeniorSecondary | Vocational
+    ) || is_exempt(m.school_status)
 }
 
 fn is_exempt(s: SchoolStatus) -> bool {
@@ -58,7 +70,10 @@ mod tests {
     }
 
     fn severities(v: &Visit) -> Vec<Severity> {
-        found(v, FindingCode::EduDropout).iter().map(|f| f.severity).collect()
+        found(v, FindingCode::EduDropout)
+            .iter()
+            .map(|f| f.severity)
+            .collect()
     }
 
     #[test]
@@ -66,21 +81,38 @@ mod tests {
         // Ages are taken on 2026-12-31.
         let v = child("2011-01-01", SchoolStatus::DroppedOut);
         let got = found(&v, FindingCode::EduDropout);
-        assert_eq!(got, vec![Finding::new(FindingCode::EduDropout).at("/members/2/school_status").member(3)]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::EduDropout)
+                .at("/members/2/school_status")
+                .member(3)]
+        );
         assert_eq!(got[0].severity, Severity::High);
-        assert_eq!(severities(&child("2019-12-31", SchoolStatus::NotStudent)), [Severity::High]);
+        assert_eq!(
+            severities(&child("2019-12-31", SchoolStatus::NotStudent)),
+            [Severity::High]
+        );
     }
 
     #[test]
     fn outside_ages_6_to_15_there_is_no_dropout() {
-        assert_eq!(severities(&child("2010-12-31", SchoolStatus::DroppedOut)), []); // 16
-        assert_eq!(severities(&child("2021-01-01", SchoolStatus::Preschool)), []);
+        assert_eq!(
+            severities(&child("2010-12-31", SchoolStatus::DroppedOut)),
+            []
+        ); // 16
+        assert_eq!(
+            severities(&child("2021-01-01", SchoolStatus::Preschool)),
+            []
+        );
         // 5
     }
 
     #[test]
     fn a_child_of_exactly_6_not_enrolled_is_only_info() {
-        assert_eq!(severities(&child("2020-12-31", SchoolStatus::Preschool)), [Severity::Info]);
+        assert_eq!(
+            severities(&child("2020-12-31", SchoolStatus::Preschool)),
+            [Severity::Info]
+        );
     }
 
     #[test]
@@ -110,7 +142,9 @@ mod tests {
             let mut v = child("2014-06-01", status);
             assert_eq!(
                 found(&v, FindingCode::EduExemptionUnproven),
-                vec![Finding::new(FindingCode::EduExemptionUnproven).at("/members/2/exempt_cert_ref").member(3)]
+                vec![Finding::new(FindingCode::EduExemptionUnproven)
+                    .at("/members/2/exempt_cert_ref")
+                    .member(3)]
             );
             v.members[2].exempt_cert_ref = Some("彰残教鉴〔2026〕12号".into());
             assert_eq!(found(&v, FindingCode::EduExemptionUnproven), vec![]);

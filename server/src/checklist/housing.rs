@@ -8,15 +8,24 @@ use crate::domain::visit::{Defect, Grade, Structure};
 pub(super) fn housing_unsafe(f: &Facts) -> Vec<Finding> {
     let q = &f.visit.quality;
     let dangerous = matches!(q.grade, Grade::C | Grade::D);
-    flag(dangerous && (!q.renovation_completed || !q.owns_or_lives_safe), FindingCode::HousingUnsafe, "/quality/housing/grade")
+    flag(
+        dangerous && (!q.renovation_completed || !q.owns_or_lives_safe),
+        FindingCode::HousingUnsafe,
+        "/quality/housing/grade",
+    )
 }
 
 /// Unassessed, and earth/adobe or visibly damaged (leaks, wall cracks): needs a
 /// housing-department appraisal. [S10][S22]
 pub(super) fn housing_unassessed(f: &Facts) -> Vec<Finding> {
     let q = &f.visit.quality;
-    let suspect = q.structure == Structure::EarthAdobe || q.visible_defects.iter().any(|d| *d != Defect::None);
-    flag(q.grade == Grade::Unassessed && suspect, FindingCode::HousingUnassessed, "/quality/housing/grade")
+    let suspect = q.structure == Structure::EarthAdobe
+        || q.visible_defects.iter().any(|d| *d != Defect::None);
+    flag(
+        q.grade == Grade::Unassessed && suspect,
+        FindingCode::HousingUnassessed,
+        "/quality/housing/grade",
+    )
 }
 
 #[cfg(test)]
@@ -40,18 +49,30 @@ mod tests {
                 found(&house(grade, false, true), FindingCode::HousingUnsafe),
                 vec![Finding::new(FindingCode::HousingUnsafe).at("/quality/housing/grade")]
             );
-            assert!(raised(&house(grade, true, false), FindingCode::HousingUnsafe));
-            assert!(!raised(&house(grade, true, true), FindingCode::HousingUnsafe));
+            assert!(raised(
+                &house(grade, true, false),
+                FindingCode::HousingUnsafe
+            ));
+            assert!(!raised(
+                &house(grade, true, true),
+                FindingCode::HousingUnsafe
+            ));
         }
         for grade in [Grade::A, Grade::B] {
-            assert!(!raised(&house(grade, false, false), FindingCode::HousingUnsafe));
+            assert!(!raised(
+                &house(grade, false, false),
+                FindingCode::HousingUnsafe
+            ));
         }
     }
 
     #[test]
     fn an_unassessed_adobe_or_damaged_house_needs_an_appraisal() {
         let mut v = house(Grade::Unassessed, false, true);
-        assert!(!raised(&v, FindingCode::HousingUnassessed), "brick, no defects");
+        assert!(
+            !raised(&v, FindingCode::HousingUnassessed),
+            "brick, no defects"
+        );
         v.quality.visible_defects = vec![Defect::Leaks];
         assert_eq!(
             found(&v, FindingCode::HousingUnassessed),

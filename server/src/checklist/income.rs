@@ -13,8 +13,12 @@ use super::{flag, per_member, Facts, Finding, FindingCode};
 use crate::domain::visit::{Income, OperatingKind, PropertyKind, TransferKind, VisitMember};
 
 /// Transfers that are earmarked (有固定用途) or one-off (临时性) and so never income. [S18]
-const NEVER_INCOME: [TransferKind; 4] =
-    [TransferKind::HousingSubsidy, TransferKind::RelocationSubsidy, TransferKind::Condolence, TransferKind::TempAssist];
+const NEVER_INCOME: [TransferKind; 4] = [
+    TransferKind::HousingSubsidy,
+    TransferKind::RelocationSubsidy,
+    TransferKind::Condolence,
+    TransferKind::TempAssist,
+];
 
 /// The sums of one visit's income lines, by category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +45,12 @@ impl Totals {
 
     /// Wage, operating, property and transfer income, each before costs.
     pub fn categories(&self) -> [i128; 4] {
-        [self.wage_gross, self.operating, self.property, self.transfer]
+        [
+            self.wage_gross,
+            self.operating,
+            self.property,
+            self.transfer,
+        ]
     }
 
     pub fn gross(&self) -> i128 {
@@ -70,14 +79,22 @@ pub fn n(members: &[VisitMember]) -> i64 {
 
 /// Net below line × n: 人均纯收入未达标. [CAMPAIGN][S17]
 pub(super) fn income_below_line(f: &Facts) -> Vec<Finding> {
-    flag(f.money.net() < household_line(f), FindingCode::IncomeBelowLine, "/income")
+    flag(
+        f.money.net() < household_line(f),
+        FindingCode::IncomeBelowLine,
+        "/income",
+    )
 }
 
 /// line × n ≤ net < 1.1 × line × n: just over the line (仅以超过收入标准为标准), so its
 /// composition needs re-checking. [CAMPAIGN]; the 10% margin [GUESS]
 pub(super) fn income_near_line(f: &Facts) -> Vec<Finding> {
     let (net, line) = (f.money.net(), household_line(f));
-    flag(net >= line && below_share(net, f.cfg.near_line_permille, line), FindingCode::IncomeNearLine, "/income")
+    flag(
+        net >= line && below_share(net, f.cfg.near_line_permille, line),
+        FindingCode::IncomeNearLine,
+        "/income",
+    )
 }
 
 /// Only one of wage/operating/property/transfer above zero, or the largest at 80%
@@ -88,22 +105,39 @@ pub(super) fn income_single_source(f: &Facts) -> Vec<Finding> {
     let largest = categories.into_iter().max().unwrap_or(0);
     let gross = f.money.gross();
     let dominant = gross > 0 && !below_share(largest, f.cfg.single_source_permille, gross);
-    flag(sources == 1 || dominant, FindingCode::IncomeSingleSource, "/income")
+    flag(
+        sources == 1 || dominant,
+        FindingCode::IncomeSingleSource,
+        "/income",
+    )
 }
 
 /// Support from children (赡养, a transfer income [S16]) above 30% of net, or a
 /// support line without its agreement reference (赡养协议). [S16]; the 30% [GUESS]
 pub(super) fn income_support_share_high(f: &Facts) -> Vec<Finding> {
     let transfer = &f.visit.income.transfer;
-    let support = sum(transfer.iter().filter(|t| t.0 == TransferKind::SupportFromChildren).map(|t| t.1));
-    let high_share = support > 0 && above_share(support, f.cfg.support_share_permille, f.money.net());
-    let mut findings = flag(high_share, FindingCode::IncomeSupportShareHigh, "/income/transfer");
+    let support = sum(transfer
+        .iter()
+        .filter(|t| t.0 == TransferKind::SupportFromChildren)
+        .map(|t| t.1));
+    let high_share =
+        support > 0 && above_share(support, f.cfg.support_share_permille, f.money.net());
+    let mut findings = flag(
+        high_share,
+        FindingCode::IncomeSupportShareHigh,
+        "/income/transfer",
+    );
     findings.extend(
         transfer
             .iter()
             .enumerate()
-            .filter(|(_, (kind, amount, agreement))| *kind == TransferKind::SupportFromChildren && *amount > 0 && !agreement)
-            .map(|(i, _)| Finding::new(FindingCode::IncomeSupportShareHigh).at(format!("/income/transfer/{i}/agreement_ref"))),
+            .filter(|(_, (kind, amount, agreement))| {
+                *kind == TransferKind::SupportFromChildren && *amount > 0 && !agreement
+            })
+            .map(|(i, _)| {
+                Finding::new(FindingCode::IncomeSupportShareHigh)
+                    .at(format!("/income/transfer/{i}/agreement_ref"))
+            }),
     );
     findings
 }
@@ -117,7 +151,10 @@ pub(super) fn income_excluded_counted(f: &Facts) -> Vec<Finding> {
         .iter()
         .enumerate()
         .filter(|(_, (kind, amount, _))| NEVER_INCOME.contains(kind) && *amount > 0)
-        .map(|(i, _)| Finding::new(FindingCode::IncomeExcludedCounted).at(format!("/income/transfer/{i}/kind")))
+        .map(|(i, _)| {
+            Finding::new(FindingCode::IncomeExcludedCounted)
+                .at(format!("/income/transfer/{i}/kind"))
+        })
         .collect();
     let excluded_present = income.excluded.iter().any(|x| x.1 > 0);
     findings.extend(flag(
@@ -133,7 +170,8 @@ pub(super) fn income_excluded_counted(f: &Facts) -> Vec<Finding> {
 pub(super) fn income_sum_mismatch(f: &Facts) -> Vec<Finding> {
     let income = &f.visit.income;
     let differs = |declared: Option<i64>, computed: i128| {
-        declared.is_some_and(|d| (i128::from(d) - computed).abs() > i128::from(f.cfg.sum_tolerance_fen))
+        declared
+            .is_some_and(|d| (i128::from(d) - computed).abs() > i128::from(f.cfg.sum_tolerance_fen))
     };
     let mut findings = flag(
         differs(income.declared_transfer_total_fen, f.money.transfer),
@@ -156,19 +194,38 @@ pub(super) fn income_omission(f: &Facts) -> Vec<Finding> {
     let earns = |no: i32| income.wage.iter().any(|w| w.0 == no && w.2 > 0);
     let receives = |kind: TransferKind| income.transfer.iter().any(|t| t.0 == kind && t.1 > 0);
     let code = FindingCode::IncomeOmission;
-    let mut findings = per_member(visit, code, "employment/months", |m| m.employment_months > 0 && !earns(m.member_no));
-    findings.extend(per_member(visit, code, "in_dibao", |m| m.in_dibao && !receives(TransferKind::Dibao)));
-    findings.extend(per_member(visit, code, "in_tekun", |m| m.in_tekun && !receives(TransferKind::Tekun)));
-    let plants = income.operating.iter().any(|o| o.0 == OperatingKind::Planting && o.1 > 0);
-    let rents = income.property.iter().any(|p| p.0 == PropertyKind::LandRent && p.1 > 0);
-    findings.extend(flag(income.farmland_mu > 0.0 && !plants && !rents, code, "/income/land_mu/farmland"));
+    let mut findings = per_member(visit, code, "employment/months", |m| {
+        m.employment_months > 0 && !earns(m.member_no)
+    });
+    findings.extend(per_member(visit, code, "in_dibao", |m| {
+        m.in_dibao && !receives(TransferKind::Dibao)
+    }));
+    findings.extend(per_member(visit, code, "in_tekun", |m| {
+        m.in_tekun && !receives(TransferKind::Tekun)
+    }));
+    let plants = income
+        .operating
+        .iter()
+        .any(|o| o.0 == OperatingKind::Planting && o.1 > 0);
+    let rents = income
+        .property
+        .iter()
+        .any(|p| p.0 == PropertyKind::LandRent && p.1 > 0);
+    findings.extend(flag(
+        income.farmland_mu > 0.0 && !plants && !rents,
+        code,
+        "/income/land_mu/farmland",
+    ));
     findings
 }
 
 /// *n* differs from the registered member count (roster first, else the visit's):
 /// 人口不一致. [S39]
 pub(super) fn income_member_count_mismatch(f: &Facts) -> Vec<Finding> {
-    let registered = f.ctx.registered_member_count.unwrap_or(f.visit.household.registered_member_count);
+    let registered = f
+        .ctx
+        .registered_member_count
+        .unwrap_or(f.visit.household.registered_member_count);
     flag(
         n(&f.visit.members) != i64::from(registered),
         FindingCode::IncomeMemberCountMismatch,
@@ -213,7 +270,10 @@ mod tests {
 
     /// The clean example (n = 3, so line × n = 15,000 yuan) living on one pension line.
     fn on_pension(fen: i64) -> Visit {
-        with_income(Income { transfer: vec![(TransferKind::Pension, fen, false)], ..Income::default() })
+        with_income(Income {
+            transfer: vec![(TransferKind::Pension, fen, false)],
+            ..Income::default()
+        })
     }
 
     fn with_income(income: Income) -> Visit {
@@ -234,23 +294,47 @@ mod tests {
     #[test]
     fn net_below_line_times_n_is_below_the_line() {
         let got = found(&on_pension(1_499_999), FindingCode::IncomeBelowLine);
-        assert_eq!(got, vec![Finding::new(FindingCode::IncomeBelowLine).at("/income")]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::IncomeBelowLine).at("/income")]
+        );
         assert_eq!(got[0].severity, Severity::High);
-        assert!(!raised(&on_pension(1_500_000), FindingCode::IncomeBelowLine));
+        assert!(!raised(
+            &on_pension(1_500_000),
+            FindingCode::IncomeBelowLine
+        ));
     }
 
     #[test]
     fn net_from_the_line_to_just_under_110_percent_of_it_is_near_the_line() {
-        for (fen, expected) in [(1_499_999, false), (1_500_000, true), (1_649_999, true), (1_650_000, false)] {
-            assert_eq!(raised(&on_pension(fen), FindingCode::IncomeNearLine), expected, "{fen} fen");
+        for (fen, expected) in [
+            (1_499_999, false),
+            (1_500_000, true),
+            (1_649_999, true),
+            (1_650_000, false),
+        ] {
+            assert_eq!(
+                raised(&on_pension(fen), FindingCode::IncomeNearLine),
+                expected,
+                "{fen} fen"
+            );
         }
     }
 
     #[test]
     fn one_category_at_80_percent_of_gross_or_a_single_category_is_single_source() {
-        for (wage, transfer, expected) in [(799, 201, false), (800, 200, true), (0, 1, true), (0, 0, false)] {
+        for (wage, transfer, expected) in [
+            (799, 201, false),
+            (800, 200, true),
+            (0, 1, true),
+            (0, 0, false),
+        ] {
             let v = wage_and_transfer(wage, TransferKind::Pension, transfer, false);
-            assert_eq!(raised(&v, FindingCode::IncomeSingleSource), expected, "wage {wage}, transfer {transfer}");
+            assert_eq!(
+                raised(&v, FindingCode::IncomeSingleSource),
+                expected,
+                "wage {wage}, transfer {transfer}"
+            );
         }
     }
 
@@ -270,10 +354,15 @@ mod tests {
         let v = wage_and_transfer(10_000, TransferKind::SupportFromChildren, 100, false);
         assert_eq!(
             found(&v, FindingCode::IncomeSupportShareHigh),
-            vec![Finding::new(FindingCode::IncomeSupportShareHigh).at("/income/transfer/0/agreement_ref")]
+            vec![Finding::new(FindingCode::IncomeSupportShareHigh)
+                .at("/income/transfer/0/agreement_ref")]
         );
-        let nothing_received = wage_and_transfer(10_000, TransferKind::SupportFromChildren, 0, false);
-        assert!(!raised(&nothing_received, FindingCode::IncomeSupportShareHigh));
+        let nothing_received =
+            wage_and_transfer(10_000, TransferKind::SupportFromChildren, 0, false);
+        assert!(!raised(
+            &nothing_received,
+            FindingCode::IncomeSupportShareHigh
+        ));
     }
 
     #[test]
@@ -281,11 +370,25 @@ mod tests {
         for kind in NEVER_INCOME {
             let v = wage_and_transfer(1_000, kind, 1, false);
             let got = found(&v, FindingCode::IncomeExcludedCounted);
-            assert_eq!(got, vec![Finding::new(FindingCode::IncomeExcludedCounted).at("/income/transfer/0/kind")]);
+            assert_eq!(
+                got,
+                vec![Finding::new(FindingCode::IncomeExcludedCounted).at("/income/transfer/0/kind")]
+            );
             assert_eq!(got[0].severity, Severity::High);
         }
-        for kind in [TransferKind::Pension, TransferKind::Dibao, TransferKind::FarmSubsidy, TransferKind::EcoCompensation] {
-            assert!(!raised(&wage_and_transfer(1_000, kind, 1, false), FindingCode::IncomeExcludedCounted), "{kind:?}");
+        for kind in [
+            TransferKind::Pension,
+            TransferKind::Dibao,
+            TransferKind::FarmSubsidy,
+            TransferKind::EcoCompensation,
+        ] {
+            assert!(
+                !raised(
+                    &wage_and_transfer(1_000, kind, 1, false),
+                    FindingCode::IncomeExcludedCounted
+                ),
+                "{kind:?}"
+            );
         }
     }
 
@@ -293,11 +396,15 @@ mod tests {
     fn a_declared_net_including_excluded_lines_counts_them() {
         let mut v = clean();
         v.income.declared_includes_excluded = true;
-        assert!(!raised(&v, FindingCode::IncomeExcludedCounted), "nothing was excluded");
+        assert!(
+            !raised(&v, FindingCode::IncomeExcludedCounted),
+            "nothing was excluded"
+        );
         v.income.excluded = vec![(ExcludedReason::Earmarked, 1_500_000)];
         assert_eq!(
             found(&v, FindingCode::IncomeExcludedCounted),
-            vec![Finding::new(FindingCode::IncomeExcludedCounted).at("/income/declared/includes_excluded")]
+            vec![Finding::new(FindingCode::IncomeExcludedCounted)
+                .at("/income/declared/includes_excluded")]
         );
         v.income.declared_includes_excluded = false;
         assert!(!raised(&v, FindingCode::IncomeExcludedCounted));
@@ -306,16 +413,29 @@ mod tests {
     #[test]
     fn declared_sums_may_differ_from_computed_ones_by_one_yuan() {
         let mut v = clean(); // transfer 80,000 fen, net 3,540,000 fen
-        for (declared, expected) in [(80_100, false), (79_900, false), (80_101, true), (79_899, true)] {
+        for (declared, expected) in [
+            (80_100, false),
+            (79_900, false),
+            (80_101, true),
+            (79_899, true),
+        ] {
             v.income.declared_transfer_total_fen = Some(declared);
-            assert_eq!(raised(&v, FindingCode::IncomeSumMismatch), expected, "transfer {declared}");
+            assert_eq!(
+                raised(&v, FindingCode::IncomeSumMismatch),
+                expected,
+                "transfer {declared}"
+            );
         }
         v.income.declared_transfer_total_fen = None;
         for (declared, expected) in [(3_540_100, false), (3_540_101, true), (3_539_899, true)] {
             v.income.declared_net_fen = Some(declared);
             assert_eq!(
                 found(&v, FindingCode::IncomeSumMismatch),
-                if expected { vec![Finding::new(FindingCode::IncomeSumMismatch).at("/income/declared/net_fen")] } else { vec![] },
+                if expected {
+                    vec![Finding::new(FindingCode::IncomeSumMismatch).at("/income/declared/net_fen")]
+                } else {
+                    vec![]
+                },
                 "net {declared}"
             );
         }
@@ -326,14 +446,22 @@ mod tests {
         let mut v = clean(); // member 3 worked 10 months
         v.income.wage[0].2 = 0;
         let got = found(&v, FindingCode::IncomeOmission);
-        assert_eq!(got, vec![Finding::new(FindingCode::IncomeOmission).at("/members/2/employment/months").member(3)]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::IncomeOmission)
+                .at("/members/2/employment/months")
+                .member(3)]
+        );
         v.members[2].employment_months = 0;
         assert!(!raised(&v, FindingCode::IncomeOmission));
     }
 
     #[test]
     fn dibao_or_tekun_without_its_transfer_is_an_omission() {
-        for (kind, field) in [(TransferKind::Dibao, "in_dibao"), (TransferKind::Tekun, "in_tekun")] {
+        for (kind, field) in [
+            (TransferKind::Dibao, "in_dibao"),
+            (TransferKind::Tekun, "in_tekun"),
+        ] {
             let mut v = clean();
             if kind == TransferKind::Dibao {
                 v.members[0].in_dibao = true;
@@ -341,7 +469,12 @@ mod tests {
                 v.members[0].in_tekun = true;
             }
             let got = found(&v, FindingCode::IncomeOmission);
-            assert_eq!(got, vec![Finding::new(FindingCode::IncomeOmission).at(format!("/members/0/{field}")).member(1)]);
+            assert_eq!(
+                got,
+                vec![Finding::new(FindingCode::IncomeOmission)
+                    .at(format!("/members/0/{field}"))
+                    .member(1)]
+            );
             v.income.transfer.push((kind, 1, false));
             assert!(!raised(&v, FindingCode::IncomeOmission), "{field}");
         }
@@ -367,9 +500,19 @@ mod tests {
         let mut v = clean();
         v.members[2].shares_budget = false; // n = 2, registered 3
         let got = found(&v, FindingCode::IncomeMemberCountMismatch);
-        assert_eq!(got, vec![Finding::new(FindingCode::IncomeMemberCountMismatch).at("/household/registered_member_count")]);
-        let roster = |count| HouseholdContext { registered_member_count: Some(count), ..HouseholdContext::default() };
-        assert!(found_with(&v, &roster(2), FindingCode::IncomeMemberCountMismatch).is_empty(), "the roster wins");
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::IncomeMemberCountMismatch)
+                .at("/household/registered_member_count")]
+        );
+        let roster = |count| HouseholdContext {
+            registered_member_count: Some(count),
+            ..HouseholdContext::default()
+        };
+        assert!(
+            found_with(&v, &roster(2), FindingCode::IncomeMemberCountMismatch).is_empty(),
+            "the roster wins"
+        );
         v.members[2].shares_budget = true;
         assert!(!found_with(&v, &roster(4), FindingCode::IncomeMemberCountMismatch).is_empty());
     }
@@ -380,6 +523,9 @@ mod tests {
         assert!(!below_share(800, 800, 1000));
         assert!(above_share(301, 300, 1000));
         assert!(!above_share(300, 300, 1000));
-        assert!(above_share(1, 300, -5), "any support is a high share of a negative net");
+        assert!(
+            above_share(1, 300, -5),
+            "any support is a high share of a negative net"
+        );
     }
 }

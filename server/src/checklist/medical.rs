@@ -7,22 +7,38 @@ use crate::domain::visit::{ChronicKind, MedicalInsurance};
 /// A member without basic medical insurance; newborns being enrolled and those in
 /// military service are exempt (their own `medical_insurance` values). [S2]
 pub(super) fn med_uninsured(f: &Facts) -> Vec<Finding> {
-    per_member(f.visit, FindingCode::MedUninsured, "medical_insurance", |m| m.medical_insurance == MedicalInsurance::None)
+    per_member(
+        f.visit,
+        FindingCode::MedUninsured,
+        "medical_insurance",
+        |m| m.medical_insurance == MedicalInsurance::None,
+    )
 }
 
 /// An insured member without 大病保险 (critical-illness insurance). [S10][S44]
 pub(super) fn med_no_critical_illness_insurance(f: &Facts) -> Vec<Finding> {
-    per_member(f.visit, FindingCode::MedNoCriticalIllnessInsurance, "critical_illness_insurance", |m| {
-        matches!(m.medical_insurance, MedicalInsurance::Resident | MedicalInsurance::Employee) && !m.critical_illness_insurance
-    })
+    per_member(
+        f.visit,
+        FindingCode::MedNoCriticalIllnessInsurance,
+        "critical_illness_insurance",
+        |m| {
+            matches!(
+                m.medical_insurance,
+                MedicalInsurance::Resident | MedicalInsurance::Employee
+            ) && !m.critical_illness_insurance
+        },
+    )
 }
 
 /// A member with hypertension, diabetes, tuberculosis or severe mental disorder
 /// (the four listed chronic diseases) and no family-doctor contract (家庭医生签约). [S4]
 pub(super) fn med_chronic_unsigned(f: &Facts) -> Vec<Finding> {
-    per_member(f.visit, FindingCode::MedChronicUnsigned, "family_doctor_signed", |m| {
-        m.chronic_kinds.iter().any(|k| *k != ChronicKind::Other) && !m.family_doctor_signed
-    })
+    per_member(
+        f.visit,
+        FindingCode::MedChronicUnsigned,
+        "family_doctor_signed",
+        |m| m.chronic_kinds.iter().any(|k| *k != ChronicKind::Other) && !m.family_doctor_signed,
+    )
 }
 
 /// Out-of-pocket medical spending above the household's net income: the rigid
@@ -30,7 +46,11 @@ pub(super) fn med_chronic_unsigned(f: &Facts) -> Vec<Finding> {
 pub(super) fn med_expense_exceeds_income(f: &Facts) -> Vec<Finding> {
     let spent = f.visit.income.medical_oop_fen.filter(|fen| *fen > 0);
     let exceeds = spent.is_some_and(|fen| i128::from(fen) > f.money.net());
-    flag(exceeds, FindingCode::MedExpenseExceedsIncome, "/income/rigid_expense/medical_oop_fen")
+    flag(
+        exceeds,
+        FindingCode::MedExpenseExceedsIncome,
+        "/income/rigid_expense/medical_oop_fen",
+    )
 }
 
 #[cfg(test)]
@@ -44,8 +64,16 @@ mod tests {
         let mut v = clean();
         v.members[1].medical_insurance = MedicalInsurance::None;
         let got = found(&v, FindingCode::MedUninsured);
-        assert_eq!(got, vec![Finding::new(FindingCode::MedUninsured).at("/members/1/medical_insurance").member(2)]);
-        for exempt in [MedicalInsurance::ExemptNewborn, MedicalInsurance::ExemptMilitary] {
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::MedUninsured)
+                .at("/members/1/medical_insurance")
+                .member(2)]
+        );
+        for exempt in [
+            MedicalInsurance::ExemptNewborn,
+            MedicalInsurance::ExemptMilitary,
+        ] {
             v.members[1].medical_insurance = exempt;
             assert!(!raised(&v, FindingCode::MedUninsured));
         }
@@ -62,7 +90,11 @@ mod tests {
             (MedicalInsurance::ExemptNewborn, false),
         ] {
             v.members[0].medical_insurance = insurance;
-            assert_eq!(raised(&v, FindingCode::MedNoCriticalIllnessInsurance), expected, "{insurance:?}");
+            assert_eq!(
+                raised(&v, FindingCode::MedNoCriticalIllnessInsurance),
+                expected,
+                "{insurance:?}"
+            );
         }
     }
 
@@ -70,10 +102,20 @@ mod tests {
     fn the_four_listed_chronic_diseases_need_a_family_doctor() {
         let mut v = clean();
         v.members[2].family_doctor_signed = false; // as in the clean example
-        for kind in [ChronicKind::Hypertension, ChronicKind::Diabetes, ChronicKind::Tuberculosis, ChronicKind::SevereMental] {
+        for kind in [
+            ChronicKind::Hypertension,
+            ChronicKind::Diabetes,
+            ChronicKind::Tuberculosis,
+            ChronicKind::SevereMental,
+        ] {
             v.members[2].chronic_kinds = vec![kind];
             let got = found(&v, FindingCode::MedChronicUnsigned);
-            assert_eq!(got, vec![Finding::new(FindingCode::MedChronicUnsigned).at("/members/2/family_doctor_signed").member(3)]);
+            assert_eq!(
+                got,
+                vec![Finding::new(FindingCode::MedChronicUnsigned)
+                    .at("/members/2/family_doctor_signed")
+                    .member(3)]
+            );
         }
         v.members[2].family_doctor_signed = true;
         assert!(!raised(&v, FindingCode::MedChronicUnsigned));
@@ -90,7 +132,11 @@ mod tests {
         assert!(!raised(&v, FindingCode::MedExpenseExceedsIncome));
         v.income.medical_oop_fen = Some(net + 1);
         let got = found(&v, FindingCode::MedExpenseExceedsIncome);
-        assert_eq!(got, vec![Finding::new(FindingCode::MedExpenseExceedsIncome).at("/income/rigid_expense/medical_oop_fen")]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::MedExpenseExceedsIncome)
+                .at("/income/rigid_expense/medical_oop_fen")]
+        );
         assert_eq!(got[0].severity, Severity::High);
     }
 

@@ -135,15 +135,26 @@ pub struct Finding {
 impl Finding {
     /// A finding with its code's default severity.
     pub fn new(code: FindingCode) -> Finding {
-        Finding { code, severity: code.default_severity(), field: None, member_no: None }
+        Finding {
+            code,
+            severity: code.default_severity(),
+            field: None,
+            member_no: None,
+        }
     }
 
     pub fn at(self, field: impl Into<String>) -> Finding {
-        Finding { field: Some(field.into()), ..self }
+        Finding {
+            field: Some(field.into()),
+            ..self
+        }
     }
 
     pub fn member(self, member_no: i32) -> Finding {
-        Finding { member_no: Some(member_no), ..self }
+        Finding {
+            member_no: Some(member_no),
+            ..self
+        }
     }
 
     pub fn with_severity(self, severity: Severity) -> Finding {
@@ -228,15 +239,24 @@ impl RuleConfig {
     /// Reads a TOML rule file; a key left out keeps its default, an unknown key is an error.
     pub fn from_toml_str(s: &str) -> Result<RuleConfig, String> {
         let cfg: RuleConfig = toml::from_str(s).map_err(|e| e.to_string())?;
-        match cfg.water_scarce_regions.iter().find(|c| RegionCode::parse(c).is_none()) {
-            Some(bad) => Err(format!("water_scarce_regions: {bad:?} is not a region code")),
+        match cfg
+            .water_scarce_regions
+            .iter()
+            .find(|c| RegionCode::parse(c).is_none())
+        {
+            Some(bad) => Err(format!(
+                "water_scarce_regions: {bad:?} is not a region code"
+            )),
             None => Ok(cfg),
         }
     }
 
     /// Whether the village `division_code` lies in a water-scarce region.
     pub fn water_scarce(&self, division_code: &str) -> bool {
-        self.water_scarce_regions.iter().filter_map(|c| RegionCode::parse(c)).any(|r| division_code.starts_with(r.prefix()))
+        self.water_scarce_regions
+            .iter()
+            .filter_map(|c| RegionCode::parse(c))
+            .any(|r| division_code.starts_with(r.prefix()))
     }
 }
 
@@ -323,7 +343,12 @@ const RULES: &[Rule] = &[
 
 /// Runs every rule on a visit that passed the hard checks.
 pub fn evaluate(visit: &Visit, cfg: &RuleConfig, ctx: &HouseholdContext) -> Vec<Finding> {
-    let facts = Facts { visit, cfg, ctx, money: income::Totals::of(&visit.income) };
+    let facts = Facts {
+        visit,
+        cfg,
+        ctx,
+        money: income::Totals::of(&visit.income),
+    };
     RULES.iter().flat_map(|rule| rule(&facts)).collect()
 }
 
@@ -337,13 +362,22 @@ fn flag(broken: bool, code: FindingCode, field: &str) -> Vec<Finding> {
 }
 
 /// One finding per member for whom `broken` holds, at `/members/{i}/{field}`.
-fn per_member(visit: &Visit, code: FindingCode, field: &str, broken: impl Fn(&VisitMember) -> bool) -> Vec<Finding> {
+fn per_member(
+    visit: &Visit,
+    code: FindingCode,
+    field: &str,
+    broken: impl Fn(&VisitMember) -> bool,
+) -> Vec<Finding> {
     visit
         .members
         .iter()
         .enumerate()
         .filter(|(_, m)| broken(m))
-        .map(|(i, m)| Finding::new(code).at(member_field(i, field)).member(m.member_no))
+        .map(|(i, m)| {
+            Finding::new(code)
+                .at(member_field(i, field))
+                .member(m.member_no)
+        })
         .collect()
 }
 
@@ -353,5 +387,7 @@ fn member_field(index: usize, field: &str) -> String {
 
 /// Whole years of age on the visit's reference date (31 December of the income year).
 fn age(visit: &Visit, member: &VisitMember) -> Option<u32> {
-    member.birth_date.and_then(|b| visit.reference_date.years_since(b))
+    member
+        .birth_date
+        .and_then(|b| visit.reference_date.years_since(b))
 }

@@ -8,7 +8,11 @@ use crate::domain::visit::OperatingKind;
 /// Net below 1.5 × the national line (4000 yuan in 2020 money) × n. [S23][S25]
 pub(super) fn monitor_low_income(f: &Facts) -> Vec<Finding> {
     let threshold = times_n(f, f.cfg.national_line_fen);
-    flag(below_share(f.money.net(), f.cfg.monitor_permille, threshold), FindingCode::MonitorLowIncome, "/income")
+    flag(
+        below_share(f.money.net(), f.cfg.monitor_permille, threshold),
+        FindingCode::MonitorLowIncome,
+        "/income",
+    )
 }
 
 /// Planting at 50% of gross or more, no member in 低保, and hit by drought or a
@@ -16,11 +20,21 @@ pub(super) fn monitor_low_income(f: &Facts) -> Vec<Finding> {
 /// 50% and 30% [GUESS]
 pub(super) fn monitor_drought_risk(f: &Facts) -> Vec<Finding> {
     let v = f.visit;
-    let planting = sum(v.income.operating.iter().filter(|o| o.0 == OperatingKind::Planting).map(|o| o.1));
-    let mainly_planting = planting > 0 && !below_share(planting, f.cfg.planting_share_permille, f.money.gross());
+    let planting = sum(v
+        .income
+        .operating
+        .iter()
+        .filter(|o| o.0 == OperatingKind::Planting)
+        .map(|o| o.1));
+    let mainly_planting =
+        planting > 0 && !below_share(planting, f.cfg.planting_share_permille, f.money.gross());
     let no_dibao = !v.members.iter().any(|m| m.in_dibao);
     let hit = v.quality.drought || v.quality.crop_loss_pct >= f.cfg.crop_loss_pct;
-    flag(mainly_planting && no_dibao && hit, FindingCode::MonitorDroughtRisk, "/quality/disaster")
+    flag(
+        mainly_planting && no_dibao && hit,
+        FindingCode::MonitorDroughtRisk,
+        "/quality/disaster",
+    )
 }
 
 #[cfg(test)]
@@ -35,11 +49,21 @@ mod tests {
         // 1.5 × 4,000 yuan × 3 members = 18,000 yuan.
         let mut v = clean();
         for (fen, expected) in [(1_799_999, true), (1_800_000, false)] {
-            v.income = Income { transfer: vec![(TransferKind::Pension, fen, false)], ..Income::default() };
-            assert_eq!(raised(&v, FindingCode::MonitorLowIncome), expected, "{fen} fen");
+            v.income = Income {
+                transfer: vec![(TransferKind::Pension, fen, false)],
+                ..Income::default()
+            };
+            assert_eq!(
+                raised(&v, FindingCode::MonitorLowIncome),
+                expected,
+                "{fen} fen"
+            );
         }
         v.income.transfer[0].1 = 0;
-        assert_eq!(found(&v, FindingCode::MonitorLowIncome), vec![Finding::new(FindingCode::MonitorLowIncome).at("/income")]);
+        assert_eq!(
+            found(&v, FindingCode::MonitorLowIncome),
+            vec![Finding::new(FindingCode::MonitorLowIncome).at("/income")]
+        );
     }
 
     /// Planting and wage income (member 3), in a drought year.
@@ -57,10 +81,16 @@ mod tests {
     #[test]
     fn half_of_gross_from_planting_in_a_drought_is_a_risk() {
         let got = found(&farm(500, 500), FindingCode::MonitorDroughtRisk);
-        assert_eq!(got, vec![Finding::new(FindingCode::MonitorDroughtRisk).at("/quality/disaster")]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::MonitorDroughtRisk).at("/quality/disaster")]
+        );
         assert_eq!(got[0].severity, Severity::High);
         assert!(!raised(&farm(499, 501), FindingCode::MonitorDroughtRisk));
-        assert!(!raised(&farm(0, 0), FindingCode::MonitorDroughtRisk), "no income, no planting");
+        assert!(
+            !raised(&farm(0, 0), FindingCode::MonitorDroughtRisk),
+            "no income, no planting"
+        );
     }
 
     #[test]

@@ -5,15 +5,24 @@ use crate::domain::visit::SignatureRole;
 
 /// A supervisory visit to a household that already has two (原则上不超过2次). [CAMPAIGN]
 pub(super) fn process_supervision_over_limit(f: &Facts) -> Vec<Finding> {
-    let over = f.visit.level.is_supervisory() && f.ctx.prior_supervisory_visits >= f.cfg.max_supervisory_visits;
+    let over = f.visit.level.is_supervisory()
+        && f.ctx.prior_supervisory_visits >= f.cfg.max_supervisory_visits;
     flag(over, FindingCode::ProcessSupervisionOverLimit, "/level")
 }
 
 /// No co-inspector signed: practice is two people entering together and
 /// co-signing (两个人共同入户…共同签字). [S38]
 pub(super) fn process_single_inspector(f: &Facts) -> Vec<Finding> {
-    let co_signed = f.visit.signatures.iter().any(|s| s.role == SignatureRole::CoInspector);
-    flag(!co_signed, FindingCode::ProcessSingleInspector, "/signatures")
+    let co_signed = f
+        .visit
+        .signatures
+        .iter()
+        .any(|s| s.role == SignatureRole::CoInspector);
+    flag(
+        !co_signed,
+        FindingCode::ProcessSingleInspector,
+        "/signatures",
+    )
 }
 
 /// No position recorded at the household. [S35][S46]
@@ -25,7 +34,9 @@ pub(super) fn process_no_gps(f: &Facts) -> Vec<Finding> {
 /// [S35]; the 500 m [GUESS]
 pub(super) fn process_gps_far(f: &Facts) -> Vec<Finding> {
     let far = match (f.visit.geo, f.ctx.known_location) {
-        (Some(g), Some(known)) => crate::domain::geo::distance_m((g.lat, g.lon), known) > f.cfg.gps_max_distance_m,
+        (Some(g), Some(known)) => {
+            crate::domain::geo::distance_m((g.lat, g.lon), known) > f.cfg.gps_max_distance_m
+        }
         _ => false,
     };
     flag(far, FindingCode::ProcessGpsFar, "/geo")
@@ -34,12 +45,20 @@ pub(super) fn process_gps_far(f: &Facts) -> Vec<Finding> {
 /// The visit lasted under 10 minutes (访谈开始/结束时间 recorded [S21]). [GUESS]
 pub(super) fn process_too_short(f: &Facts) -> Vec<Finding> {
     let lasted = f.visit.ended_at - f.visit.started_at;
-    flag(lasted < chrono::Duration::minutes(i64::from(f.cfg.min_visit_minutes)), FindingCode::ProcessTooShort, "/timing")
+    flag(
+        lasted < chrono::Duration::minutes(i64::from(f.cfg.min_visit_minutes)),
+        FindingCode::ProcessTooShort,
+        "/timing",
+    )
 }
 
 /// The QR card scanned on the wall (二维码 on the 明白卡 [S33]) belongs to another household.
 pub(super) fn process_card_mismatch(f: &Facts) -> Vec<Finding> {
-    flag(f.ctx.card == super::CardScan::OtherHousehold, FindingCode::ProcessCardMismatch, "/card_scan")
+    flag(
+        f.ctx.card == super::CardScan::OtherHousehold,
+        FindingCode::ProcessCardMismatch,
+        "/card_scan",
+    )
 }
 
 /// Great-circle (haversine) distance in metres between two WGS84 (lat, lon) points.
@@ -51,7 +70,10 @@ mod tests {
     use crate::domain::visit::VisitLevel;
 
     fn prior(visits: u32) -> HouseholdContext {
-        HouseholdContext { prior_supervisory_visits: visits, ..HouseholdContext::default() }
+        HouseholdContext {
+            prior_supervisory_visits: visits,
+            ..HouseholdContext::default()
+        }
     }
 
     #[test]
@@ -64,15 +86,22 @@ mod tests {
             vec![Finding::new(FindingCode::ProcessSupervisionOverLimit).at("/level")]
         );
         v.level = VisitLevel::VillageSelf;
-        assert!(found_with(&v, &prior(5), FindingCode::ProcessSupervisionOverLimit).is_empty(), "self-checks are not limited");
+        assert!(
+            found_with(&v, &prior(5), FindingCode::ProcessSupervisionOverLimit).is_empty(),
+            "self-checks are not limited"
+        );
     }
 
     #[test]
     fn without_a_co_inspector_only_one_inspector_signed() {
         let mut v = clean();
-        v.signatures.retain(|s| s.role != SignatureRole::CoInspector);
+        v.signatures
+            .retain(|s| s.role != SignatureRole::CoInspector);
         let got = found(&v, FindingCode::ProcessSingleInspector);
-        assert_eq!(got, vec![Finding::new(FindingCode::ProcessSingleInspector).at("/signatures")]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::ProcessSingleInspector).at("/signatures")]
+        );
         assert_eq!(got[0].severity, Severity::Low);
     }
 
@@ -82,7 +111,13 @@ mod tests {
         let known = (42.3853, 122.5399);
         let geo = v.geo.as_mut().expect("the clean example has a position");
         geo.lat = known.0 + (metres / 6_371_008.8).to_degrees();
-        (v, HouseholdContext { known_location: Some(known), ..HouseholdContext::default() })
+        (
+            v,
+            HouseholdContext {
+                known_location: Some(known),
+                ..HouseholdContext::default()
+            },
+        )
     }
 
     #[test]
@@ -91,7 +126,10 @@ mod tests {
         assert!(found_with(&v, &ctx, FindingCode::ProcessGpsFar).is_empty());
         let (v, ctx) = north_of_known(501.0);
         let got = found_with(&v, &ctx, FindingCode::ProcessGpsFar);
-        assert_eq!(got, vec![Finding::new(FindingCode::ProcessGpsFar).at("/geo")]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::ProcessGpsFar).at("/geo")]
+        );
         assert_eq!(got[0].severity, Severity::Medium);
     }
 
@@ -101,7 +139,10 @@ mod tests {
         v.geo = None;
         assert!(found_with(&v, &ctx, FindingCode::ProcessGpsFar).is_empty());
         let got = found_with(&v, &ctx, FindingCode::ProcessNoGps);
-        assert_eq!(got, vec![Finding::new(FindingCode::ProcessNoGps).at("/geo")]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::ProcessNoGps).at("/geo")]
+        );
         assert_eq!(got[0].severity, Severity::Low);
     }
 
@@ -111,17 +152,33 @@ mod tests {
         v.ended_at = v.started_at + chrono::Duration::minutes(10);
         assert!(!raised(&v, FindingCode::ProcessTooShort));
         v.ended_at -= chrono::Duration::seconds(1);
-        assert_eq!(found(&v, FindingCode::ProcessTooShort), vec![Finding::new(FindingCode::ProcessTooShort).at("/timing")]);
+        assert_eq!(
+            found(&v, FindingCode::ProcessTooShort),
+            vec![Finding::new(FindingCode::ProcessTooShort).at("/timing")]
+        );
     }
 
     #[test]
     fn only_a_card_of_another_household_is_a_mismatch() {
-        let card = |card| HouseholdContext { card, ..HouseholdContext::default() };
-        let got = found_with(&clean(), &card(CardScan::OtherHousehold), FindingCode::ProcessCardMismatch);
-        assert_eq!(got, vec![Finding::new(FindingCode::ProcessCardMismatch).at("/card_scan")]);
+        let card = |card| HouseholdContext {
+            card,
+            ..HouseholdContext::default()
+        };
+        let got = found_with(
+            &clean(),
+            &card(CardScan::OtherHousehold),
+            FindingCode::ProcessCardMismatch,
+        );
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::ProcessCardMismatch).at("/card_scan")]
+        );
         assert_eq!(got[0].severity, Severity::High);
         for scan in [CardScan::NotScanned, CardScan::Current, CardScan::Unknown] {
-            assert!(found_with(&clean(), &card(scan), FindingCode::ProcessCardMismatch).is_empty(), "{scan:?}");
+            assert!(
+                found_with(&clean(), &card(scan), FindingCode::ProcessCardMismatch).is_empty(),
+                "{scan:?}"
+            );
         }
     }
 }

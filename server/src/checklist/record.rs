@@ -8,19 +8,26 @@ use crate::domain::Sex;
 
 /// A member's ID number is registered to another household (from storage). [S45]
 pub(super) fn record_duplicate_id(f: &Facts) -> Vec<Finding> {
-    per_member(f.visit, FindingCode::RecordDuplicateId, "id_number", |m| f.ctx.duplicate_id_member_nos.contains(&m.member_no))
+    per_member(f.visit, FindingCode::RecordDuplicateId, "id_number", |m| {
+        f.ctx.duplicate_id_member_nos.contains(&m.member_no)
+    })
 }
 
 /// The relation to the head contradicts the member's sex (a male 儿媳, a spouse of
 /// the head's own sex), or a son, daughter or grandchild is older than the head. [S45]
 pub(super) fn record_relation_sex(f: &Facts) -> Vec<Finding> {
-    let head = f.visit.members.iter().find(|m| m.relation == Relation::Head);
+    let head = f
+        .visit
+        .members
+        .iter()
+        .find(|m| m.relation == Relation::Head);
     let head_sex = head.and_then(|h| h.sex);
     let head_birth = head.and_then(|h| h.birth_date);
-    let contradicts_sex =
-        |m: &VisitMember| matches!((implied_sex(m.relation, head_sex), m.sex), (Some(implied), Some(sex)) if implied != sex);
-    let older_than_head =
-        |m: &VisitMember| is_descendant(m) && matches!((m.birth_date, head_birth), (Some(born), Some(head)) if born < head);
+    let contradicts_sex = |m: &VisitMember| matches!((implied_sex(m.relation, head_sex), m.sex), (Some(implied), Some(sex)) if implied != sex);
+    let older_than_head = |m: &VisitMember| {
+        is_descendant(m)
+            && matches!((m.birth_date, head_birth), (Some(born), Some(head)) if born < head)
+    };
     let code = FindingCode::RecordRelationSex;
     let mut findings = per_member(f.visit, code, "sex", contradicts_sex);
     findings.extend(per_member(f.visit, code, "birth_date", older_than_head));
@@ -31,8 +38,16 @@ pub(super) fn record_relation_sex(f: &Facts) -> Vec<Finding> {
 /// a helper (帮扶责任人) or a helper's phone, or the exit year of an exited household. [S30][S41]
 pub(super) fn record_card_field_missing(f: &Facts) -> Vec<Finding> {
     let (v, code) = (f.visit, FindingCode::RecordCardFieldMissing);
-    let mut findings = flag(v.household.main_cause.is_none(), code, "/household/main_cause");
-    findings.extend(flag(v.helpers.is_empty() && f.ctx.helpers_on_roster == 0, code, "/policy/helpers"));
+    let mut findings = flag(
+        v.household.main_cause.is_none(),
+        code,
+        "/household/main_cause",
+    );
+    findings.extend(flag(
+        v.helpers.is_empty() && f.ctx.helpers_on_roster == 0,
+        code,
+        "/policy/helpers",
+    ));
     findings.extend(
         v.helpers
             .iter()
@@ -41,7 +56,11 @@ pub(super) fn record_card_field_missing(f: &Facts) -> Vec<Finding> {
             .map(|(i, _)| Finding::new(code).at(format!("/policy/helpers/{i}/phone"))),
     );
     let exited = v.household.poverty_status == PovertyStatus::Exited;
-    findings.extend(flag(exited && v.household.exit_year.is_none(), code, "/household/exit_year"));
+    findings.extend(flag(
+        exited && v.household.exit_year.is_none(),
+        code,
+        "/household/exit_year",
+    ));
     findings
 }
 
@@ -56,7 +75,10 @@ fn implied_sex(relation: Relation, head_sex: Option<Sex>) -> Option<Sex> {
 }
 
 fn is_descendant(m: &VisitMember) -> bool {
-    matches!(m.relation, Relation::Son | Relation::Daughter | Relation::Grandchild)
+    matches!(
+        m.relation,
+        Relation::Son | Relation::Daughter | Relation::Grandchild
+    )
 }
 
 #[cfg(test)]
@@ -68,9 +90,17 @@ mod tests {
 
     #[test]
     fn an_id_registered_elsewhere_is_one_finding_per_member() {
-        let ctx = HouseholdContext { duplicate_id_member_nos: vec![3, 3, 9], ..HouseholdContext::default() };
+        let ctx = HouseholdContext {
+            duplicate_id_member_nos: vec![3, 3, 9],
+            ..HouseholdContext::default()
+        };
         let got = found_with(&clean(), &ctx, FindingCode::RecordDuplicateId);
-        assert_eq!(got, vec![Finding::new(FindingCode::RecordDuplicateId).at("/members/2/id_number").member(3)]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::RecordDuplicateId)
+                .at("/members/2/id_number")
+                .member(3)]
+        );
         assert_eq!(got[0].severity, Severity::High);
     }
 
@@ -92,8 +122,14 @@ mod tests {
             v.members[2].relation = relation;
             v.members[2].sex = Some(sex);
             let got = found(&v, FindingCode::RecordRelationSex);
-            let want = Finding::new(FindingCode::RecordRelationSex).at("/members/2/sex").member(3);
-            assert_eq!(got, if expected { vec![want] } else { vec![] }, "{relation:?} {sex:?}");
+            let want = Finding::new(FindingCode::RecordRelationSex)
+                .at("/members/2/sex")
+                .member(3);
+            assert_eq!(
+                got,
+                if expected { vec![want] } else { vec![] },
+                "{relation:?} {sex:?}"
+            );
         }
         let mut v = clean();
         v.members[2].relation = Relation::Daughter;
@@ -110,7 +146,9 @@ mod tests {
         v.members[2].birth_date = born("1968-05-11");
         assert_eq!(
             found(&v, FindingCode::RecordRelationSex),
-            vec![Finding::new(FindingCode::RecordRelationSex).at("/members/2/birth_date").member(3)]
+            vec![Finding::new(FindingCode::RecordRelationSex)
+                .at("/members/2/birth_date")
+                .member(3)]
         );
         v.members[2].relation = Relation::Grandchild;
         assert!(raised(&v, FindingCode::RecordRelationSex));
@@ -119,7 +157,10 @@ mod tests {
     }
 
     fn missing(v: &Visit, ctx: &HouseholdContext) -> Vec<String> {
-        found_with(v, ctx, FindingCode::RecordCardFieldMissing).into_iter().filter_map(|f| f.field).collect()
+        found_with(v, ctx, FindingCode::RecordCardFieldMissing)
+            .into_iter()
+            .filter_map(|f| f.field)
+            .collect()
     }
 
     #[test]
@@ -128,18 +169,38 @@ mod tests {
         let mut v = clean();
         v.household.main_cause = None;
         v.household.exit_year = None;
-        v.helpers.push(Helper { name: "刘洋".into(), phone: Some("  ".into()), known_by_household: true });
-        assert_eq!(missing(&v, &none), ["/household/main_cause", "/policy/helpers/1/phone", "/household/exit_year"]);
+        v.helpers.push(Helper {
+            name: "刘洋".into(),
+            phone: Some("  ".into()),
+            known_by_household: true,
+        });
+        assert_eq!(
+            missing(&v, &none),
+            [
+                "/household/main_cause",
+                "/policy/helpers/1/phone",
+                "/household/exit_year"
+            ]
+        );
         v.household.poverty_status = PovertyStatus::NotExited;
-        assert_eq!(missing(&v, &none), ["/household/main_cause", "/policy/helpers/1/phone"]);
+        assert_eq!(
+            missing(&v, &none),
+            ["/household/main_cause", "/policy/helpers/1/phone"]
+        );
     }
 
     #[test]
     fn a_helper_on_the_roster_is_enough() {
         let mut v = clean();
         v.helpers.clear();
-        assert_eq!(missing(&v, &HouseholdContext::default()), ["/policy/helpers"]);
-        let roster = HouseholdContext { helpers_on_roster: 1, ..HouseholdContext::default() };
+        assert_eq!(
+            missing(&v, &HouseholdContext::default()),
+            ["/policy/helpers"]
+        );
+        let roster = HouseholdContext {
+            helpers_on_roster: 1,
+            ..HouseholdContext::default()
+        };
         assert_eq!(missing(&v, &roster), Vec::<String>::new());
     }
 }

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::domain::visit::{
-    ExcludedReason, Income, OperatingKind, PropertyKind, TransferKind, VisitInput, WageKind, MAX_LINE_FEN,
+    ExcludedReason, Income, OperatingKind, PropertyKind, TransferKind, VisitInput, WageKind,
+    MAX_LINE_FEN,
 };
 
 const CLEAN: &str = include_str!("../../../api-spec/examples/visit-clean.json");
@@ -36,7 +37,10 @@ pub(super) fn found(visit: &Visit, code: FindingCode) -> Vec<Finding> {
 }
 
 pub(super) fn found_with(visit: &Visit, ctx: &HouseholdContext, code: FindingCode) -> Vec<Finding> {
-    evaluate(visit, &RuleConfig::default(), ctx).into_iter().filter(|f| f.code == code).collect()
+    evaluate(visit, &RuleConfig::default(), ctx)
+        .into_iter()
+        .filter(|f| f.code == code)
+        .collect()
 }
 
 pub(super) fn raised(visit: &Visit, code: FindingCode) -> bool {
@@ -50,9 +54,15 @@ fn codes(findings: &[Finding]) -> Vec<&'static str> {
 #[test]
 fn the_clean_example_has_no_findings() {
     let v = clean();
-    assert_eq!(evaluate(&v, &RuleConfig::default(), &HouseholdContext::default()), vec![]);
+    assert_eq!(
+        evaluate(&v, &RuleConfig::default(), &HouseholdContext::default()),
+        vec![]
+    );
     // Its arithmetic, as DOMAIN.md spells it out.
-    assert_eq!(income::net(&v.income), (3_600_000 - 1_000_000) + 1_200_000 - 400_000 + 60_000 + 80_000);
+    assert_eq!(
+        income::net(&v.income),
+        (3_600_000 - 1_000_000) + 1_200_000 - 400_000 + 60_000 + 80_000
+    );
     assert_eq!(income::gross(&v.income), 4_940_000);
     assert_eq!(income::n(&v.members), 3);
 }
@@ -72,19 +82,41 @@ fn a_current_card_and_a_near_position_give_no_findings_either() {
 #[test]
 fn each_finding_example_raises_its_family_only() {
     let cases: [(&str, &str, &[&str]); 10] = [
-        (include_str!("../../../api-spec/examples/visit-finding-edu.json"), "edu", &["edu.dropout", "edu.exemption_unproven"]),
+        (
+            include_str!("../../../api-spec/examples/visit-finding-edu.json"),
+            "edu",
+            &["edu.dropout", "edu.exemption_unproven"],
+        ),
         (
             include_str!("../../../api-spec/examples/visit-finding-med.json"),
             "med",
-            &["med.uninsured", "med.no_critical_illness_insurance", "med.chronic_unsigned", "med.expense_exceeds_income"],
+            &[
+                "med.uninsured",
+                "med.no_critical_illness_insurance",
+                "med.chronic_unsigned",
+                "med.expense_exceeds_income",
+            ],
         ),
-        (include_str!("../../../api-spec/examples/visit-finding-housing.json"), "housing", &["housing.unsafe"]),
+        (
+            include_str!("../../../api-spec/examples/visit-finding-housing.json"),
+            "housing",
+            &["housing.unsafe"],
+        ),
         (
             include_str!("../../../api-spec/examples/visit-finding-water.json"),
             "water",
-            &["water.quantity", "water.quality", "water.access", "water.reliability"],
+            &[
+                "water.quantity",
+                "water.quality",
+                "water.access",
+                "water.reliability",
+            ],
         ),
-        (include_str!("../../../api-spec/examples/visit-finding-basic.json"), "basic", &["basic.food_clothing"; 2]),
+        (
+            include_str!("../../../api-spec/examples/visit-finding-basic.json"),
+            "basic",
+            &["basic.food_clothing"; 2],
+        ),
         (
             include_str!("../../../api-spec/examples/visit-finding-income.json"),
             "income",
@@ -106,22 +138,42 @@ fn each_finding_example_raises_its_family_only() {
         (
             include_str!("../../../api-spec/examples/visit-finding-record.json"),
             "record",
-            &["record.relation_sex", "record.card_field_missing", "record.card_field_missing"],
+            &[
+                "record.relation_sex",
+                "record.card_field_missing",
+                "record.card_field_missing",
+            ],
         ),
         (
             include_str!("../../../api-spec/examples/visit-finding-process.json"),
             "process",
-            &["process.single_inspector", "process.no_gps", "process.too_short"],
+            &[
+                "process.single_inspector",
+                "process.no_gps",
+                "process.too_short",
+            ],
         ),
         (
             include_str!("../../../api-spec/examples/visit-finding-sat.json"),
             "sat",
-            &["sat.exit_not_acknowledged", "sat.dissatisfied", "sat.helper_unknown"],
+            &[
+                "sat.exit_not_acknowledged",
+                "sat.dissatisfied",
+                "sat.helper_unknown",
+            ],
         ),
     ];
     for (doc, family, expected) in cases {
-        let findings = evaluate(&example(doc), &RuleConfig::default(), &HouseholdContext::default());
-        assert!(findings.iter().all(|f| f.code.family() == family), "{family}: {:?}", codes(&findings));
+        let findings = evaluate(
+            &example(doc),
+            &RuleConfig::default(),
+            &HouseholdContext::default(),
+        );
+        assert!(
+            findings.iter().all(|f| f.code.family() == family),
+            "{family}: {:?}",
+            codes(&findings)
+        );
         assert_eq!(codes(&findings), expected, "{family}");
     }
 }
@@ -166,7 +218,13 @@ fn the_registry_holds_every_code_of_the_table_once() {
         "sat.helper_unknown",
         "resident.feedback",
     ];
-    assert_eq!(FindingCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(), table);
+    assert_eq!(
+        FindingCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
+        table
+    );
     for code in FindingCode::ALL {
         assert_eq!(FindingCode::parse(code.as_str()), Some(*code));
         assert!(!code.message(Lang::Zh).is_empty() && !code.message(Lang::En).is_empty());
@@ -207,20 +265,33 @@ fn default_severities_follow_the_table() {
 
 #[test]
 fn findings_serialise_with_stable_codes_and_lowercase_severities() {
-    let f = Finding::new(FindingCode::WaterQuantity).at("/quality/water/quantity_lpd").member(2);
+    let f = Finding::new(FindingCode::WaterQuantity)
+        .at("/quality/water/quantity_lpd")
+        .member(2);
     assert_eq!(
         serde_json::to_value(&f).expect("serialises"),
         serde_json::json!({"code": "water.quantity", "severity": "high", "field": "/quality/water/quantity_lpd", "member_no": 2})
     );
-    assert_eq!(serde_json::to_value(Severity::Info).expect("serialises"), "info");
+    assert_eq!(
+        serde_json::to_value(Severity::Info).expect("serialises"),
+        "info"
+    );
 }
 
 #[test]
 fn a_rule_file_overrides_only_what_it_names() {
     assert_eq!(RuleConfig::from_toml_str(""), Ok(RuleConfig::default()));
     assert_eq!(RuleConfig::default().version, "2026.1");
-    let cfg = RuleConfig::from_toml_str("version = \"2026.2\"\nwater_min_lpd = 40\n").expect("valid");
-    assert_eq!(cfg, RuleConfig { version: "2026.2".into(), water_min_lpd: 40, ..RuleConfig::default() });
+    let cfg =
+        RuleConfig::from_toml_str("version = \"2026.2\"\nwater_min_lpd = 40\n").expect("valid");
+    assert_eq!(
+        cfg,
+        RuleConfig {
+            version: "2026.2".into(),
+            water_min_lpd: 40,
+            ..RuleConfig::default()
+        }
+    );
 }
 
 #[test]
@@ -233,7 +304,8 @@ fn a_rule_file_with_an_unknown_key_or_a_wrong_type_is_refused() {
 
 #[test]
 fn water_scarce_regions_cover_their_villages() {
-    let cfg = RuleConfig::from_toml_str("water_scarce_regions = [\"210922000000\"]").expect("valid");
+    let cfg =
+        RuleConfig::from_toml_str("water_scarce_regions = [\"210922000000\"]").expect("valid");
     assert!(cfg.water_scarce("210922201203"));
     assert!(!cfg.water_scarce("210921201203"));
     assert!(!RuleConfig::default().water_scarce("210922201203"));
@@ -242,7 +314,11 @@ fn water_scarce_regions_cover_their_villages() {
 #[test]
 fn thresholds_come_from_the_config() {
     let v = clean();
-    let strict = RuleConfig { water_min_lpd: 61, income_line_fen: 2_000_000, ..RuleConfig::default() };
+    let strict = RuleConfig {
+        water_min_lpd: 61,
+        income_line_fen: 2_000_000,
+        ..RuleConfig::default()
+    };
     let got = evaluate(&v, &strict, &HouseholdContext::default());
     assert_eq!(codes(&got), ["water.quantity", "income.below_line"]);
 }

@@ -7,8 +7,16 @@ use crate::domain::visit::WaterQuality;
 /// Fewer litres per person per day than the minimum (35, or 20 in water-scarce
 /// villages). [S11][S12]
 pub(super) fn water_quantity(f: &Facts) -> Vec<Finding> {
-    let min = if f.ctx.water_scarce { f.cfg.water_min_lpd_scarce } else { f.cfg.water_min_lpd };
-    flag(f.visit.quality.quantity_lpd < min, FindingCode::WaterQuantity, "/quality/water/quantity_lpd")
+    let min = if f.ctx.water_scarce {
+        f.cfg.water_min_lpd_scarce
+    } else {
+        f.cfg.water_min_lpd
+    };
+    flag(
+        f.visit.quality.quantity_lpd < min,
+        FindingCode::WaterQuantity,
+        "/quality/water/quantity_lpd",
+    )
 }
 
 /// Quality failed, or suspect (judged on site: 望闻问尝) with no test report. [S11]
@@ -29,13 +37,21 @@ pub(super) fn water_access(f: &Facts) -> Vec<Finding> {
     let far = q.fetch_round_trip_min > c.water_max_round_trip_min
         || q.fetch_horizontal_m > c.water_max_horizontal_m
         || q.fetch_vertical_m > c.water_max_vertical_m;
-    flag(!q.piped_to_home && far, FindingCode::WaterAccess, "/quality/water/piped_to_home")
+    flag(
+        !q.piped_to_home && far,
+        FindingCode::WaterAccess,
+        "/quality/water/piped_to_home",
+    )
 }
 
 /// More than 36 days without water last year (保障率 about 90%). [S11]
 pub(super) fn water_reliability(f: &Facts) -> Vec<Finding> {
     let days = f.visit.quality.shortage_days;
-    flag(days > f.cfg.water_max_shortage_days, FindingCode::WaterReliability, "/quality/water/shortage_days_last_year")
+    flag(
+        days > f.cfg.water_max_shortage_days,
+        FindingCode::WaterReliability,
+        "/quality/water/shortage_days_last_year",
+    )
 }
 
 #[cfg(test)]
@@ -48,11 +64,23 @@ mod tests {
     #[test]
     fn below_35_litres_is_too_little_and_below_20_in_a_water_scarce_village() {
         let mut v = clean();
-        let scarce = HouseholdContext { water_scarce: true, ..HouseholdContext::default() };
-        for (litres, normal, in_scarce) in [(35, false, false), (34, true, false), (20, true, false), (19, true, true)] {
+        let scarce = HouseholdContext {
+            water_scarce: true,
+            ..HouseholdContext::default()
+        };
+        for (litres, normal, in_scarce) in [
+            (35, false, false),
+            (34, true, false),
+            (20, true, false),
+            (19, true, true),
+        ] {
             v.quality.quantity_lpd = litres;
             assert_eq!(raised(&v, FindingCode::WaterQuantity), normal, "{litres} L");
-            assert_eq!(!found_with(&v, &scarce, FindingCode::WaterQuantity).is_empty(), in_scarce, "{litres} L, scarce");
+            assert_eq!(
+                !found_with(&v, &scarce, FindingCode::WaterQuantity).is_empty(),
+                in_scarce,
+                "{litres} L, scarce"
+            );
         }
         assert_eq!(
             found(&v, FindingCode::WaterQuantity),
@@ -71,7 +99,11 @@ mod tests {
         ] {
             v.quality.water_quality = quality;
             v.quality.has_quality_report = report;
-            assert_eq!(raised(&v, FindingCode::WaterQuality), expected, "{quality:?} report {report}");
+            assert_eq!(
+                raised(&v, FindingCode::WaterQuality),
+                expected,
+                "{quality:?} report {report}"
+            );
         }
     }
 
@@ -106,7 +138,11 @@ mod tests {
         assert!(!raised(&v, FindingCode::WaterReliability));
         v.quality.shortage_days = 37;
         let got = found(&v, FindingCode::WaterReliability);
-        assert_eq!(got, vec![Finding::new(FindingCode::WaterReliability).at("/quality/water/shortage_days_last_year")]);
+        assert_eq!(
+            got,
+            vec![Finding::new(FindingCode::WaterReliability)
+                .at("/quality/water/shortage_days_last_year")]
+        );
         assert_eq!(got[0].severity, Severity::Medium);
     }
 }

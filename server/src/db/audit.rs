@@ -44,13 +44,21 @@ fn ser_time<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::
 }
 
 pub fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), ApiError> {
-    diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
+    diesel::insert_into(audit_log::table)
+        .values(&entry)
+        .execute(conn)?;
     Ok(())
 }
 
 /// A read of one record with personal data (a household's ID numbers, a
 /// visit's document): who looked, when.
-pub fn private_read(conn: &mut AnyConnection, actor: &str, entity: &str, entity_id: &str, scope: &str) -> Result<(), ApiError> {
+pub fn private_read(
+    conn: &mut AnyConnection,
+    actor: &str,
+    entity: &str,
+    entity_id: &str,
+    scope: &str,
+) -> Result<(), ApiError> {
     record(
         conn,
         Entry {
@@ -68,7 +76,11 @@ pub fn private_read(conn: &mut AnyConnection, actor: &str, entity: &str, entity_
 }
 
 /// The trail of one entity, oldest first.
-pub fn for_entity(conn: &mut AnyConnection, entity: &str, entity_id: &str) -> Result<Vec<Row>, ApiError> {
+pub fn for_entity(
+    conn: &mut AnyConnection,
+    entity: &str,
+    entity_id: &str,
+) -> Result<Vec<Row>, ApiError> {
     Ok(audit_log::table
         .filter(audit_log::entity.eq(entity))
         .filter(audit_log::entity_id.eq(entity_id))

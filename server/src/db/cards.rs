@@ -42,7 +42,11 @@ pub struct Place {
 pub fn check_key(conn: &mut AnyConnection) -> Result<String, ApiError> {
     const NAME: &str = "card_check_key";
     let read = |conn: &mut AnyConnection| {
-        settings::table.find(NAME).select(settings::value).first::<String>(conn).optional()
+        settings::table
+            .find(NAME)
+            .select(settings::value)
+            .first::<String>(conn)
+            .optional()
     };
     if let Some(key) = read(conn)? {
         return Ok(key);
@@ -54,14 +58,18 @@ pub fn check_key(conn: &mut AnyConnection) -> Result<String, ApiError> {
     // insert has its own savepoint so that losing the race (an error that
     // aborts a PostgreSQL transaction) still lets the read below run.
     let _ = conn.transaction(|c| {
-        diesel::insert_into(settings::table).values((settings::name.eq(NAME), settings::value.eq(&key))).execute(c)
+        diesel::insert_into(settings::table)
+            .values((settings::name.eq(NAME), settings::value.eq(&key)))
+            .execute(c)
     });
     read(conn)?.ok_or_else(|| ApiError::internal("the card key was not stored"))
 }
 
 /// One household with its current visit.
 pub fn household(conn: &mut AnyConnection, id: &str) -> Result<Option<CardSource>, ApiError> {
-    let Some(h) = households::get(conn, id)? else { return Ok(None) };
+    let Some(h) = households::get(conn, id)? else {
+        return Ok(None);
+    };
     Ok(with_visits(conn, vec![h])?.pop())
 }
 
@@ -71,27 +79,42 @@ pub fn village(conn: &mut AnyConnection, village: &str) -> Result<Vec<CardSource
     with_visits(conn, hs)
 }
 
-fn with_visits(conn: &mut AnyConnection, hs: Vec<HouseholdRecord>) -> Result<Vec<CardSource>, ApiError> {
+fn with_visits(
+    conn: &mut AnyConnection,
+    hs: Vec<HouseholdRecord>,
+) -> Result<Vec<CardSource>, ApiError> {
     let ids: Vec<&str> = hs.iter().map(|h| h.id.as_str()).collect();
     let rows: Vec<(String, String, String, String, String, NaiveDateTime)> = visits::table
         .filter(visits::household_id.eq_any(&ids))
         .filter(visits::superseded_by.is_null())
         .filter(visits::review.ne("rejected"))
         .order((visits::ended_at.asc(), visits::seq.asc()))
-        .select((visits::id, visits::household_id, visits::document, visits::level, visits::inspector_username, visits::ended_at))
+        .select((
+            visits::id,
+            visits::household_id,
+            visits::document,
+            visits::level,
+            visits::inspector_username,
+            visits::ended_at,
+        ))
         .load(conn)?;
     // The latest visit of each household wins.
     let mut current: HashMap<String, (String, CurrentVisit)> = HashMap::new();
     for (id, household_id, document, level, inspector_username, ended_at) in rows {
-        let v = CurrentVisit { document, level, inspector_username, ended_at, finding_codes: Vec::new() };
+        let v = CurrentVisit {
+            document,
+            level,
+            inspector_username,
+            ended_at,
+            finding_codes: Vec::new(),
+        };
         current.insert(household_id, (id, v));
     }
     let visit_ids: Vec<&str> = current.values().map(|(id, _)| id.as_str()).collect();
-    let codes: Vec<(String, String)> =
-        findings::table
-            .filter(findings::visit_id.eq_any(&visit_ids))
-            .select((findings::visit_id.assume_not_null(), findings::code))
-            .load(conn)?;
+    let codes: Vec<(String, String)> = findings::table
+        .filter(findings::visit_id.eq_any(&visit_ids))
+        .select((findings::visit_id.assume_not_null(), findings::code))
+        .load(conn)?;
     let mut by_visit: HashMap<String, Vec<String>> = HashMap::new();
     for (visit_id, code) in codes {
         by_visit.entry(visit_id).or_default().push(code);
@@ -111,22 +134,45 @@ fn with_visits(conn: &mut AnyConnection, hs: Vec<HouseholdRecord>) -> Result<Vec
 /// The names of a village and the regions above it; a region not registered
 /// prints as its code.
 pub fn place(conn: &mut AnyConnection, village: &str) -> Result<Place, ApiError> {
-    let Some(code) = RegionCode::parse(village) else { return Ok(Place::default()) };
+    let Some(code) = RegionCode::parse(village) else {
+        return Ok(Place::default());
+    };
     let mut chain = vec![code.clone()];
     while let Some(up) = chain.last().and_then(RegionCode::parent) {
         chain.push(up);
     }
     let codes: Vec<&str> = chain.iter().map(RegionCode::as_str).collect();
-    let names: HashMap<String, String> =
-        regions::table.filter(regions::code.eq_any(&codes)).select((regions::code, regions::name)).load::<(String, String)>(conn)?.into_iter().collect();
+    let names: HashMap<String, String> = regions::table
+        .filter(regions::code.eq_any(&codes))
+        .select((regions::code, regions::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
     let name_at = |digits: usize| {
-        chain.iter().find(|c| c.prefix().len() == digits).map(|c| names.get(c.as_str()).cloned().unwrap_or_else(|| c.as_str().to_string())).unwrap_or_default()
+        chain
+            .iter()
+            .find(|c| c.prefix().len() == digits)
+            .map(|c| {
+                names
+                    .get(c.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| c.as_str().to_string())
+            })
+            .unwrap_or_default()
     };
-    Ok(Place { city: name_at(4), county: name_at(6), town: name_at(9), village: name_at(12) })
+    Ok(Place {
+        city: name_at(4),
+        county: name_at(6),
+        town: name_at(9),
+        village: name_at(12),
+    })
 }
 
 /// Every household in `scope` with its card version: what a print run prints.
-pub fn versions_in(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<(String, i32)>, ApiError> {
+pub fn versions_in(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+) -> Result<Vec<(String, i32)>, ApiError> {
     use super::schema::households;
     let (low, high) = scope.code_range();
     Ok(households::table
@@ -138,7 +184,14 @@ pub fn versions_in(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<(
 
 /// The audit row of a print: who printed which households at which card
 /// versions. `what` is the household id or the region code; `scope` the region.
-pub fn record_print(conn: &mut AnyConnection, actor: &str, what: &str, scope: &str, layout: &str, cards: &[(String, i32)]) -> Result<(), ApiError> {
+pub fn record_print(
+    conn: &mut AnyConnection,
+    actor: &str,
+    what: &str,
+    scope: &str,
+    layout: &str,
+    cards: &[(String, i32)],
+) -> Result<(), ApiError> {
     let detail = serde_json::json!({ "layout": layout, "cards": cards }).to_string();
     audit::record(
         conn,

@@ -19,7 +19,13 @@ pub struct Filter {
 }
 
 /// One page of findings in `scope`, in creation order after `after_seq`.
-pub fn list(conn: &mut AnyConnection, scope: &RegionCode, f: &Filter, after_seq: i64, limit: i64) -> Result<(Vec<FindingRow>, bool), ApiError> {
+pub fn list(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+    f: &Filter,
+    after_seq: i64,
+    limit: i64,
+) -> Result<(Vec<FindingRow>, bool), ApiError> {
     let (low, high) = scope.code_range();
     let mut q = findings::table
         .filter(findings::division_code.between(low, high))
@@ -84,16 +90,30 @@ impl Move {
 
 /// Moves a finding (in the caller's scope) and writes the audit row: who,
 /// when, from, to, note. Any other move is 409 naming the current status.
-pub fn transition(conn: &mut AnyConnection, id: &str, mv: Move, note: &str, user: &crate::auth::AuthUser) -> Result<FindingRow, ApiError> {
+pub fn transition(
+    conn: &mut AnyConnection,
+    id: &str,
+    mv: Move,
+    note: &str,
+    user: &crate::auth::AuthUser,
+) -> Result<FindingRow, ApiError> {
     use crate::error::Code;
-    let f = findings::table.find(id).first::<FindingRow>(conn).optional()?.ok_or_else(ApiError::not_found)?;
+    let f = findings::table
+        .find(id)
+        .first::<FindingRow>(conn)
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
     user.require_scope_code(&f.division_code)?;
     if !mv.from().contains(&f.status.as_str()) {
-        return Err(ApiError::conflict(Code::FindingState)
-            .with_detail(format!("当前状态：{}", f.status), format!("current status: {}", f.status)));
+        return Err(ApiError::conflict(Code::FindingState).with_detail(
+            format!("当前状态：{}", f.status),
+            format!("current status: {}", f.status),
+        ));
     }
     let at = super::now();
-    diesel::update(findings::table.find(id)).set((findings::status.eq(mv.to()), findings::updated_at.eq(at))).execute(conn)?;
+    diesel::update(findings::table.find(id))
+        .set((findings::status.eq(mv.to()), findings::updated_at.eq(at)))
+        .execute(conn)?;
     let detail = serde_json::json!({"from": f.status, "to": mv.to(), "note": note}).to_string();
     super::audit::record(
         conn,
@@ -109,5 +129,9 @@ pub fn transition(conn: &mut AnyConnection, id: &str, mv: Move, note: &str, user
             detail: &detail,
         },
     )?;
-    Ok(FindingRow { status: mv.to().to_string(), updated_at: at, ..f })
+    Ok(FindingRow {
+        status: mv.to().to_string(),
+        updated_at: at,
+        ..f
+    })
 }

@@ -41,7 +41,11 @@ impl GroupCommit {
                     }
                     // A bug in one write must not stop every later one: the
                     // group's waiters get 503 and the thread goes on.
-                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(&core, group))).is_err() {
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        commit(&core, group)
+                    }))
+                    .is_err()
+                    {
                         tracing::error!("a group commit panicked");
                     }
                 }
@@ -60,13 +64,20 @@ impl GroupCommit {
             // Nested in the group's transaction: a savepoint.
             let result = conn.transaction(f);
             Box::new(move |committed| {
-                let answer = if committed { result } else { Err(unavailable("a group commit failed")) };
+                let answer = if committed {
+                    result
+                } else {
+                    Err(unavailable("a group commit failed"))
+                };
                 let _ = tx.send(answer);
             })
         });
-        self.jobs.send(job).map_err(|_| unavailable("the group-commit thread is gone"))?;
+        self.jobs
+            .send(job)
+            .map_err(|_| unavailable("the group-commit thread is gone"))?;
         // A group that never ran (no connection) drops its senders: 503, retry.
-        rx.await.unwrap_or_else(|_| Err(unavailable("a group commit did not run")))
+        rx.await
+            .unwrap_or_else(|_| Err(unavailable("a group commit did not run")))
     }
 }
 
@@ -82,7 +93,12 @@ fn commit(core: &Core, group: Vec<Job>) {
             Ok(())
         })
         .is_ok();
-    tracing::debug!(size, committed, micros = started.elapsed().as_micros() as u64, "group commit");
+    tracing::debug!(
+        size,
+        committed,
+        micros = started.elapsed().as_micros() as u64,
+        "group commit"
+    );
     for deliver in deliveries {
         deliver(committed);
     }

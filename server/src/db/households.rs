@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use super::schema::{helpers, household_members, households};
 use super::{audit, now, rfc3339, AnyConnection};
-use crate::domain::household::{Datum, HelperInput, Household, HouseholdInput, LocationInput, Member};
+use crate::domain::household::{
+    Datum, HelperInput, Household, HouseholdInput, LocationInput, Member,
+};
 use crate::domain::RegionCode;
 use crate::error::{ApiError, Code, FieldError};
 
@@ -108,7 +110,11 @@ pub struct Actor<'a>(pub &'a str);
 
 /// Parses a roster entry and checks what needs the database (the village
 /// must be registered), reporting every problem at once.
-pub fn check(conn: &mut AnyConnection, input: HouseholdInput, today: NaiveDate) -> Result<Household, ApiError> {
+pub fn check(
+    conn: &mut AnyConnection,
+    input: HouseholdInput,
+    today: NaiveDate,
+) -> Result<Household, ApiError> {
     let village_known = match RegionCode::parse(&input.division_code) {
         Some(c) => super::regions::exists(conn, &c)?,
         None => true, // the parser reports the malformed code itself
@@ -125,14 +131,20 @@ pub fn check(conn: &mut AnyConnection, input: HouseholdInput, today: NaiveDate) 
 }
 
 /// The household code must be free (or already this household's).
-pub fn ensure_code_free(conn: &mut AnyConnection, h: &Household, own_id: Option<&str>) -> Result<(), ApiError> {
+pub fn ensure_code_free(
+    conn: &mut AnyConnection,
+    h: &Household,
+    own_id: Option<&str>,
+) -> Result<(), ApiError> {
     let holder = households::table
         .filter(households::household_code.eq(&h.household_code))
         .select(households::id)
         .first::<String>(conn)
         .optional()?;
     match holder {
-        Some(id) if Some(id.as_str()) != own_id => Err(ApiError::conflict(Code::HouseholdCodeTaken)),
+        Some(id) if Some(id.as_str()) != own_id => {
+            Err(ApiError::conflict(Code::HouseholdCodeTaken))
+        }
         _ => Ok(()),
     }
 }
@@ -149,7 +161,11 @@ pub fn new_public_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub fn insert(conn: &mut AnyConnection, h: &Household, actor: Actor<'_>) -> Result<HouseholdRecord, ApiError> {
+pub fn insert(
+    conn: &mut AnyConnection,
+    h: &Household,
+    actor: Actor<'_>,
+) -> Result<HouseholdRecord, ApiError> {
     ensure_code_free(conn, h, None)?;
     // The counter's row lock first, the clock second: timestamps then follow commit order.
     let sync_seq = next_sync_seq(conn)?;
@@ -164,7 +180,9 @@ pub fn insert(conn: &mut AnyConnection, h: &Household, actor: Actor<'_>) -> Resu
         updated_at: t,
         ..household_columns(h)
     };
-    diesel::insert_into(households::table).values(&row).execute(conn)?;
+    diesel::insert_into(households::table)
+        .values(&row)
+        .execute(conn)?;
     insert_children(conn, &row.id, h)?;
     audit::record(
         conn,
@@ -180,7 +198,8 @@ pub fn insert(conn: &mut AnyConnection, h: &Household, actor: Actor<'_>) -> Resu
             detail: "",
         },
     )?;
-    get(conn, &row.id)?.ok_or_else(|| ApiError::internal("household vanished inside its own transaction"))
+    get(conn, &row.id)?
+        .ok_or_else(|| ApiError::internal("household vanished inside its own transaction"))
 }
 
 /// Full replace. `expected_version`, when given, must match the stored one (else 412).
@@ -191,9 +210,16 @@ pub fn replace(
     expected_version: Option<i32>,
     actor: Actor<'_>,
 ) -> Result<HouseholdRecord, ApiError> {
-    let current = households::table.find(id).first::<HouseholdRow>(conn).optional()?.ok_or_else(ApiError::not_found)?;
+    let current = households::table
+        .find(id)
+        .first::<HouseholdRow>(conn)
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
     if expected_version.is_some_and(|v| v != current.version) {
-        return Err(ApiError::new(actix_web::http::StatusCode::PRECONDITION_FAILED, Code::VersionMismatch));
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::PRECONDITION_FAILED,
+            Code::VersionMismatch,
+        ));
     }
     ensure_code_free(conn, h, Some(id))?;
     let sync_seq = next_sync_seq(conn)?;
@@ -227,7 +253,8 @@ pub fn replace(
             households::updated_at.eq(t),
         ))
         .execute(conn)?;
-    diesel::delete(household_members::table.filter(household_members::household_id.eq(id))).execute(conn)?;
+    diesel::delete(household_members::table.filter(household_members::household_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(helpers::table.filter(helpers::household_id.eq(id))).execute(conn)?;
     insert_children(conn, id, h)?;
     audit::record(
@@ -282,7 +309,9 @@ fn datum_str(d: Datum) -> &'static str {
 fn insert_children(conn: &mut AnyConnection, id: &str, h: &Household) -> Result<(), ApiError> {
     // Row by row: diesel's multi-backend connection has no batch insert.
     for m in &h.members {
-        diesel::insert_into(household_members::table).values(&member_row(id, m)).execute(conn)?;
+        diesel::insert_into(household_members::table)
+            .values(&member_row(id, m))
+            .execute(conn)?;
     }
     for (x, position) in h.helpers.iter().zip(1..) {
         let row = HelperRow {
@@ -293,7 +322,9 @@ fn insert_children(conn: &mut AnyConnection, id: &str, h: &Household) -> Result<
             title: x.title.trim().to_string(),
             phone: x.phone.trim().to_string(),
         };
-        diesel::insert_into(helpers::table).values(&row).execute(conn)?;
+        diesel::insert_into(helpers::table)
+            .values(&row)
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -313,7 +344,10 @@ fn member_row(household_id: &str, m: &Member) -> MemberRow {
 }
 
 pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<HouseholdRecord>, ApiError> {
-    let row = households::table.find(id).first::<HouseholdRow>(conn).optional()?;
+    let row = households::table
+        .find(id)
+        .first::<HouseholdRow>(conn)
+        .optional()?;
     Ok(match row {
         Some(row) => assemble(conn, vec![row])?.pop(),
         None => None,
@@ -321,10 +355,16 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<HouseholdRecord>
 }
 
 /// Every household of one village in print order: by group, then household code.
-pub fn in_village(conn: &mut AnyConnection, village: &str) -> Result<Vec<HouseholdRecord>, ApiError> {
+pub fn in_village(
+    conn: &mut AnyConnection,
+    village: &str,
+) -> Result<Vec<HouseholdRecord>, ApiError> {
     let rows = households::table
         .filter(households::division_code.eq(village))
-        .order((households::group_name.asc(), households::household_code.asc()))
+        .order((
+            households::group_name.asc(),
+            households::household_code.asc(),
+        ))
         .load::<HouseholdRow>(conn)?;
     assemble(conn, rows)
 }
@@ -342,7 +382,11 @@ pub fn villages(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<Stri
 
 /// The village of a household, for scope checks before anything else is read.
 pub fn division_of(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, ApiError> {
-    Ok(households::table.find(id).select(households::division_code).first::<String>(conn).optional()?)
+    Ok(households::table
+        .find(id)
+        .select(households::division_code)
+        .first::<String>(conn)
+        .optional()?)
 }
 
 /// One page of the phone's incremental sync.
@@ -376,35 +420,50 @@ pub fn sync_page(
     }
     if let Some(sample) = sample {
         use super::schema::sample_households as sh;
-        let picked = sh::table.filter(sh::sample_id.eq(sample.to_string())).select(sh::household_id);
+        let picked = sh::table
+            .filter(sh::sample_id.eq(sample.to_string()))
+            .select(sh::household_id);
         q = q.filter(households::id.eq_any(picked));
     }
     let mut rows = q.load::<HouseholdRow>(conn)?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let last_seq = rows.last().map(|r| r.sync_seq);
-    Ok(SyncPage { items: assemble(conn, rows)?, last_seq, has_more })
+    Ok(SyncPage {
+        items: assemble(conn, rows)?,
+        last_seq,
+        has_more,
+    })
 }
 
 /// Loads members and helpers of many households in two queries.
-fn assemble(conn: &mut AnyConnection, rows: Vec<HouseholdRow>) -> Result<Vec<HouseholdRecord>, ApiError> {
+fn assemble(
+    conn: &mut AnyConnection,
+    rows: Vec<HouseholdRow>,
+) -> Result<Vec<HouseholdRecord>, ApiError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut members: HashMap<String, Vec<MemberRecord>> = HashMap::new();
     for m in household_members::table
         .filter(household_members::household_id.eq_any(&ids))
-        .order((household_members::household_id, household_members::member_no))
+        .order((
+            household_members::household_id,
+            household_members::member_no,
+        ))
         .load::<MemberRow>(conn)?
     {
-        members.entry(m.household_id).or_default().push(MemberRecord {
-            member_no: m.member_no,
-            name: m.name,
-            id_type: m.id_type,
-            id_number: m.id_number,
-            relation: m.relation,
-            sex: m.sex,
-            birth_date: m.birth_date,
-            pending_reason: m.pending_reason,
-        });
+        members
+            .entry(m.household_id)
+            .or_default()
+            .push(MemberRecord {
+                member_no: m.member_no,
+                name: m.name,
+                id_type: m.id_type,
+                id_number: m.id_number,
+                relation: m.relation,
+                sex: m.sex,
+                birth_date: m.birth_date,
+                pending_reason: m.pending_reason,
+            });
     }
     let mut helper_map: HashMap<String, Vec<HelperInput>> = HashMap::new();
     for x in helpers::table
@@ -412,12 +471,15 @@ fn assemble(conn: &mut AnyConnection, rows: Vec<HouseholdRow>) -> Result<Vec<Hou
         .order((helpers::household_id, helpers::position))
         .load::<HelperRow>(conn)?
     {
-        helper_map.entry(x.household_id).or_default().push(HelperInput {
-            name: x.name,
-            unit: x.unit,
-            title: x.title,
-            phone: x.phone,
-        });
+        helper_map
+            .entry(x.household_id)
+            .or_default()
+            .push(HelperInput {
+                name: x.name,
+                unit: x.unit,
+                title: x.title,
+                phone: x.phone,
+            });
     }
     Ok(rows
         .into_iter()
@@ -426,7 +488,11 @@ fn assemble(conn: &mut AnyConnection, rows: Vec<HouseholdRow>) -> Result<Vec<Hou
                 (Some(lat), Some(lon)) => Some(LocationInput {
                     lat,
                     lon,
-                    datum: if r.datum.as_deref() == Some("GCJ02") { Datum::GCJ02 } else { Datum::WGS84 },
+                    datum: if r.datum.as_deref() == Some("GCJ02") {
+                        Datum::GCJ02
+                    } else {
+                        Datum::WGS84
+                    },
                 }),
                 _ => None,
             };
@@ -453,4 +519,3 @@ fn assemble(conn: &mut AnyConnection, rows: Vec<HouseholdRow>) -> Result<Vec<Hou
         })
         .collect())
 }
-

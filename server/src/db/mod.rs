@@ -10,8 +10,8 @@ mod group;
 pub mod households;
 pub mod progress;
 pub mod public;
-pub mod samples;
 pub mod regions;
+pub mod samples;
 pub mod schema;
 pub mod users;
 pub mod visits;
@@ -67,14 +67,23 @@ impl Target {
     pub fn parse(database_url: Option<&str>, data_dir: &Path) -> Result<Target, String> {
         match database_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                Ok(Target { backend: Backend::Postgres, url: u.to_string() })
+                Ok(Target {
+                    backend: Backend::Postgres,
+                    url: u.to_string(),
+                })
             }
-            Some(_) => Err("DATABASE_URL must start with postgres:// (leave it unset for the embedded SQLite)".into()),
+            Some(_) => Err(
+                "DATABASE_URL must start with postgres:// (leave it unset for the embedded SQLite)"
+                    .into(),
+            ),
             None => {
                 std::fs::create_dir_all(data_dir)
                     .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
                 let path = data_dir.join("sancha.db");
-                Ok(Target { backend: Backend::Sqlite, url: path.to_string_lossy().into_owned() })
+                Ok(Target {
+                    backend: Backend::Sqlite,
+                    url: path.to_string_lossy().into_owned(),
+                })
             }
         }
     }
@@ -103,11 +112,14 @@ impl diesel::r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, Self::Error> {
-        self.0.connect().map_err(diesel::r2d2::Error::ConnectionError)
+        self.0
+            .connect()
+            .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
@@ -128,7 +140,10 @@ struct Core {
 }
 
 impl Core {
-    fn write_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let mut conn = self.pool.get().map_err(unavailable)?;
         let _turn = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
@@ -150,7 +165,9 @@ impl Db {
     /// Connects, and brings the schema up to date.
     pub fn open(target: &Target) -> Result<Db, String> {
         // Connect once directly so a wrong URL or a down server gives its real error.
-        let mut first = target.connect().map_err(|e| format!("cannot open {} database: {e}", target.backend.as_str()))?;
+        let mut first = target
+            .connect()
+            .map_err(|e| format!("cannot open {} database: {e}", target.backend.as_str()))?;
         run_migrations(&mut first).map_err(|e| format!("migrations failed: {e}"))?;
         drop(first);
         let size = match target.backend {
@@ -163,7 +180,11 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(Manager(target.clone()))
             .map_err(|e| format!("cannot open connection pool: {e}"))?;
-        let core = Core { pool, backend: target.backend, write_lock: Arc::new(Mutex::new(())) };
+        let core = Core {
+            pool,
+            backend: target.backend,
+            write_lock: Arc::new(Mutex::new(())),
+        };
         let group = group::GroupCommit::start(core.clone());
         Ok(Db { core, group })
     }
@@ -173,13 +194,19 @@ impl Db {
     }
 
     /// Runs `f` on a pooled connection, blocking the calling thread.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let mut conn = self.core.pool.get().map_err(unavailable)?;
         f(&mut conn)
     }
 
     /// Runs `f` in one transaction, blocking the calling thread.
-    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         self.core.write_blocking(f)
     }
 
@@ -202,7 +229,9 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || db.read_blocking(f)).await.map_err(ApiError::internal)?
+        actix_web::web::block(move || db.read_blocking(f))
+            .await
+            .map_err(ApiError::internal)?
     }
 
     /// [`Db::write_blocking`] on the blocking pool.
@@ -212,14 +241,19 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || db.write_blocking(f)).await.map_err(ApiError::internal)?
+        actix_web::web::block(move || db.write_blocking(f))
+            .await
+            .map_err(ApiError::internal)?
     }
 }
 
 /// 503: the database cannot be reached; phones retry.
 pub fn unavailable(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "database unavailable");
-    ApiError::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable)
+    ApiError::new(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        Code::Unavailable,
+    )
 }
 
 type MigrationError = Box<dyn std::error::Error + Send + Sync>;
@@ -263,5 +297,6 @@ pub fn now() -> NaiveDateTime {
 
 /// RFC 3339 in UTC, as every timestamp leaves the API.
 pub fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -79,7 +79,11 @@ fn render(code: &str, name: String, c: &Counts) -> RegionProgress {
                 level: l.as_str(),
                 visited,
                 target_share: f64::from(l.target_share_permille()) / 1000.0,
-                coverage: if c.households > 0 { visited as f64 / c.households as f64 } else { 0.0 },
+                coverage: if c.households > 0 {
+                    visited as f64 / c.households as f64
+                } else {
+                    0.0
+                },
             })
             .collect(),
         findings_by_status: STATUSES.iter().copied().zip(c.by_status).collect(),
@@ -90,7 +94,11 @@ fn render(code: &str, name: String, c: &Counts) -> RegionProgress {
 }
 
 /// Per-village counts under `scope`.
-fn by_village(conn: &mut AnyConnection, scope: &RegionCode, max_supervisory: u32) -> Result<HashMap<String, Counts>, ApiError> {
+fn by_village(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+    max_supervisory: u32,
+) -> Result<HashMap<String, Counts>, ApiError> {
     let (low, high) = scope.code_range();
     let mut v: HashMap<String, Counts> = HashMap::new();
     let rows: Vec<(String, i64)> = households::table
@@ -108,7 +116,10 @@ fn by_village(conn: &mut AnyConnection, scope: &RegionCode, max_supervisory: u32
             .filter(visits::superseded_by.is_null())
             .filter(visits::review.ne("rejected"))
             .group_by(visits::division_code)
-            .select((visits::division_code, count(visits::household_id).aggregate_distinct()))
+            .select((
+                visits::division_code,
+                count(visits::household_id).aggregate_distinct(),
+            ))
             .load(conn)?;
         for (village, n) in rows {
             v.entry(village).or_default().visited[i] = n;
@@ -116,8 +127,17 @@ fn by_village(conn: &mut AnyConnection, scope: &RegionCode, max_supervisory: u32
     }
     let rows: Vec<(String, String, String, i64)> = findings::table
         .filter(findings::division_code.between(&low, &high))
-        .group_by((findings::division_code, findings::status, findings::severity))
-        .select((findings::division_code, findings::status, findings::severity, count_star()))
+        .group_by((
+            findings::division_code,
+            findings::status,
+            findings::severity,
+        ))
+        .select((
+            findings::division_code,
+            findings::status,
+            findings::severity,
+            count_star(),
+        ))
         .load(conn)?;
     for (village, status, severity, n) in rows {
         let c = v.entry(village).or_default();
@@ -133,12 +153,19 @@ fn by_village(conn: &mut AnyConnection, scope: &RegionCode, max_supervisory: u32
         .filter(findings::status.eq("open"))
         .filter(findings::severity.eq("high"))
         .group_by(findings::division_code)
-        .select((findings::division_code, count(findings::household_id).aggregate_distinct()))
+        .select((
+            findings::division_code,
+            count(findings::household_id).aggregate_distinct(),
+        ))
         .load(conn)?;
     for (village, n) in rows {
         v.entry(village).or_default().open_high = n;
     }
-    let supervisory: Vec<&str> = VisitLevel::ALL.iter().filter(|l| l.is_supervisory()).map(|l| l.as_str()).collect();
+    let supervisory: Vec<&str> = VisitLevel::ALL
+        .iter()
+        .filter(|l| l.is_supervisory())
+        .map(|l| l.as_str())
+        .collect();
     let rows: Vec<(String, String, i64)> = visits::table
         .filter(visits::division_code.between(&low, &high))
         .filter(visits::level.eq_any(&supervisory))
@@ -156,11 +183,17 @@ fn by_village(conn: &mut AnyConnection, scope: &RegionCode, max_supervisory: u32
 }
 
 /// The scope's totals and one row per region directly under it.
-pub fn progress(conn: &mut AnyConnection, scope: &RegionCode, max_supervisory: u32) -> Result<(RegionProgress, Vec<RegionProgress>), ApiError> {
+pub fn progress(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+    max_supervisory: u32,
+) -> Result<(RegionProgress, Vec<RegionProgress>), ApiError> {
     let villages = by_village(conn, scope, max_supervisory)?;
     let mut total = Counts::default();
     villages.values().for_each(|c| total.add(c));
-    let name = super::regions::get(conn, scope)?.map(|r| r.name).unwrap_or_default();
+    let name = super::regions::get(conn, scope)?
+        .map(|r| r.name)
+        .unwrap_or_default();
     let child_digits = match scope.level() {
         RegionLevel::Province => 4,
         RegionLevel::City => 6,
@@ -179,8 +212,10 @@ pub fn progress(conn: &mut AnyConnection, scope: &RegionCode, max_supervisory: u
         children.entry(r.code.clone()).or_default();
         names.insert(r.code, r.name);
     }
-    let mut rows: Vec<RegionProgress> =
-        children.iter().map(|(code, c)| render(code, names.get(code).cloned().unwrap_or_default(), c)).collect();
+    let mut rows: Vec<RegionProgress> = children
+        .iter()
+        .map(|(code, c)| render(code, names.get(code).cloned().unwrap_or_default(), c))
+        .collect();
     rows.sort_by(|a, b| a.code.cmp(&b.code));
     Ok((render(scope.as_str(), name, &total), rows))
 }

@@ -5,7 +5,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{feedback, findings, helpers, household_members, households, retired_tokens, visits};
+use super::schema::{
+    feedback, findings, helpers, household_members, households, retired_tokens, visits,
+};
 use super::{audit, now, AnyConnection};
 use crate::error::{ApiError, Code};
 
@@ -62,22 +64,44 @@ type Current = (String, String, String, i32);
 fn find(conn: &mut AnyConnection, token: &str) -> Result<(Option<Current>, bool), ApiError> {
     let current = households::table
         .filter(households::public_token.eq(token))
-        .select((households::id, households::division_code, households::household_code, households::card_version))
+        .select((
+            households::id,
+            households::division_code,
+            households::household_code,
+            households::card_version,
+        ))
         .first::<Current>(conn)
         .optional()?;
-    let retired = retired_tokens::table.find(token).count().get_result::<i64>(conn)? > 0;
+    let retired = retired_tokens::table
+        .find(token)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
     Ok((current, retired))
 }
 
 /// The household behind a current token.
 pub fn target(conn: &mut AnyConnection, token: &str) -> Result<Option<TokenTarget>, ApiError> {
-    Ok(find(conn, token)?.0.map(|(household_id, division_code, _, _)| TokenTarget { household_id, division_code }))
+    Ok(find(conn, token)?
+        .0
+        .map(|(household_id, division_code, _, _)| TokenTarget {
+            household_id,
+            division_code,
+        }))
 }
 
-pub fn lookup(conn: &mut AnyConnection, token: &str, check_key: &str) -> Result<TokenState, ApiError> {
+pub fn lookup(
+    conn: &mut AnyConnection,
+    token: &str,
+    check_key: &str,
+) -> Result<TokenState, ApiError> {
     let (current, retired) = find(conn, token)?;
     let Some((id, division, serial, card_version)) = current else {
-        return Ok(if retired { TokenState::Retired } else { TokenState::Unknown });
+        return Ok(if retired {
+            TokenState::Retired
+        } else {
+            TokenState::Unknown
+        });
     };
     let head: Option<String> = household_members::table
         .filter(household_members::household_id.eq(&id))
@@ -120,17 +144,39 @@ pub fn lookup(conn: &mut AnyConnection, token: &str, check_key: &str) -> Result<
 
 /// The public parts of a stored visit: who checked and when, and the policy
 /// categories. The document is read for exactly these and dropped.
-fn public_parts(document: &str, level: &str, ended_at: NaiveDateTime) -> (Option<PublicCheck>, Vec<String>) {
+fn public_parts(
+    document: &str,
+    level: &str,
+    ended_at: NaiveDateTime,
+) -> (Option<PublicCheck>, Vec<String>) {
     use crate::domain::visit::{BenefitCategory, VisitLevel};
     let doc: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
-    let inspector = doc["signatures"].as_array().into_iter().flatten().find(|s| s["role"] == "inspector");
-    let name = inspector.and_then(|s| s["name"].as_str()).unwrap_or_default();
-    let unit = inspector.and_then(|s| s["unit"].as_str()).unwrap_or_default();
+    let inspector = doc["signatures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["role"] == "inspector");
+    let name = inspector
+        .and_then(|s| s["name"].as_str())
+        .unwrap_or_default();
+    let unit = inspector
+        .and_then(|s| s["unit"].as_str())
+        .unwrap_or_default();
     let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     let check = PublicCheck {
-        date: ended_at.and_utc().with_timezone(&china).format("%Y-%m-%d").to_string(),
-        level: VisitLevel::parse(level).map_or("", |l| l.label_zh()).to_string(),
-        inspector: if unit.is_empty() { name.to_string() } else { format!("{name}（{unit}）") },
+        date: ended_at
+            .and_utc()
+            .with_timezone(&china)
+            .format("%Y-%m-%d")
+            .to_string(),
+        level: VisitLevel::parse(level)
+            .map_or("", |l| l.label_zh())
+            .to_string(),
+        inspector: if unit.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}（{unit}）")
+        },
     };
     let mut categories: Vec<String> = Vec::new();
     for b in doc["policy"]["benefits"].as_array().into_iter().flatten() {
@@ -155,10 +201,18 @@ pub fn mask_name(name: &str) -> String {
 
 /// Replaces a household's card token: the old one answers 410 from now on,
 /// the card version goes up (a reprint is needed), phones sync the change.
-pub fn rotate_token(conn: &mut AnyConnection, household_id: &str, actor: &str) -> Result<String, ApiError> {
+pub fn rotate_token(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    actor: &str,
+) -> Result<String, ApiError> {
     let (old, version, division): (String, i32, String) = households::table
         .find(household_id)
-        .select((households::public_token, households::card_version, households::division_code))
+        .select((
+            households::public_token,
+            households::card_version,
+            households::division_code,
+        ))
         .first(conn)
         .optional()?
         .ok_or_else(ApiError::not_found)?;
@@ -214,18 +268,29 @@ pub const REPORTS_PER_CLIENT_PER_DAY: i64 = 20;
 /// Stores a report as a `resident.feedback` finding on the household (the
 /// rectification flow of any finding) with its text; returns the reference
 /// shown to the resident. 429 beyond the daily limits.
-pub fn report(conn: &mut AnyConnection, target: &TokenTarget, r: &Report<'_>, rule_version: &str) -> Result<String, ApiError> {
+pub fn report(
+    conn: &mut AnyConnection,
+    target: &TokenTarget,
+    r: &Report<'_>,
+    rule_version: &str,
+) -> Result<String, ApiError> {
     let at = now();
     let day_ago = at - chrono::Duration::days(1);
-    let by_token: i64 =
-        feedback::table.filter(feedback::token.eq(r.token)).filter(feedback::created_at.gt(day_ago)).count().get_result(conn)?;
+    let by_token: i64 = feedback::table
+        .filter(feedback::token.eq(r.token))
+        .filter(feedback::created_at.gt(day_ago))
+        .count()
+        .get_result(conn)?;
     let by_client: i64 = feedback::table
         .filter(feedback::client_key.eq(r.client_key))
         .filter(feedback::created_at.gt(day_ago))
         .count()
         .get_result(conn)?;
     if by_token >= REPORTS_PER_TOKEN_PER_DAY || by_client >= REPORTS_PER_CLIENT_PER_DAY {
-        return Err(ApiError::new(actix_web::http::StatusCode::TOO_MANY_REQUESTS, Code::TooManyRequests));
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            Code::TooManyRequests,
+        ));
     }
     let finding_id = uuid::Uuid::new_v4().to_string();
     diesel::insert_into(findings::table)
@@ -235,7 +300,9 @@ pub fn report(conn: &mut AnyConnection, target: &TokenTarget, r: &Report<'_>, ru
             household_id: target.household_id.clone(),
             division_code: target.division_code.clone(),
             position: 0,
-            code: crate::checklist::FindingCode::ResidentFeedback.as_str().to_string(),
+            code: crate::checklist::FindingCode::ResidentFeedback
+                .as_str()
+                .to_string(),
             severity: "medium".into(),
             field: None,
             member_no: None,
@@ -281,7 +348,9 @@ pub fn report(conn: &mut AnyConnection, target: &TokenTarget, r: &Report<'_>, ru
 /// A short reference a resident can read over the phone: "F" and 7
 /// characters without 0/O/1/I.
 fn reference_of(finding_id: &str) -> String {
-    let bits = uuid::Uuid::parse_str(finding_id).map(|u| u.as_u128()).unwrap_or_default();
+    let bits = uuid::Uuid::parse_str(finding_id)
+        .map(|u| u.as_u128())
+        .unwrap_or_default();
     format!("F{}", crate::cards::readable_code(bits, 7))
 }
 
@@ -301,7 +370,10 @@ mod tests {
     fn references_are_short_and_readable() {
         let r = reference_of("6f1c1c1e-0000-4000-8000-00000000beef");
         assert_eq!(r.len(), 8);
-        assert!(r.starts_with('F') && r[1..].chars().all(|c| !"01IO".contains(c)), "{r}");
+        assert!(
+            r.starts_with('F') && r[1..].chars().all(|c| !"01IO".contains(c)),
+            "{r}"
+        );
         assert_ne!(r, reference_of("6f1c1c1e-0000-4000-8000-00000000bef0"));
     }
 }

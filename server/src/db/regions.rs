@@ -30,13 +30,27 @@ pub struct Region {
 
 impl From<RegionRow> for Region {
     fn from(r: RegionRow) -> Region {
-        Region { code: r.code, name: r.name, level: r.level, parent: r.parent_code }
+        Region {
+            code: r.code,
+            name: r.name,
+            level: r.level,
+            parent: r.parent_code,
+        }
     }
 }
 
 /// Creates or renames a region; `true` when it was created.
-pub fn upsert(conn: &mut AnyConnection, code: &RegionCode, name: &str, actor: &str) -> Result<bool, ApiError> {
-    let existing = regions::table.find(code.as_str()).select(regions::name).first::<String>(conn).optional()?;
+pub fn upsert(
+    conn: &mut AnyConnection,
+    code: &RegionCode,
+    name: &str,
+    actor: &str,
+) -> Result<bool, ApiError> {
+    let existing = regions::table
+        .find(code.as_str())
+        .select(regions::name)
+        .first::<String>(conn)
+        .optional()?;
     let t = now();
     let action = match existing {
         Some(old) if old == name => return Ok(false),
@@ -55,7 +69,9 @@ pub fn upsert(conn: &mut AnyConnection, code: &RegionCode, name: &str, actor: &s
                 created_at: t,
                 updated_at: t,
             };
-            diesel::insert_into(regions::table).values(&row).execute(conn)?;
+            diesel::insert_into(regions::table)
+                .values(&row)
+                .execute(conn)?;
             "create"
         }
     };
@@ -85,10 +101,18 @@ pub fn children(conn: &mut AnyConnection, parent: &RegionCode) -> Result<Vec<Reg
 }
 
 pub fn get(conn: &mut AnyConnection, code: &RegionCode) -> Result<Option<Region>, ApiError> {
-    Ok(regions::table.find(code.as_str()).first::<RegionRow>(conn).optional()?.map(Region::from))
+    Ok(regions::table
+        .find(code.as_str())
+        .first::<RegionRow>(conn)
+        .optional()?
+        .map(Region::from))
 }
 
 pub fn exists(conn: &mut AnyConnection, code: &RegionCode) -> Result<bool, ApiError> {
     use diesel::dsl::count_star;
-    Ok(regions::table.filter(regions::code.eq(code.as_str())).select(count_star()).first::<i64>(conn)? > 0)
+    Ok(regions::table
+        .filter(regions::code.eq(code.as_str()))
+        .select(count_star())
+        .first::<i64>(conn)?
+        > 0)
 }

@@ -28,9 +28,16 @@ pub struct Sample {
 }
 
 /// Each household's current supervisory visits (not superseded, not rejected) in `scope`.
-pub fn supervisory_counts(conn: &mut AnyConnection, scope: &RegionCode) -> Result<HashMap<String, u32>, ApiError> {
+pub fn supervisory_counts(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+) -> Result<HashMap<String, u32>, ApiError> {
     let (low, high) = scope.code_range();
-    let supervisory: Vec<&str> = VisitLevel::ALL.iter().filter(|l| l.is_supervisory()).map(|l| l.as_str()).collect();
+    let supervisory: Vec<&str> = VisitLevel::ALL
+        .iter()
+        .filter(|l| l.is_supervisory())
+        .map(|l| l.as_str())
+        .collect();
     let ids: Vec<String> = visits::table
         .filter(visits::division_code.between(low, high))
         .filter(visits::level.eq_any(&supervisory))
@@ -54,12 +61,21 @@ fn draw_order(seed: i64, household_id: &str) -> [u8; 32] {
 /// Picks `ceil(rate × households)` of each village from those with fewer
 /// than `max_visits` supervisory visits; returns the picks and how many were
 /// excluded for their visits.
-pub fn draw(villages: &[(String, Vec<String>)], visits: &HashMap<String, u32>, rate_permille: i32, seed: i64, max_visits: u32) -> (Vec<String>, i32) {
+pub fn draw(
+    villages: &[(String, Vec<String>)],
+    visits: &HashMap<String, u32>,
+    rate_permille: i32,
+    seed: i64,
+    max_visits: u32,
+) -> (Vec<String>, i32) {
     let mut picked = Vec::new();
     let mut excluded = 0;
     for (_, households) in villages {
         let want = (households.len() * rate_permille as usize).div_ceil(1000);
-        let mut eligible: Vec<&String> = households.iter().filter(|h| visits.get(*h).copied().unwrap_or(0) < max_visits).collect();
+        let mut eligible: Vec<&String> = households
+            .iter()
+            .filter(|h| visits.get(*h).copied().unwrap_or(0) < max_visits)
+            .collect();
         excluded += (households.len() - eligible.len()) as i32;
         eligible.sort_by_key(|h| draw_order(seed, h));
         picked.extend(eligible.into_iter().take(want).cloned());
@@ -79,7 +95,10 @@ pub fn create(
     let (low, high) = scope.code_range();
     let rows: Vec<(String, String)> = households::table
         .filter(households::division_code.between(low, high))
-        .order((households::division_code.asc(), households::household_code.asc()))
+        .order((
+            households::division_code.asc(),
+            households::household_code.asc(),
+        ))
         .select((households::division_code, households::id))
         .load(conn)?;
     let mut villages: Vec<(String, Vec<String>)> = Vec::new();
@@ -91,8 +110,10 @@ pub fn create(
     }
     let counts = supervisory_counts(conn, scope)?;
     let (picked, excluded) = draw(&villages, &counts, rate_permille, seed, max_visits);
-    let village_of: HashMap<&str, &str> =
-        villages.iter().flat_map(|(v, ids)| ids.iter().map(move |id| (id.as_str(), v.as_str()))).collect();
+    let village_of: HashMap<&str, &str> = villages
+        .iter()
+        .flat_map(|(v, ids)| ids.iter().map(move |id| (id.as_str(), v.as_str())))
+        .collect();
     let sample = Sample {
         id: uuid::Uuid::new_v4().to_string(),
         scope: scope.as_str().to_string(),
@@ -121,12 +142,15 @@ pub fn create(
             .values((
                 sample_households::sample_id.eq(&sample.id),
                 sample_households::household_id.eq(h),
-                sample_households::division_code.eq(village_of.get(h.as_str()).copied().unwrap_or_default()),
+                sample_households::division_code
+                    .eq(village_of.get(h.as_str()).copied().unwrap_or_default()),
             ))
             .execute(conn)?;
     }
-    let detail = serde_json::json!({"level": level.as_str(), "rate_permille": rate_permille, "seed": seed,
-        "households": sample.households.len(), "excluded": excluded}).to_string();
+    let detail =
+        serde_json::json!({"level": level.as_str(), "rate_permille": rate_permille, "seed": seed,
+        "households": sample.households.len(), "excluded": excluded})
+        .to_string();
     audit::record(
         conn,
         audit::Entry {
@@ -144,34 +168,52 @@ pub fn create(
     Ok(sample)
 }
 
-type SampleRow = (String, String, String, i32, i64, i32, String, chrono::NaiveDateTime);
+type SampleRow = (
+    String,
+    String,
+    String,
+    i32,
+    i64,
+    i32,
+    String,
+    chrono::NaiveDateTime,
+);
 
 fn assemble(conn: &mut AnyConnection, rows: Vec<SampleRow>) -> Result<Vec<Sample>, ApiError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let mut members: HashMap<String, Vec<String>> = HashMap::new();
     for (sample_id, household_id) in sample_households::table
         .filter(sample_households::sample_id.eq_any(&ids))
-        .order((sample_households::sample_id, sample_households::division_code, sample_households::household_id))
-        .select((sample_households::sample_id, sample_households::household_id))
+        .order((
+            sample_households::sample_id,
+            sample_households::division_code,
+            sample_households::household_id,
+        ))
+        .select((
+            sample_households::sample_id,
+            sample_households::household_id,
+        ))
         .load::<(String, String)>(conn)?
     {
         members.entry(sample_id).or_default().push(household_id);
     }
     Ok(rows
         .into_iter()
-        .filter_map(|(id, scope, level, rate_permille, seed, excluded, created_by, created_at)| {
-            Some(Sample {
-                households: members.remove(&id).unwrap_or_default(),
-                level: VisitLevel::parse(&level)?,
-                id,
-                scope,
-                rate_permille,
-                seed,
-                excluded,
-                created_by,
-                created_at,
-            })
-        })
+        .filter_map(
+            |(id, scope, level, rate_permille, seed, excluded, created_by, created_at)| {
+                Some(Sample {
+                    households: members.remove(&id).unwrap_or_default(),
+                    level: VisitLevel::parse(&level)?,
+                    id,
+                    scope,
+                    rate_permille,
+                    seed,
+                    excluded,
+                    created_by,
+                    created_at,
+                })
+            },
+        )
         .collect())
 }
 
@@ -182,7 +224,16 @@ pub fn list(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<Sample>,
         .filter(samples::scope.between(low, high))
         .order(samples::created_at.desc())
         .limit(200)
-        .select((samples::id, samples::scope, samples::level, samples::rate_permille, samples::seed, samples::excluded, samples::created_by, samples::created_at))
+        .select((
+            samples::id,
+            samples::scope,
+            samples::level,
+            samples::rate_permille,
+            samples::seed,
+            samples::excluded,
+            samples::created_by,
+            samples::created_at,
+        ))
         .load::<SampleRow>(conn)?;
     assemble(conn, rows)
 }
@@ -190,7 +241,16 @@ pub fn list(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<Sample>,
 pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Sample>, ApiError> {
     let rows = samples::table
         .filter(samples::id.eq(id))
-        .select((samples::id, samples::scope, samples::level, samples::rate_permille, samples::seed, samples::excluded, samples::created_by, samples::created_at))
+        .select((
+            samples::id,
+            samples::scope,
+            samples::level,
+            samples::rate_permille,
+            samples::seed,
+            samples::excluded,
+            samples::created_by,
+            samples::created_at,
+        ))
         .load::<SampleRow>(conn)?;
     Ok(assemble(conn, rows)?.pop())
 }
@@ -200,7 +260,10 @@ mod tests {
     use super::*;
 
     fn village(name: &str, n: usize) -> (String, Vec<String>) {
-        (name.to_string(), (0..n).map(|i| format!("{name}-{i:03}")).collect())
+        (
+            name.to_string(),
+            (0..n).map(|i| format!("{name}-{i:03}")).collect(),
+        )
     }
 
     #[test]
@@ -227,7 +290,8 @@ mod tests {
     #[test]
     fn households_with_two_supervisory_visits_are_never_drawn() {
         let villages = [village("a", 4)];
-        let visits: HashMap<String, u32> = [("a-000".to_string(), 2), ("a-001".to_string(), 1)].into();
+        let visits: HashMap<String, u32> =
+            [("a-000".to_string(), 2), ("a-001".to_string(), 1)].into();
         let (picked, excluded) = draw(&villages, &visits, 1000, 1, 2);
         assert_eq!(excluded, 1);
         assert_eq!(picked.len(), 3);

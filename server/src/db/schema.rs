@@ -118,7 +118,13 @@ diesel::table! {
 diesel::joinable!(household_members -> households (household_id));
 diesel::joinable!(helpers -> households (household_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(regions, households, household_members, helpers, users);
+diesel::allow_tables_to_appear_in_same_query!(
+    regions,
+    households,
+    household_members,
+    helpers,
+    users
+);
 
 diesel::table! {
     visits (id) {

@@ -57,7 +57,11 @@ pub struct NewUser {
 }
 
 pub fn create(conn: &mut AnyConnection, u: NewUser, actor: &str) -> Result<UserView, ApiError> {
-    let taken = users::table.filter(users::username.eq(&u.username)).count().get_result::<i64>(conn)? > 0;
+    let taken = users::table
+        .filter(users::username.eq(&u.username))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
     if taken {
         return Err(ApiError::conflict(Code::UsernameTaken));
     }
@@ -73,7 +77,9 @@ pub fn create(conn: &mut AnyConnection, u: NewUser, actor: &str) -> Result<UserV
         created_at: t,
         updated_at: t,
     };
-    diesel::insert_into(users::table).values(&row).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)?;
     let detail = format!("role={} scope={}", row.role, row.scope);
     audit::record(
         conn,
@@ -93,8 +99,15 @@ pub fn create(conn: &mut AnyConnection, u: NewUser, actor: &str) -> Result<UserV
 }
 
 /// The user, if the username and password are right and the user is enabled.
-pub fn authenticate(conn: &mut AnyConnection, username: &str, password: &str) -> Result<Option<AuthUser>, ApiError> {
-    let row = users::table.filter(users::username.eq(username)).first::<UserRow>(conn).optional()?;
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    username: &str,
+    password: &str,
+) -> Result<Option<AuthUser>, ApiError> {
+    let row = users::table
+        .filter(users::username.eq(username))
+        .first::<UserRow>(conn)
+        .optional()?;
     let ok = auth::verify_password(password, row.as_ref().map(|r| r.password_hash.as_str()));
     Ok(row.filter(|r| ok && !r.disabled).and_then(to_auth_user))
 }
@@ -109,7 +122,11 @@ fn to_auth_user(r: UserRow) -> Option<AuthUser> {
 }
 
 pub fn find(conn: &mut AnyConnection, username: &str) -> Result<Option<UserView>, ApiError> {
-    Ok(users::table.filter(users::username.eq(username)).first::<UserRow>(conn).optional()?.map(UserView::from))
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .first::<UserRow>(conn)
+        .optional()?
+        .map(UserView::from))
 }
 
 /// Users whose scope lies inside `scope`.
@@ -122,15 +139,27 @@ pub fn list(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<UserView
 }
 
 /// Disables or enables a user; disabling revokes every refresh token.
-pub fn set_disabled(conn: &mut AnyConnection, username: &str, disabled: bool, actor: &str) -> Result<UserView, ApiError> {
-    let row = users::table.filter(users::username.eq(username)).first::<UserRow>(conn).optional()?;
+pub fn set_disabled(
+    conn: &mut AnyConnection,
+    username: &str,
+    disabled: bool,
+    actor: &str,
+) -> Result<UserView, ApiError> {
+    let row = users::table
+        .filter(users::username.eq(username))
+        .first::<UserRow>(conn)
+        .optional()?;
     let row = row.ok_or_else(ApiError::not_found)?;
     if row.disabled == disabled {
         return Ok(row.into());
     }
     let t = now();
     diesel::update(users::table.find(&row.id))
-        .set((users::disabled.eq(disabled), users::version.eq(row.version + 1), users::updated_at.eq(t)))
+        .set((
+            users::disabled.eq(disabled),
+            users::version.eq(row.version + 1),
+            users::updated_at.eq(t),
+        ))
         .execute(conn)?;
     if disabled {
         revoke_all(conn, &row.id)?;
@@ -149,7 +178,11 @@ pub fn set_disabled(conn: &mut AnyConnection, username: &str, disabled: bool, ac
             detail: "",
         },
     )?;
-    Ok(UserView { disabled, version: row.version + 1, ..row.into() })
+    Ok(UserView {
+        disabled,
+        version: row.version + 1,
+        ..row.into()
+    })
 }
 
 /// Stores a new refresh token for the user and returns it.
@@ -171,15 +204,25 @@ pub fn issue_refresh_token(conn: &mut AnyConnection, user_id: &str) -> Result<St
 /// Spends a refresh token: the user when it is valid, unused and unexpired
 /// and the user is enabled. Presenting a spent token again revokes every
 /// token of that user (it was copied).
-pub fn consume_refresh_token(conn: &mut AnyConnection, token: &str) -> Result<Option<AuthUser>, ApiError> {
+pub fn consume_refresh_token(
+    conn: &mut AnyConnection,
+    token: &str,
+) -> Result<Option<AuthUser>, ApiError> {
     let hash = auth::hash_refresh_token(token);
     type Found = (String, NaiveDateTime, Option<NaiveDateTime>, bool);
     let found = refresh_tokens::table
         .find(&hash)
-        .select((refresh_tokens::user_id, refresh_tokens::expires_at, refresh_tokens::used_at, refresh_tokens::revoked))
+        .select((
+            refresh_tokens::user_id,
+            refresh_tokens::expires_at,
+            refresh_tokens::used_at,
+            refresh_tokens::revoked,
+        ))
         .first::<Found>(conn)
         .optional()?;
-    let Some((user_id, expires_at, used_at, revoked)) = found else { return Ok(None) };
+    let Some((user_id, expires_at, used_at, revoked)) = found else {
+        return Ok(None);
+    };
     let t = now();
     if used_at.is_some() {
         revoke_all(conn, &user_id)?;
@@ -188,9 +231,13 @@ pub fn consume_refresh_token(conn: &mut AnyConnection, token: &str) -> Result<Op
     if revoked || expires_at <= t {
         return Ok(None);
     }
-    let spent = diesel::update(refresh_tokens::table.find(&hash).filter(refresh_tokens::used_at.is_null()))
-        .set(refresh_tokens::used_at.eq(t))
-        .execute(conn)?;
+    let spent = diesel::update(
+        refresh_tokens::table
+            .find(&hash)
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(t))
+    .execute(conn)?;
     if spent != 1 {
         return Ok(None);
     }
@@ -206,7 +253,11 @@ fn revoke_all(conn: &mut AnyConnection, user_id: &str) -> Result<(), ApiError> {
 }
 
 /// Failed sign-ins for `username` in the last `window`.
-pub fn recent_failures(conn: &mut AnyConnection, username: &str, window: Duration) -> Result<i64, ApiError> {
+pub fn recent_failures(
+    conn: &mut AnyConnection,
+    username: &str,
+    window: Duration,
+) -> Result<i64, ApiError> {
     Ok(login_failures::table
         .filter(login_failures::username.eq(username))
         .filter(login_failures::at.gt(now() - window))
@@ -219,9 +270,16 @@ pub fn recent_failures(conn: &mut AnyConnection, username: &str, window: Duratio
 pub fn record_failure(conn: &mut AnyConnection, username: &str) -> Result<(), ApiError> {
     let at = now();
     diesel::insert_into(login_failures::table)
-        .values((login_failures::username.eq(username), login_failures::at.eq(at)))
+        .values((
+            login_failures::username.eq(username),
+            login_failures::at.eq(at),
+        ))
         .execute(conn)?;
-    let scope: Option<String> = users::table.filter(users::username.eq(username)).select(users::scope).first(conn).optional()?;
+    let scope: Option<String> = users::table
+        .filter(users::username.eq(username))
+        .select(users::scope)
+        .first(conn)
+        .optional()?;
     audit::record(
         conn,
         audit::Entry {
@@ -239,7 +297,11 @@ pub fn record_failure(conn: &mut AnyConnection, username: &str) -> Result<(), Ap
 }
 
 /// A sign-in (or a refresh): an audit row.
-pub fn record_login(conn: &mut AnyConnection, user: &AuthUser, action: &str) -> Result<(), ApiError> {
+pub fn record_login(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    action: &str,
+) -> Result<(), ApiError> {
     audit::record(
         conn,
         audit::Entry {

@@ -79,13 +79,19 @@ pub struct Submission {
 }
 
 pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, ApiError> {
-    let Some(visit) = visits::table.find(id).first::<VisitRow>(conn).optional()? else { return Ok(None) };
+    let Some(visit) = visits::table.find(id).first::<VisitRow>(conn).optional()? else {
+        return Ok(None);
+    };
     let findings = findings::table
         .filter(findings::visit_id.eq(id))
         .order(findings::position.asc())
         .load::<FindingRow>(conn)?;
     let missing_blobs = missing_blobs(conn, id)?;
-    Ok(Some(Stored { visit, findings, missing_blobs }))
+    Ok(Some(Stored {
+        visit,
+        findings,
+        missing_blobs,
+    }))
 }
 
 /// The blobs a visit references that have not been uploaded yet.
@@ -95,15 +101,28 @@ fn missing_blobs(conn: &mut AnyConnection, visit_id: &str) -> Result<Vec<String>
         .select(visit_blobs::sha256)
         .order(visit_blobs::sha256.asc())
         .load(conn)?;
-    let present: Vec<String> = blobs::table.filter(blobs::sha256.eq_any(&wanted)).select(blobs::sha256).load(conn)?;
-    Ok(wanted.into_iter().filter(|s| !present.contains(s)).collect())
+    let present: Vec<String> = blobs::table
+        .filter(blobs::sha256.eq_any(&wanted))
+        .select(blobs::sha256)
+        .load(conn)?;
+    Ok(wanted
+        .into_iter()
+        .filter(|s| !present.contains(s))
+        .collect())
 }
 
 /// The answer to a resubmission of a stored visit: the same receipt for the
 /// same body, 409 for another body under the same id; 403 for a caller
 /// whose scope does not cover the visit, before anything about it shows.
-pub fn replay(conn: &mut AnyConnection, user: &AuthUser, visit_id: &str, body_sha256: &str) -> Result<Option<Stored>, ApiError> {
-    let Some(stored) = find(conn, visit_id)? else { return Ok(None) };
+pub fn replay(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    visit_id: &str,
+    body_sha256: &str,
+) -> Result<Option<Stored>, ApiError> {
+    let Some(stored) = find(conn, visit_id)? else {
+        return Ok(None);
+    };
     user.require_scope_code(&stored.visit.division_code)?;
     if stored.visit.body_sha256 == body_sha256 {
         Ok(Some(stored))
@@ -135,9 +154,14 @@ pub fn check(
 ) -> Result<Checked, ApiError> {
     let household_id = match &input.household_id {
         crate::domain::visit::Lenient::Ok(id) => id.to_string(),
-        crate::domain::visit::Lenient::Bad => return Err(ApiError::invalid(Visit::parse(input, at).err().unwrap_or_default())),
+        crate::domain::visit::Lenient::Bad => {
+            return Err(ApiError::invalid(
+                Visit::parse(input, at).err().unwrap_or_default(),
+            ))
+        }
     };
-    let division = super::households::division_of(conn, &household_id)?.ok_or_else(ApiError::not_found)?;
+    let division =
+        super::households::division_of(conn, &household_id)?.ok_or_else(ApiError::not_found)?;
     user.require_scope_code(&division)?;
     if let crate::domain::visit::Lenient::Ok(level) = &input.level {
         if !level.allowed(user.role) {
@@ -153,7 +177,12 @@ pub fn check(
             .first(conn)
             .optional()?;
         match replaced {
-            None => return Err(ApiError::invalid(vec![crate::error::FieldError::new("/replaces", Code::ReplacesUnknown)])),
+            None => {
+                return Err(ApiError::invalid(vec![crate::error::FieldError::new(
+                    "/replaces",
+                    Code::ReplacesUnknown,
+                )]))
+            }
             Some(Some(_)) => return Err(ApiError::conflict(Code::VisitSuperseded)),
             Some(None) => {}
         }
@@ -162,16 +191,40 @@ pub fn check(
     ctx.water_scarce = cfg.water_scarce(&division);
     let findings = checklist::evaluate(&visit, cfg, &ctx);
     let referenced = blob_refs(&visit);
-    let present: Vec<String> = blobs::table.filter(blobs::sha256.eq_any(&referenced)).select(blobs::sha256).load(conn)?;
-    let missing_blobs = referenced.into_iter().filter(|s| !present.contains(s)).collect();
-    Ok(Checked { visit, findings, verified_on_site: ctx.card == CardScan::Current, division_code: division, missing_blobs })
+    let present: Vec<String> = blobs::table
+        .filter(blobs::sha256.eq_any(&referenced))
+        .select(blobs::sha256)
+        .load(conn)?;
+    let missing_blobs = referenced
+        .into_iter()
+        .filter(|s| !present.contains(s))
+        .collect();
+    Ok(Checked {
+        visit,
+        findings,
+        verified_on_site: ctx.card == CardScan::Current,
+        division_code: division,
+        missing_blobs,
+    })
 }
 
 /// Stores a checked visit with its findings in the caller's transaction. A
 /// racing submission of the same id fails on the primary key; the checks
 /// (reads) ran before, outside the writers' turn.
-pub fn insert(conn: &mut AnyConnection, sub: &Submission, checked: Checked, user: &AuthUser, cfg: &RuleConfig) -> Result<Stored, ApiError> {
-    let Checked { visit, findings: found, verified_on_site, division_code: division, missing_blobs } = checked;
+pub fn insert(
+    conn: &mut AnyConnection,
+    sub: &Submission,
+    checked: Checked,
+    user: &AuthUser,
+    cfg: &RuleConfig,
+) -> Result<Stored, ApiError> {
+    let Checked {
+        visit,
+        findings: found,
+        verified_on_site,
+        division_code: division,
+        missing_blobs,
+    } = checked;
     let t = now();
     let id = sub.visit_id.to_string();
     let household_id = visit.household_id.to_string();
@@ -199,19 +252,31 @@ pub fn insert(conn: &mut AnyConnection, sub: &Submission, checked: Checked, user
         net_income_fen: checklist::income::net(&visit.income),
         budget_members: i32::try_from(checklist::income::n(&visit.members)).unwrap_or(i32::MAX),
     };
-    diesel::insert_into(visits::table).values(&row).execute(conn).map_err(|e| match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-            ApiError::conflict(Code::VisitRace)
-        }
-        other => ApiError::from(other),
-    })?;
+    diesel::insert_into(visits::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => ApiError::conflict(Code::VisitRace),
+            other => ApiError::from(other),
+        })?;
     if let Some(old) = &row.replaces {
-        diesel::update(visits::table.find(old).filter(visits::household_id.eq(&household_id)))
-            .set(visits::superseded_by.eq(&id))
-            .execute(conn)?;
+        diesel::update(
+            visits::table
+                .find(old)
+                .filter(visits::household_id.eq(&household_id)),
+        )
+        .set(visits::superseded_by.eq(&id))
+        .execute(conn)?;
     }
     let mut rows = Vec::with_capacity(found.len());
-    let last_seq = if found.is_empty() { 0 } else { super::next_counter_by(conn, "finding_seq", found.len() as i64)? };
+    let last_seq = if found.is_empty() {
+        0
+    } else {
+        super::next_counter_by(conn, "finding_seq", found.len() as i64)?
+    };
     let first_seq = last_seq - found.len() as i64 + 1;
     for ((position, f), seq) in (0..).zip(&found).zip(first_seq..) {
         let r = FindingRow {
@@ -230,45 +295,82 @@ pub fn insert(conn: &mut AnyConnection, sub: &Submission, checked: Checked, user
             updated_at: t,
             seq,
         };
-        diesel::insert_into(findings::table).values(&r).execute(conn)?;
+        diesel::insert_into(findings::table)
+            .values(&r)
+            .execute(conn)?;
         rows.push(r);
     }
     let refs = blob_refs(&visit);
     if !refs.is_empty() {
         // One statement for all of them. Both values are safe as literals:
         // `id` is a UUID we formatted, each sha256 was parsed as lower-case hex.
-        let values: Vec<String> = refs.iter().map(|sha| format!("('{id}', '{sha}')")).collect();
-        diesel::sql_query(format!("INSERT INTO visit_blobs (visit_id, sha256) VALUES {}", values.join(", "))).execute(conn)?;
+        let values: Vec<String> = refs
+            .iter()
+            .map(|sha| format!("('{id}', '{sha}')"))
+            .collect();
+        diesel::sql_query(format!(
+            "INSERT INTO visit_blobs (visit_id, sha256) VALUES {}",
+            values.join(", ")
+        ))
+        .execute(conn)?;
     }
-    Ok(Stored { visit: row, findings: rows, missing_blobs })
+    Ok(Stored {
+        visit: row,
+        findings: rows,
+        missing_blobs,
+    })
 }
 
 /// The images a visit references (photos, signatures), sorted, once each.
 fn blob_refs(visit: &Visit) -> Vec<String> {
-    let mut shas: Vec<String> =
-        visit.photo_sha256.iter().chain(visit.signatures.iter().filter_map(|s| s.image_sha256.as_ref())).cloned().collect();
+    let mut shas: Vec<String> = visit
+        .photo_sha256
+        .iter()
+        .chain(
+            visit
+                .signatures
+                .iter()
+                .filter_map(|s| s.image_sha256.as_ref()),
+        )
+        .cloned()
+        .collect();
     shas.sort();
     shas.dedup();
-    debug_assert!(shas.iter().all(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())));
+    debug_assert!(shas
+        .iter()
+        .all(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())));
     shas
 }
 
 fn severity_str(f: &Finding) -> String {
-    serde_json::to_value(f.severity).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(f.severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// What the checklist needs from storage, read once per visit.
 fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdContext, ApiError> {
     let hid = visit.household_id.to_string();
-    let (lat, lon, datum, token): (Option<f64>, Option<f64>, Option<String>, String) = households::table
-        .find(&hid)
-        .select((households::lat, households::lon, households::datum, households::public_token))
-        .first(conn)?;
+    let (lat, lon, datum, token): (Option<f64>, Option<f64>, Option<String>, String) =
+        households::table
+            .find(&hid)
+            .select((
+                households::lat,
+                households::lon,
+                households::datum,
+                households::public_token,
+            ))
+            .first(conn)?;
     let known_location = lat.zip(lon).map(|(lat, lon)| match datum.as_deref() {
         Some("GCJ02") => crate::domain::geo::gcj02_to_wgs84(lat, lon),
         _ => (lat, lon),
     });
-    let ids: Vec<&str> = visit.members.iter().filter_map(|m| m.id_number.as_deref()).collect();
+    let ids: Vec<&str> = visit
+        .members
+        .iter()
+        .filter_map(|m| m.id_number.as_deref())
+        .collect();
     let elsewhere: Vec<String> = household_members::table
         .filter(household_members::id_number.eq_any(&ids))
         .filter(household_members::household_id.ne(&hid))
@@ -280,7 +382,11 @@ fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdCont
         .filter(|m| m.id_number.as_ref().is_some_and(|n| elsewhere.contains(n)))
         .map(|m| m.member_no)
         .collect();
-    let supervisory: Vec<&str> = VisitLevel::ALL.iter().filter(|l| l.is_supervisory()).map(|l| l.as_str()).collect();
+    let supervisory: Vec<&str> = VisitLevel::ALL
+        .iter()
+        .filter(|l| l.is_supervisory())
+        .map(|l| l.as_str())
+        .collect();
     // The visit this one replaces does not count against the limit.
     let replaced = visit.replaces.map(|r| r.to_string()).unwrap_or_default();
     let prior: i64 = visits::table
@@ -295,11 +401,21 @@ fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdCont
         None => CardScan::NotScanned,
         Some(t) if *t == token => CardScan::Current,
         Some(t) => {
-            let other = households::table.filter(households::public_token.eq(t)).count().get_result::<i64>(conn)?;
-            if other > 0 { CardScan::OtherHousehold } else { CardScan::Unknown }
+            let other = households::table
+                .filter(households::public_token.eq(t))
+                .count()
+                .get_result::<i64>(conn)?;
+            if other > 0 {
+                CardScan::OtherHousehold
+            } else {
+                CardScan::Unknown
+            }
         }
     };
-    let registered: i64 = household_members::table.filter(household_members::household_id.eq(&hid)).count().get_result(conn)?;
+    let registered: i64 = household_members::table
+        .filter(household_members::household_id.eq(&hid))
+        .count()
+        .get_result(conn)?;
     let helpers_on_roster: i64 = super::schema::helpers::table
         .filter(super::schema::helpers::household_id.eq(&hid))
         .count()
@@ -328,7 +444,13 @@ pub struct ListFilter {
 }
 
 /// One page of visits in a scope, in commit order after `after_seq`.
-pub fn list(conn: &mut AnyConnection, scope: &RegionCode, f: &ListFilter, after_seq: i64, limit: i64) -> Result<(Vec<VisitRow>, bool), ApiError> {
+pub fn list(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+    f: &ListFilter,
+    after_seq: i64,
+    limit: i64,
+) -> Result<(Vec<VisitRow>, bool), ApiError> {
     let (low, high) = scope.code_range();
     let mut q = visits::table
         .filter(visits::division_code.between(low, high))
@@ -359,7 +481,12 @@ pub fn list(conn: &mut AnyConnection, scope: &RegionCode, f: &ListFilter, after_
 
 /// Records an uploaded blob; `true` when it was new. Two racing uploads of
 /// one blob both succeed: the primary key keeps one row.
-pub fn insert_blob(conn: &mut AnyConnection, sha256: &str, content_type: &str, size: usize) -> Result<bool, ApiError> {
+pub fn insert_blob(
+    conn: &mut AnyConnection,
+    sha256: &str,
+    content_type: &str,
+    size: usize,
+) -> Result<bool, ApiError> {
     let inserted = diesel::insert_into(blobs::table)
         .values((
             blobs::sha256.eq(sha256),
@@ -370,29 +497,58 @@ pub fn insert_blob(conn: &mut AnyConnection, sha256: &str, content_type: &str, s
         .execute(conn);
     match inserted {
         Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
 
 /// An uploaded blob's content type, and the villages of the visits that reference it.
-pub fn blob_access(conn: &mut AnyConnection, sha256: &str) -> Result<(Option<String>, Vec<String>), ApiError> {
-    let content_type = blobs::table.find(sha256).select(blobs::content_type).first::<String>(conn).optional()?;
-    let visit_ids: Vec<String> =
-        visit_blobs::table.filter(visit_blobs::sha256.eq(sha256)).select(visit_blobs::visit_id).load(conn)?;
-    let villages = visits::table.filter(visits::id.eq_any(&visit_ids)).select(visits::division_code).load(conn)?;
+pub fn blob_access(
+    conn: &mut AnyConnection,
+    sha256: &str,
+) -> Result<(Option<String>, Vec<String>), ApiError> {
+    let content_type = blobs::table
+        .find(sha256)
+        .select(blobs::content_type)
+        .first::<String>(conn)
+        .optional()?;
+    let visit_ids: Vec<String> = visit_blobs::table
+        .filter(visit_blobs::sha256.eq(sha256))
+        .select(visit_blobs::visit_id)
+        .load(conn)?;
+    let villages = visits::table
+        .filter(visits::id.eq_any(&visit_ids))
+        .select(visits::division_code)
+        .load(conn)?;
     Ok((content_type, villages))
 }
 
 /// A supervisor's decision on a visit in their scope. A rejected visit goes
 /// back to its inspector; their corrected visit `replaces` it.
-pub fn review(conn: &mut AnyConnection, id: &str, approve: bool, note: &str, user: &AuthUser) -> Result<VisitRow, ApiError> {
-    let v = visits::table.find(id).first::<VisitRow>(conn).optional()?.ok_or_else(ApiError::not_found)?;
+pub fn review(
+    conn: &mut AnyConnection,
+    id: &str,
+    approve: bool,
+    note: &str,
+    user: &AuthUser,
+) -> Result<VisitRow, ApiError> {
+    let v = visits::table
+        .find(id)
+        .first::<VisitRow>(conn)
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
     user.require_scope_code(&v.division_code)?;
     if v.superseded_by.is_some() {
         return Err(ApiError::conflict(Code::VisitSuperseded));
     }
-    let (decision, action) = if approve { ("approved", "approve") } else { ("rejected", "reject") };
+    let (decision, action) = if approve {
+        ("approved", "approve")
+    } else {
+        ("rejected", "reject")
+    };
     let at = now();
     diesel::update(visits::table.find(id))
         .set((

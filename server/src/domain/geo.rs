@@ -11,12 +11,23 @@ const EE: f64 = 0.006_693_421_622_965_943;
 /// The GCJ-02 offset at a WGS-84 position, in degrees (lat, lon).
 fn offset(lat: f64, lon: f64) -> (f64, f64) {
     let (x, y) = (lon - 105.0, lat - 35.0);
-    let wave = |a: f64, b: f64, c: f64, d: f64| (a * (c * PI).sin() + b * (d * PI).sin()) * 2.0 / 3.0;
-    let d_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt()
+    let wave =
+        |a: f64, b: f64, c: f64, d: f64| (a * (c * PI).sin() + b * (d * PI).sin()) * 2.0 / 3.0;
+    let d_lat = -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * x.abs().sqrt()
         + wave(20.0, 20.0, 6.0 * x, 2.0 * x)
         + wave(20.0, 40.0, y, y / 3.0)
         + wave(160.0, 320.0, y / 12.0, y / 30.0);
-    let d_lon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * x.abs().sqrt()
+    let d_lon = 300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * x.abs().sqrt()
         + wave(20.0, 20.0, 6.0 * x, 2.0 * x)
         + wave(20.0, 40.0, x, x / 3.0)
         + wave(150.0, 300.0, x / 12.0, x / 30.0);
@@ -67,14 +78,21 @@ mod tests {
         let off = distance_m(wgs, gcj);
         assert!((100.0..1000.0).contains(&off), "offset {off} m");
         let back = gcj02_to_wgs84(gcj.0, gcj.1);
-        assert!(distance_m(wgs, back) < 0.5, "round trip off by {} m", distance_m(wgs, back));
+        assert!(
+            distance_m(wgs, back) < 0.5,
+            "round trip off by {} m",
+            distance_m(wgs, back)
+        );
     }
 
     #[test]
     fn a_known_beijing_point_matches_published_gcj02() {
         // Tiananmen: WGS-84 39.9087, 116.3975 shows on GCJ-02 maps at about 39.9101, 116.4037.
         let (lat, lon) = wgs84_to_gcj02(39.9087, 116.3975);
-        assert!(distance_m((lat, lon), (39.9101, 116.4037)) < 60.0, "{lat}, {lon}");
+        assert!(
+            distance_m((lat, lon), (39.9101, 116.4037)) < 60.0,
+            "{lat}, {lon}"
+        );
     }
 
     #[test]

@@ -218,7 +218,10 @@ impl Household {
         };
         e.text("/group_name", &input.group_name, 64);
         let code_ok = (1..=32).contains(&input.household_code.len())
-            && input.household_code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            && input
+                .household_code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !code_ok {
             e.add("/household_code", Code::SchemaInvalid);
         }
@@ -231,7 +234,10 @@ impl Household {
                 e.add("/exit_year", Code::Range);
             }
         }
-        let poverty_status = e.enum_or("/poverty_status", PovertyStatus::parse(&input.poverty_status));
+        let poverty_status = e.enum_or(
+            "/poverty_status",
+            PovertyStatus::parse(&input.poverty_status),
+        );
         let attribute = e.enum_or("/attribute", Attribute::parse(&input.attribute));
         let main_cause = e.enum_or("/main_cause", Cause::parse(&input.main_cause));
         let mut other_causes = Vec::new();
@@ -240,9 +246,10 @@ impl Household {
                 other_causes.push(c);
             }
         }
-        let repeats = other_causes.iter().enumerate().any(|(i, c)| {
-            Some(*c) == main_cause || other_causes[..i].contains(c)
-        });
+        let repeats = other_causes
+            .iter()
+            .enumerate()
+            .any(|(i, c)| Some(*c) == main_cause || other_causes[..i].contains(c));
         if input.other_causes.len() > 2 || repeats {
             e.add("/other_causes", Code::CausesTooMany);
         }
@@ -271,8 +278,20 @@ impl Household {
             }
         }
 
-        match (e.0.is_empty(), division_code, poverty_status, attribute, main_cause) {
-            (true, Some(division_code), Some(poverty_status), Some(attribute), Some(main_cause)) => Ok(Household {
+        match (
+            e.0.is_empty(),
+            division_code,
+            poverty_status,
+            attribute,
+            main_cause,
+        ) {
+            (
+                true,
+                Some(division_code),
+                Some(poverty_status),
+                Some(attribute),
+                Some(main_cause),
+            ) => Ok(Household {
                 division_code,
                 group_name: input.group_name.trim().to_string(),
                 household_code: input.household_code,
@@ -292,7 +311,10 @@ impl Household {
 }
 
 fn parse_members(input: &[MemberInput], today: NaiveDate, e: &mut Errors) -> Vec<Member> {
-    let heads = input.iter().filter(|m| m.relation == Relation::Head.as_str()).count();
+    let heads = input
+        .iter()
+        .filter(|m| m.relation == Relation::Head.as_str())
+        .count();
     if input.is_empty() || input.len() > MAX_MEMBERS || heads != 1 {
         e.add("/members", Code::MembersHead);
     }
@@ -310,14 +332,25 @@ fn parse_members(input: &[MemberInput], today: NaiveDate, e: &mut Errors) -> Vec
         if claimed_sex == Some(None) {
             e.add(at("sex"), Code::SchemaInvalid);
         }
-        let claimed_birth = m.birth_date.as_deref().map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let claimed_birth = m
+            .birth_date
+            .as_deref()
+            .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         if claimed_birth == Some(None) {
             e.add(at("birth_date"), Code::SchemaInvalid);
         }
-        let number = m.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let number = m
+            .id_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let mut parsed: Option<IdNumber> = None;
         if id_type == Some(IdType::PendingPoliceCert) {
-            e.text(&at("pending_reason"), m.pending_reason.as_deref().unwrap_or(""), 200);
+            e.text(
+                &at("pending_reason"),
+                m.pending_reason.as_deref().unwrap_or(""),
+                200,
+            );
         }
         let id_number = match (id_type, number) {
             (Some(IdType::PendingPoliceCert), None) | (None, _) => None,
@@ -331,7 +364,10 @@ fn parse_members(input: &[MemberInput], today: NaiveDate, e: &mut Errors) -> Vec
                     if claimed_sex.flatten().is_some_and(|s| s != id.sex()) {
                         e.add(at("sex"), Code::IdNumberMismatch);
                     }
-                    if claimed_birth.flatten().is_some_and(|d| d != id.birth_date()) {
+                    if claimed_birth
+                        .flatten()
+                        .is_some_and(|d| d != id.birth_date())
+                    {
                         e.add(at("birth_date"), Code::IdNumberMismatch);
                     }
                     if seen_ids.contains(&normalised) {
@@ -355,8 +391,14 @@ fn parse_members(input: &[MemberInput], today: NaiveDate, e: &mut Errors) -> Vec
                 id_number,
                 relation,
                 sex: parsed.as_ref().map(IdNumber::sex).or(claimed_sex.flatten()),
-                birth_date: parsed.as_ref().map(IdNumber::birth_date).or(claimed_birth.flatten()),
-                pending_reason: m.pending_reason.clone().filter(|_| id_type == IdType::PendingPoliceCert),
+                birth_date: parsed
+                    .as_ref()
+                    .map(IdNumber::birth_date)
+                    .or(claimed_birth.flatten()),
+                pending_reason: m
+                    .pending_reason
+                    .clone()
+                    .filter(|_| id_type == IdType::PendingPoliceCert),
             });
         }
     }
@@ -371,7 +413,8 @@ fn parse_id(t: IdType, n: &str, today: NaiveDate) -> Result<(String, IdNumber), 
             let (base, suffix) = n.split_at_checked(18).unwrap_or((n, ""));
             let id = IdNumber::parse(base, today)?;
             let s = suffix.as_bytes();
-            let suffix_ok = s.len() == 2 && (b'1'..=b'7').contains(&s[0]) && (b'1'..=b'4').contains(&s[1]);
+            let suffix_ok =
+                s.len() == 2 && (b'1'..=b'7').contains(&s[0]) && (b'1'..=b'4').contains(&s[1]);
             if !suffix_ok {
                 return Err(Code::IdNumberFormat);
             }
@@ -402,7 +445,11 @@ mod tests {
     }
 
     fn codes(r: Result<Household, Vec<FieldError>>) -> Vec<(String, &'static str)> {
-        r.err().unwrap_or_default().into_iter().map(|e| (e.field, e.code.as_str())).collect()
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field, e.code.as_str()))
+            .collect()
     }
 
     #[test]
@@ -410,7 +457,10 @@ mod tests {
         let h = Household::parse(example(), today()).expect("the example is valid");
         assert_eq!(h.members.len(), 3);
         assert_eq!(h.members[1].sex, Some(Sex::F));
-        assert_eq!(h.members[0].birth_date, NaiveDate::from_ymd_opt(1968, 5, 12));
+        assert_eq!(
+            h.members[0].birth_date,
+            NaiveDate::from_ymd_opt(1968, 5, 12)
+        );
         assert_eq!(h.main_cause, Cause::Illness);
     }
 
@@ -441,14 +491,20 @@ mod tests {
     fn duplicate_id_in_one_household() {
         let mut h = example();
         h.members[2].id_number = h.members[0].id_number.clone();
-        assert_eq!(codes(Household::parse(h, today())), vec![("/members/2/id_number".into(), "id_number.duplicate")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/members/2/id_number".into(), "id_number.duplicate")]
+        );
     }
 
     #[test]
     fn birth_date_must_agree_with_the_id() {
         let mut h = example();
         h.members[0].birth_date = Some("1968-05-13".into());
-        assert_eq!(codes(Household::parse(h, today())), vec![("/members/0/birth_date".into(), "id_number.mismatch")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/members/0/birth_date".into(), "id_number.mismatch")]
+        );
         let mut h = example();
         h.members[0].birth_date = Some("1968-05-12".into());
         h.members[0].sex = Some("M".into());
@@ -459,10 +515,16 @@ mod tests {
     fn member_count_bounds() {
         let mut h = example();
         h.members.clear();
-        assert_eq!(codes(Household::parse(h, today())), vec![("/members".into(), "members.head")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/members".into(), "members.head")]
+        );
         let mut h = example();
         h.members[0].relation = "son".into();
-        assert_eq!(codes(Household::parse(h, today())), vec![("/members".into(), "members.head")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/members".into(), "members.head")]
+        );
     }
 
     #[test]
@@ -470,12 +532,18 @@ mod tests {
         let mut h = example();
         h.members[2].id_type = "pending_police_cert".into();
         h.members[2].id_number = None;
-        assert_eq!(codes(Household::parse(h.clone(), today())), vec![("/members/2/pending_reason".into(), "schema.invalid")]);
+        assert_eq!(
+            codes(Household::parse(h.clone(), today())),
+            vec![("/members/2/pending_reason".into(), "schema.invalid")]
+        );
         h.members[2].pending_reason = Some("户口迁入待办".into());
         assert!(Household::parse(h.clone(), today()).is_ok());
         // A provisional number is checked like any ID number.
         h.members[2].id_number = Some("21092219950920013".into());
-        assert_eq!(codes(Household::parse(h, today())), vec![("/members/2/id_number".into(), "id_number.format")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/members/2/id_number".into(), "id_number.format")]
+        );
     }
 
     #[test]
@@ -485,7 +553,10 @@ mod tests {
         h.members[2].id_number = Some("21092219950920013462".into());
         assert!(Household::parse(h.clone(), today()).is_ok());
         h.members[2].id_number = Some("21092219950920013482".into());
-        assert_eq!(codes(Household::parse(h, today())), vec![("/members/2/id_number".into(), "id_number.format")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/members/2/id_number".into(), "id_number.format")]
+        );
     }
 
     #[test]
@@ -493,26 +564,42 @@ mod tests {
         let mut h = example();
         h.members[2].id_type = "disability_cert".into();
         h.members[2].id_number = Some("二一〇九二二一九九五〇九二〇〇一三四六二".into());
-        assert_eq!(codes(Household::parse(h, today())), vec![("/members/2/id_number".into(), "id_number.format")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/members/2/id_number".into(), "id_number.format")]
+        );
     }
 
     #[test]
     fn division_code_must_be_a_village() {
         let mut h = example();
         h.division_code = "210922201".into();
-        assert_eq!(codes(Household::parse(h.clone(), today())), vec![("/division_code".into(), "region.not_village")]);
+        assert_eq!(
+            codes(Household::parse(h.clone(), today())),
+            vec![("/division_code".into(), "region.not_village")]
+        );
         h.division_code = "21092220120".into();
-        assert_eq!(codes(Household::parse(h, today())), vec![("/division_code".into(), "region.code_invalid")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/division_code".into(), "region.code_invalid")]
+        );
     }
 
     #[test]
     fn location_outside_china_and_bad_phone() {
         let mut h = example();
-        h.location = Some(LocationInput { lat: 1.0, lon: 122.0, datum: Datum::WGS84 });
+        h.location = Some(LocationInput {
+            lat: 1.0,
+            lon: 122.0,
+            datum: Datum::WGS84,
+        });
         h.helpers[0].phone = "call me".into();
         assert_eq!(
             codes(Household::parse(h, today())),
-            vec![("/helpers/0/phone".into(), "schema.invalid"), ("/location/lat".into(), "range")]
+            vec![
+                ("/helpers/0/phone".into(), "schema.invalid"),
+                ("/location/lat".into(), "range")
+            ]
         );
     }
 
@@ -520,6 +607,9 @@ mod tests {
     fn exit_year_before_registration_is_out_of_range() {
         let mut h = example();
         h.exit_year = Some(2013);
-        assert_eq!(codes(Household::parse(h, today())), vec![("/exit_year".into(), "range")]);
+        assert_eq!(
+            codes(Household::parse(h, today())),
+            vec![("/exit_year".into(), "range")]
+        );
     }
 }

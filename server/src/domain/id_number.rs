@@ -41,7 +41,8 @@ impl IdNumber {
             return Err(Code::IdNumberFormat);
         }
         let province: u8 = s[..2].parse().map_err(|_| Code::IdNumberFormat)?;
-        let birth = NaiveDate::parse_from_str(&s[6..14], "%Y%m%d").map_err(|_| Code::IdNumberFormat)?;
+        let birth =
+            NaiveDate::parse_from_str(&s[6..14], "%Y%m%d").map_err(|_| Code::IdNumberFormat)?;
         // The standard's own published example 440524188001010014 is born in
         // 1880, so the floor sits below it.
         let earliest = NaiveDate::from_ymd_opt(1870, 1, 1).expect("a real date");
@@ -79,7 +80,11 @@ pub fn with_check_char(first17: &str) -> String {
 }
 
 fn check_char(first17: &[u8]) -> u8 {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     CHECK_CHARS[(sum % 11) as usize]
 }
 
@@ -94,10 +99,18 @@ mod tests {
     /// The vectors of shared/reference/domain-research.md §E.
     #[test]
     fn published_vectors() {
-        for ok in ["11010519491231002X", "440524188001010014", "34052419800101001X", "370101190102039973"] {
+        for ok in [
+            "11010519491231002X",
+            "440524188001010014",
+            "34052419800101001X",
+            "370101190102039973",
+        ] {
             assert!(IdNumber::parse(ok, today()).is_ok(), "{ok} is valid");
         }
-        assert_eq!(IdNumber::parse("110105198001010123", today()), Err(Code::IdNumberChecksum));
+        assert_eq!(
+            IdNumber::parse("110105198001010123", today()),
+            Err(Code::IdNumberChecksum)
+        );
     }
 
     #[test]
@@ -110,8 +123,16 @@ mod tests {
     fn household_example_ids_are_valid_and_carry_sex_and_birth() {
         let head = IdNumber::parse("210922196805120119", today()).unwrap();
         assert_eq!(head.sex(), Sex::M);
-        assert_eq!(head.birth_date(), NaiveDate::from_ymd_opt(1968, 5, 12).unwrap());
-        assert_eq!(IdNumber::parse("210922197003080228", today()).unwrap().sex(), Sex::F);
+        assert_eq!(
+            head.birth_date(),
+            NaiveDate::from_ymd_opt(1968, 5, 12).unwrap()
+        );
+        assert_eq!(
+            IdNumber::parse("210922197003080228", today())
+                .unwrap()
+                .sex(),
+            Sex::F
+        );
     }
 
     #[test]
@@ -125,7 +146,11 @@ mod tests {
             "210922186901010119",  // before 1870
             "210922202101010119",  // after today
         ] {
-            assert_eq!(IdNumber::parse(bad, today()), Err(Code::IdNumberFormat), "{bad}");
+            assert_eq!(
+                IdNumber::parse(bad, today()),
+                Err(Code::IdNumberFormat),
+                "{bad}"
+            );
         }
     }
 

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 /// Province codes of GB/T 2260 (also the valid first two digits of an ID number).
 pub const PROVINCES: &[u8] = &[
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61,
-    62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,9 +42,15 @@ impl RegionLevel {
     }
 
     fn from_digits(n: usize) -> Option<RegionLevel> {
-        [RegionLevel::Province, RegionLevel::City, RegionLevel::County, RegionLevel::Town, RegionLevel::Village]
-            .into_iter()
-            .find(|l| l.digits() == n)
+        [
+            RegionLevel::Province,
+            RegionLevel::City,
+            RegionLevel::County,
+            RegionLevel::Town,
+            RegionLevel::Village,
+        ]
+        .into_iter()
+        .find(|l| l.digits() == n)
     }
 }
 
@@ -159,7 +165,18 @@ mod tests {
 
     #[test]
     fn rejects_malformed_codes() {
-        for bad in ["", "2", "210", "21092", "2109222012", "21092220120x", "000000000000", "990922201203", "210900", "2109222012031"] {
+        for bad in [
+            "",
+            "2",
+            "210",
+            "21092",
+            "2109222012",
+            "21092220120x",
+            "000000000000",
+            "990922201203",
+            "210900",
+            "2109222012031",
+        ] {
             assert!(RegionCode::parse(bad).is_none(), "{bad} should not parse");
         }
     }

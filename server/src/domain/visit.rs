@@ -156,7 +156,10 @@ impl AnswerValue {
     }
 
     pub fn is_dissatisfied(self) -> bool {
-        matches!(self, AnswerValue::Dissatisfied | AnswerValue::VeryDissatisfied)
+        matches!(
+            self,
+            AnswerValue::Dissatisfied | AnswerValue::VeryDissatisfied
+        )
     }
 }
 
@@ -863,8 +866,15 @@ impl Visit {
             c.opt(&at("title"), h.title);
             let phone = c.opt(&at("phone"), h.phone);
             c.opt(&at("visits_last_12m"), h.visits_last_12m);
-            if let (Some(name), Some(known)) = (name, c.take(&at("known_by_household"), h.known_by_household)) {
-                helpers.push(Helper { name, phone, known_by_household: known });
+            if let (Some(name), Some(known)) = (
+                name,
+                c.take(&at("known_by_household"), h.known_by_household),
+            ) {
+                helpers.push(Helper {
+                    name,
+                    phone,
+                    known_by_household: known,
+                });
             }
         }
         let mut benefits = Vec::new();
@@ -881,28 +891,50 @@ impl Visit {
             }
             let earmarked = c.opt(&at("earmarked"), b.earmarked).unwrap_or(false);
             let one_off = c.opt(&at("one_off"), b.one_off).unwrap_or(false);
-            let received_confirmed = c.opt(&at("received_confirmed"), b.received_confirmed).unwrap_or(false);
+            let received_confirmed = c
+                .opt(&at("received_confirmed"), b.received_confirmed)
+                .unwrap_or(false);
             if let (Some(category), Some(item)) = (category, item) {
-                benefits.push(Benefit { category, item, amount_fen, earmarked, one_off, received_confirmed });
+                benefits.push(Benefit {
+                    category,
+                    item,
+                    amount_fen,
+                    earmarked,
+                    one_off,
+                    received_confirmed,
+                });
             }
         }
 
         let income = parse_income(&mut c, input.income, &mut member_ref);
         let quality = parse_quality(&mut c, input.quality, reference_date.year());
 
-        let respondent = c.take("/revisit/respondent_member_no", input.revisit.respondent_member_no);
+        let respondent = c.take(
+            "/revisit/respondent_member_no",
+            input.revisit.respondent_member_no,
+        );
         member_ref(&mut c, "/revisit/respondent_member_no".into(), respondent);
         let mut answers = Vec::new();
         for (i, a) in input.revisit.answers.into_iter().enumerate() {
             let code = c.take(&format!("/revisit/answers/{i}/code"), a.code);
             let value = c.take(&format!("/revisit/answers/{i}/value"), a.value);
-            match (code, value.as_deref().and_then(|v| code.and_then(|k| AnswerValue::parse(k, v)))) {
+            match (
+                code,
+                value
+                    .as_deref()
+                    .and_then(|v| code.and_then(|k| AnswerValue::parse(k, v))),
+            ) {
                 (Some(code), Some(v)) => answers.push((code, v)),
-                (Some(_), None) if value.is_some() => c.add(format!("/revisit/answers/{i}/value"), Code::SchemaInvalid),
+                (Some(_), None) if value.is_some() => {
+                    c.add(format!("/revisit/answers/{i}/value"), Code::SchemaInvalid)
+                }
                 _ => {}
             }
         }
-        let acknowledges_exit = c.take("/revisit/acknowledges_exit", input.revisit.acknowledges_exit);
+        let acknowledges_exit = c.take(
+            "/revisit/acknowledges_exit",
+            input.revisit.acknowledges_exit,
+        );
         c.opt("/revisit/complaint_text", input.revisit.complaint_text);
 
         let started_at = c.take("/timing/started_at", input.timing.started_at);
@@ -914,7 +946,10 @@ impl Visit {
                 c.add("/timing/ended_at", Code::TimingOrder);
             }
         }
-        for (field, t) in [("/timing/started_at", started_at), ("/timing/ended_at", ended_at)] {
+        for (field, t) in [
+            ("/timing/started_at", started_at),
+            ("/timing/ended_at", ended_at),
+        ] {
             if t.is_some_and(|t| t > latest) {
                 c.add(field, Code::TimingOrder);
             }
@@ -931,13 +966,24 @@ impl Visit {
             let accuracy_m = c.opt("/geo/accuracy_m", g.accuracy_m);
             let (lat, lon) = (lat?, lon?);
             if !in_china(lat, lon) {
-                c.add(if (18.0..=54.0).contains(&lat) { "/geo/lon" } else { "/geo/lat" }, Code::Range);
+                c.add(
+                    if (18.0..=54.0).contains(&lat) {
+                        "/geo/lon"
+                    } else {
+                        "/geo/lat"
+                    },
+                    Code::Range,
+                );
             }
             let (lat, lon) = match datum {
                 Some(GeoDatum::Gcj02) => super::geo::gcj02_to_wgs84(lat, lon),
                 _ => (lat, lon),
             };
-            Some(Geo { lat, lon, accuracy_m })
+            Some(Geo {
+                lat,
+                lon,
+                accuracy_m,
+            })
         });
         let mut photo_sha256 = Vec::new();
         for (i, p) in input.photos.into_iter().enumerate() {
@@ -965,29 +1011,49 @@ impl Visit {
         let card_scan = c.opt("/card_scan", input.card_scan);
         let replaces = c.opt("/replaces", input.replaces);
 
-        match (c.errors.is_empty(), household_id, level, household, started_at, ended_at, respondent, acknowledges_exit) {
-            (true, Some(household_id), Some(level), Some(household), Some(started_at), Some(ended_at), Some(respondent), Some(ack)) => {
-                Ok(Visit {
-                    household_id,
-                    level,
-                    income_year: year,
-                    reference_date,
-                    household,
-                    members,
-                    helpers,
-                    benefits,
-                    income,
-                    quality: quality.expect("no errors means every quality field was read"),
-                    revisit: Revisit { respondent_member_no: respondent, answers, acknowledges_exit: ack },
-                    signatures,
-                    started_at,
-                    ended_at,
-                    geo,
-                    photo_sha256,
-                    card_scan,
-                    replaces,
-                })
-            }
+        match (
+            c.errors.is_empty(),
+            household_id,
+            level,
+            household,
+            started_at,
+            ended_at,
+            respondent,
+            acknowledges_exit,
+        ) {
+            (
+                true,
+                Some(household_id),
+                Some(level),
+                Some(household),
+                Some(started_at),
+                Some(ended_at),
+                Some(respondent),
+                Some(ack),
+            ) => Ok(Visit {
+                household_id,
+                level,
+                income_year: year,
+                reference_date,
+                household,
+                members,
+                helpers,
+                benefits,
+                income,
+                quality: quality.expect("no errors means every quality field was read"),
+                revisit: Revisit {
+                    respondent_member_no: respondent,
+                    answers,
+                    acknowledges_exit: ack,
+                },
+                signatures,
+                started_at,
+                ended_at,
+                geo,
+                photo_sha256,
+                card_scan,
+                replaces,
+            }),
             _ => Err(c.errors),
         }
     }
@@ -1019,11 +1085,17 @@ fn parse_household(c: &mut Check, h: HouseholdIn) -> Option<HouseholdFacts> {
             others.push(cause);
         }
     }
-    let repeats = others.iter().enumerate().any(|(i, x)| Some(*x) == main_cause || others[..i].contains(x));
+    let repeats = others
+        .iter()
+        .enumerate()
+        .any(|(i, x)| Some(*x) == main_cause || others[..i].contains(x));
     if others.len() > 2 || repeats {
         c.add("/household/other_causes", Code::CausesTooMany);
     }
-    let registered_member_count = c.take("/household/registered_member_count", h.registered_member_count);
+    let registered_member_count = c.take(
+        "/household/registered_member_count",
+        h.registered_member_count,
+    );
     let is_monitored = h.monitoring.and_then(|m| {
         c.opt("/household/monitoring/type", m.kind);
         for (i, r) in m.risk_types.into_iter().enumerate() {
@@ -1063,12 +1135,17 @@ fn parse_members(c: &mut Check, input: Vec<MemberIn>, today: NaiveDate) -> Vec<V
         heads += usize::from(relation == Some(Relation::Head));
         let claimed_sex = c.opt(&at("sex"), m.sex);
         let claimed_birth = c.opt(&at("birth_date"), m.birth_date);
-        let number = c.opt(&at("id_number"), m.id_number).filter(|n| !n.trim().is_empty());
+        let number = c
+            .opt(&at("id_number"), m.id_number)
+            .filter(|n| !n.trim().is_empty());
         let pending_reason = c.opt(&at("pending_reason"), m.pending_reason);
         let mut id = None;
         match (id_type, &number) {
             (Some(IdType::PendingPoliceCert), None) => {
-                if pending_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                if pending_reason
+                    .as_deref()
+                    .is_none_or(|r| r.trim().is_empty())
+                {
                     c.add(at("pending_reason"), Code::SchemaInvalid);
                 }
             }
@@ -1102,7 +1179,9 @@ fn parse_members(c: &mut Check, input: Vec<MemberIn>, today: NaiveDate) -> Vec<V
         c.take(&at("education"), m.education);
         let school_status = c.take(&at("school_status"), m.school_status);
         c.opt(&at("school_name"), m.school_name);
-        let exempt_cert_ref = c.opt(&at("exempt_cert_ref"), m.exempt_cert_ref).filter(|s| !s.trim().is_empty());
+        let exempt_cert_ref = c
+            .opt(&at("exempt_cert_ref"), m.exempt_cert_ref)
+            .filter(|s| !s.trim().is_empty());
         let health = c.take(&at("health"), m.health);
         let mut chronic_kinds = Vec::new();
         for (j, k) in m.chronic_kinds.into_iter().enumerate() {
@@ -1117,7 +1196,10 @@ fn parse_members(c: &mut Check, input: Vec<MemberIn>, today: NaiveDate) -> Vec<V
         let employment_months = c.range(&at("employment/months"), months, 0, 12);
         c.opt(&at("employment/place"), m.employment.place);
         let medical_insurance = c.take(&at("medical_insurance"), m.medical_insurance);
-        let critical = c.take(&at("critical_illness_insurance"), m.critical_illness_insurance);
+        let critical = c.take(
+            &at("critical_illness_insurance"),
+            m.critical_illness_insurance,
+        );
         let doctor = c.take(&at("family_doctor_signed"), m.family_doctor_signed);
         c.opt(&at("chronic_card"), m.chronic_card);
         let pension = c.take(&at("pension_insurance"), m.pension_insurance);
@@ -1128,7 +1210,12 @@ fn parse_members(c: &mut Check, input: Vec<MemberIn>, today: NaiveDate) -> Vec<V
             Some(VisitMember {
                 member_no: member_no?,
                 id_type: id_type?,
-                id_number: id.as_ref().map(|p| number.clone().unwrap_or_else(|| p.as_str().to_string()).to_ascii_uppercase()),
+                id_number: id.as_ref().map(|p| {
+                    number
+                        .clone()
+                        .unwrap_or_else(|| p.as_str().to_string())
+                        .to_ascii_uppercase()
+                }),
                 relation: relation?,
                 sex: id.as_ref().map(IdNumber::sex).or(claimed_sex),
                 birth_date: id.as_ref().map(IdNumber::birth_date).or(claimed_birth),
@@ -1179,7 +1266,10 @@ fn parse_income(c: &mut Check, i: IncomeIn, member_ref: &mut MemberRef<'_>) -> I
     }
     for (k, o) in i.operating_cost.into_iter().enumerate() {
         c.opt(&format!("/income/operating_cost/{k}/item"), o.item);
-        out.operating_cost.push(c.fen(&format!("/income/operating_cost/{k}/amount_fen"), o.amount_fen));
+        out.operating_cost.push(c.fen(
+            &format!("/income/operating_cost/{k}/amount_fen"),
+            o.amount_fen,
+        ));
     }
     for (k, p) in i.property.into_iter().enumerate() {
         let kind = c.take(&format!("/income/property/{k}/kind"), p.kind);
@@ -1190,8 +1280,11 @@ fn parse_income(c: &mut Check, i: IncomeIn, member_ref: &mut MemberRef<'_>) -> I
         let at = |f: &str| format!("/income/transfer/{k}/{f}");
         let kind = c.take(&at("kind"), t.kind);
         let amount = c.fen(&at("amount_fen"), t.amount_fen);
-        let agreement = c.opt(&at("agreement_ref"), t.agreement_ref).is_some_and(|s| !s.trim().is_empty());
-        out.transfer.extend(kind.map(|kind| (kind, amount, agreement)));
+        let agreement = c
+            .opt(&at("agreement_ref"), t.agreement_ref)
+            .is_some_and(|s| !s.trim().is_empty());
+        out.transfer
+            .extend(kind.map(|kind| (kind, amount, agreement)));
     }
     for (k, x) in i.excluded.into_iter().enumerate() {
         let at = |f: &str| format!("/income/excluded/{k}/{f}");
@@ -1202,12 +1295,18 @@ fn parse_income(c: &mut Check, i: IncomeIn, member_ref: &mut MemberRef<'_>) -> I
     }
     if let Some(d) = i.declared {
         // Declared totals are sums of many lines: up to 100 lines' worth.
-        for (name, v) in [("gross_fen", d.gross_fen), ("per_capita_fen", d.per_capita_fen)] {
+        for (name, v) in [
+            ("gross_fen", d.gross_fen),
+            ("per_capita_fen", d.per_capita_fen),
+        ] {
             c.opt_fen(&format!("/income/declared/{name}"), v);
         }
         out.declared_net_fen = c.opt_fen("/income/declared/net_fen", d.net_fen);
-        out.declared_transfer_total_fen = c.opt_fen("/income/declared/transfer_total_fen", d.transfer_total_fen);
-        out.declared_includes_excluded = c.opt("/income/declared/includes_excluded", d.includes_excluded).unwrap_or(false);
+        out.declared_transfer_total_fen =
+            c.opt_fen("/income/declared/transfer_total_fen", d.transfer_total_fen);
+        out.declared_includes_excluded = c
+            .opt("/income/declared/includes_excluded", d.includes_excluded)
+            .unwrap_or(false);
     }
     if let Some(s) = i.system_snapshot {
         c.opt_fen("/income/system_snapshot/net_fen", s.net_fen);
@@ -1221,7 +1320,9 @@ fn parse_income(c: &mut Check, i: IncomeIn, member_ref: &mut MemberRef<'_>) -> I
     }
     if let Some(l) = i.land_mu {
         let farmland = c.opt("/income/land_mu/farmland", l.farmland).unwrap_or(0.0);
-        let irrigated = c.opt("/income/land_mu/irrigated", l.irrigated).unwrap_or(0.0);
+        let irrigated = c
+            .opt("/income/land_mu/irrigated", l.irrigated)
+            .unwrap_or(0.0);
         for (field, v) in [("farmland", farmland), ("irrigated", irrigated)] {
             if !(0.0..=100_000.0).contains(&v) {
                 c.add(format!("/income/land_mu/{field}"), Code::Range);
@@ -1249,8 +1350,12 @@ fn parse_quality(c: &mut Check, q: QualityIn, visit_year: i32) -> Option<Quality
     }
     let renovation_completed = h.renovation.is_some_and(|r| {
         c.take("/quality/housing/renovation/kind", r.kind);
-        c.opt("/quality/housing/renovation/completed_date", r.completed_date);
-        c.opt("/quality/housing/renovation/completed", r.completed).unwrap_or(false)
+        c.opt(
+            "/quality/housing/renovation/completed_date",
+            r.completed_date,
+        );
+        c.opt("/quality/housing/renovation/completed", r.completed)
+            .unwrap_or(false)
     });
     let mut visible_defects = Vec::new();
     for (i, d) in h.visible_defects.into_iter().enumerate() {
@@ -1262,7 +1367,9 @@ fn parse_quality(c: &mut Check, q: QualityIn, visit_year: i32) -> Option<Quality
     let quantity = c.take("/quality/water/quantity_lpd", w.quantity_lpd);
     let quantity_lpd = c.range("/quality/water/quantity_lpd", quantity, 0, 1000);
     let water_quality = c.take("/quality/water/quality", w.quality);
-    let has_report = c.opt("/quality/water/quality_report_ref", w.quality_report_ref).is_some_and(|s| !s.trim().is_empty());
+    let has_report = c
+        .opt("/quality/water/quality_report_ref", w.quality_report_ref)
+        .is_some_and(|s| !s.trim().is_empty());
     let mut distance = |name: &str, v: Option<L<i32>>, hi: i32| {
         let field = format!("/quality/water/{name}");
         let v = c.opt(&field, v);
@@ -1274,9 +1381,14 @@ fn parse_quality(c: &mut Check, q: QualityIn, visit_year: i32) -> Option<Quality
     let shortage_days = distance("shortage_days_last_year", w.shortage_days_last_year, 366);
     let (drought, crop_loss_pct) = match q.disaster {
         Some(d) => {
-            let drought = c.take("/quality/disaster/drought", d.drought).unwrap_or(false);
+            let drought = c
+                .take("/quality/disaster/drought", d.drought)
+                .unwrap_or(false);
             let loss = c.take("/quality/disaster/crop_loss_pct", d.crop_loss_pct);
-            (drought, c.range("/quality/disaster/crop_loss_pct", loss, 0, 100))
+            (
+                drought,
+                c.range("/quality/disaster/crop_loss_pct", loss, 0, 100),
+            )
         }
         None => (false, 0),
     };
@@ -1302,7 +1414,11 @@ fn parse_quality(c: &mut Check, q: QualityIn, visit_year: i32) -> Option<Quality
     })
 }
 
-fn parse_signatures(c: &mut Check, input: Vec<SignatureIn>, member_ref: &mut MemberRef<'_>) -> Vec<Signature> {
+fn parse_signatures(
+    c: &mut Check,
+    input: Vec<SignatureIn>,
+    member_ref: &mut MemberRef<'_>,
+) -> Vec<Signature> {
     let mut out = Vec::new();
     let mut inspector = false;
     let mut respondent = false;
@@ -1315,9 +1431,13 @@ fn parse_signatures(c: &mut Check, input: Vec<SignatureIn>, member_ref: &mut Mem
         let no = c.opt(&at("member_no"), s.member_no);
         member_ref(c, at("member_no"), no);
         let method = c.opt(&at("method"), s.method);
-        let reason = c.opt(&at("refusal_reason"), s.refusal_reason).filter(|r| !r.trim().is_empty());
+        let reason = c
+            .opt(&at("refusal_reason"), s.refusal_reason)
+            .filter(|r| !r.trim().is_empty());
         c.opt(&at("signed_at"), s.signed_at);
-        let image = s.image_sha256.and_then(|h| c.sha256(&at("image_sha256"), h));
+        let image = s
+            .image_sha256
+            .and_then(|h| c.sha256(&at("image_sha256"), h));
         match role {
             Some(SignatureRole::Inspector) => inspector = true,
             Some(SignatureRole::Respondent) => {
@@ -1328,7 +1448,12 @@ fn parse_signatures(c: &mut Check, input: Vec<SignatureIn>, member_ref: &mut Mem
             _ => {}
         }
         if let Some(role) = role {
-            out.push(Signature { role, name, unit, image_sha256: image });
+            out.push(Signature {
+                role,
+                name,
+                unit,
+                image_sha256: image,
+            });
         }
     }
     if !inspector || !respondent {
@@ -1347,22 +1472,30 @@ mod tests {
 
     fn clean() -> serde_json::Value {
         let mut v: serde_json::Value =
-            serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json")).unwrap();
+            serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json"))
+                .unwrap();
         v["household_id"] = "6f1c1c1e-0000-4000-8000-000000000001".into();
         v
     }
 
     fn parse(v: serde_json::Value) -> Result<Visit, Vec<(String, &'static str)>> {
         let input: VisitInput = serde_json::from_value(v).expect("the shape deserialises");
-        Visit::parse(input, now()).map_err(|e| e.into_iter().map(|f| (f.field, f.code.as_str())).collect())
+        Visit::parse(input, now())
+            .map_err(|e| e.into_iter().map(|f| (f.field, f.code.as_str())).collect())
     }
 
     #[test]
     fn the_clean_example_parses() {
         let v = parse(clean()).expect("clean");
         assert_eq!(v.members.len(), 3);
-        assert_eq!(v.reference_date, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
-        assert_eq!(v.income.wage, vec![(3, WageKind::Migrant, 3_600_000, 1_000_000)]);
+        assert_eq!(
+            v.reference_date,
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        );
+        assert_eq!(
+            v.income.wage,
+            vec![(3, WageKind::Migrant, 3_600_000, 1_000_000)]
+        );
         assert_eq!(v.level, VisitLevel::VillageSelf);
     }
 
@@ -1375,7 +1508,10 @@ mod tests {
         v["geo"]["lon"] = gcj.1.into();
         v["geo"]["datum"] = "GCJ02".into();
         let g = parse(v).expect("valid").geo.expect("has a position");
-        assert!(super::super::geo::distance_m((g.lat, g.lon), wgs) < 1.0, "{g:?}");
+        assert!(
+            super::super::geo::distance_m((g.lat, g.lon), wgs) < 1.0,
+            "{g:?}"
+        );
     }
 
     #[test]
@@ -1400,9 +1536,21 @@ mod tests {
     #[test]
     fn every_hard_error_code_with_its_pointer() {
         let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str, &str)> = vec![
-            (Box::new(|v| v["members"][0]["id_number"] = "210922196805120118".into()), "/members/0/id_number", "id_number.checksum"),
-            (Box::new(|v| v["members"][1]["id_number"] = "21092219700308022".into()), "/members/1/id_number", "id_number.format"),
-            (Box::new(|v| v["members"][1]["sex"] = "M".into()), "/members/1/sex", "id_number.mismatch"),
+            (
+                Box::new(|v| v["members"][0]["id_number"] = "210922196805120118".into()),
+                "/members/0/id_number",
+                "id_number.checksum",
+            ),
+            (
+                Box::new(|v| v["members"][1]["id_number"] = "21092219700308022".into()),
+                "/members/1/id_number",
+                "id_number.format",
+            ),
+            (
+                Box::new(|v| v["members"][1]["sex"] = "M".into()),
+                "/members/1/sex",
+                "id_number.mismatch",
+            ),
             (
                 Box::new(|v| {
                     v["members"][2]["id_type"] = "disability_cert".into();
@@ -1419,26 +1567,95 @@ mod tests {
                 "/members/2/id_number",
                 "id_number.duplicate",
             ),
-            (Box::new(|v| v["members"][1]["relation"] = "head".into()), "/members", "members.head"),
-            (Box::new(|v| v["income"]["wage"][0]["member_no"] = 9.into()), "/income/wage/0/member_no", "members.ref"),
-            (Box::new(|v| v["income"]["operating"][0]["gross_fen"] = (-1).into()), "/income/operating/0/gross_fen", "money.negative"),
-            (Box::new(|v| v["income"]["property"][0]["amount_fen"] = 1_000_000_001i64.into()), "/income/property/0/amount_fen", "money.too_large"),
-            (Box::new(|v| v["quality"]["disaster"]["crop_loss_pct"] = 101.into()), "/quality/disaster/crop_loss_pct", "range"),
-            (Box::new(|v| v["quality"]["water"]["quantity_lpd"] = 1001.into()), "/quality/water/quantity_lpd", "range"),
-            (Box::new(|v| v["quality"]["water"]["shortage_days_last_year"] = 367.into()), "/quality/water/shortage_days_last_year", "range"),
-            (Box::new(|v| v["quality"]["housing"]["built_year"] = 1899.into()), "/quality/housing/built_year", "range"),
-            (Box::new(|v| v["geo"]["lat"] = 60.0.into()), "/geo/lat", "range"),
-            (Box::new(|v| v["timing"]["ended_at"] = "2026-11-20T08:59:00+08:00".into()), "/timing/ended_at", "timing.order"),
-            (Box::new(|v| v["timing"]["ended_at"] = "2026-11-28T12:11:00+08:00".into()), "/timing/ended_at", "timing.order"),
-            (Box::new(|v| { v["signatures"].as_array_mut().unwrap().remove(0); }), "/signatures", "signature.missing"),
-            (Box::new(|v| v["household"]["other_causes"] = serde_json::json!(["illness"])), "/household/other_causes", "causes.too_many"),
-            (Box::new(|v| v["household"]["other_causes"] = serde_json::json!(["disaster", "lack_funds", "lack_labor"])), "/household/other_causes", "causes.too_many"),
-            (Box::new(|v| v["schema_version"] = "sancha.visit.v2".into()), "/schema_version", "schema.invalid"),
+            (
+                Box::new(|v| v["members"][1]["relation"] = "head".into()),
+                "/members",
+                "members.head",
+            ),
+            (
+                Box::new(|v| v["income"]["wage"][0]["member_no"] = 9.into()),
+                "/income/wage/0/member_no",
+                "members.ref",
+            ),
+            (
+                Box::new(|v| v["income"]["operating"][0]["gross_fen"] = (-1).into()),
+                "/income/operating/0/gross_fen",
+                "money.negative",
+            ),
+            (
+                Box::new(|v| v["income"]["property"][0]["amount_fen"] = 1_000_000_001i64.into()),
+                "/income/property/0/amount_fen",
+                "money.too_large",
+            ),
+            (
+                Box::new(|v| v["quality"]["disaster"]["crop_loss_pct"] = 101.into()),
+                "/quality/disaster/crop_loss_pct",
+                "range",
+            ),
+            (
+                Box::new(|v| v["quality"]["water"]["quantity_lpd"] = 1001.into()),
+                "/quality/water/quantity_lpd",
+                "range",
+            ),
+            (
+                Box::new(|v| v["quality"]["water"]["shortage_days_last_year"] = 367.into()),
+                "/quality/water/shortage_days_last_year",
+                "range",
+            ),
+            (
+                Box::new(|v| v["quality"]["housing"]["built_year"] = 1899.into()),
+                "/quality/housing/built_year",
+                "range",
+            ),
+            (
+                Box::new(|v| v["geo"]["lat"] = 60.0.into()),
+                "/geo/lat",
+                "range",
+            ),
+            (
+                Box::new(|v| v["timing"]["ended_at"] = "2026-11-20T08:59:00+08:00".into()),
+                "/timing/ended_at",
+                "timing.order",
+            ),
+            (
+                Box::new(|v| v["timing"]["ended_at"] = "2026-11-28T12:11:00+08:00".into()),
+                "/timing/ended_at",
+                "timing.order",
+            ),
+            (
+                Box::new(|v| {
+                    v["signatures"].as_array_mut().unwrap().remove(0);
+                }),
+                "/signatures",
+                "signature.missing",
+            ),
+            (
+                Box::new(|v| v["household"]["other_causes"] = serde_json::json!(["illness"])),
+                "/household/other_causes",
+                "causes.too_many",
+            ),
+            (
+                Box::new(|v| {
+                    v["household"]["other_causes"] =
+                        serde_json::json!(["disaster", "lack_funds", "lack_labor"])
+                }),
+                "/household/other_causes",
+                "causes.too_many",
+            ),
+            (
+                Box::new(|v| v["schema_version"] = "sancha.visit.v2".into()),
+                "/schema_version",
+                "schema.invalid",
+            ),
         ];
         for (mutate, field, code) in cases {
             let mut v = clean();
             mutate(&mut v);
-            assert_eq!(parse(v).unwrap_err(), vec![(field.to_string(), code)], "{field} {code}");
+            assert_eq!(
+                parse(v).unwrap_err(),
+                vec![(field.to_string(), code)],
+                "{field} {code}"
+            );
         }
     }
 
@@ -1447,7 +1664,10 @@ mod tests {
         let mut v = clean();
         v["signatures"][2]["method"] = "refused".into();
         v["signatures"][2]["image_sha256"] = serde_json::Value::Null;
-        assert_eq!(parse(v.clone()).unwrap_err(), vec![("/signatures".into(), "signature.missing")]);
+        assert_eq!(
+            parse(v.clone()).unwrap_err(),
+            vec![("/signatures".into(), "signature.missing")]
+        );
         v["signatures"][2]["refusal_reason"] = "不识字，拒绝签字".into();
         assert!(parse(v).is_ok());
     }
@@ -1463,8 +1683,13 @@ mod tests {
     /// Every leaf of a JSON document, as a JSON Pointer.
     fn leaves(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
         match v {
-            serde_json::Value::Object(m) => m.iter().for_each(|(k, x)| leaves(x, format!("{at}/{k}"), out)),
-            serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| leaves(x, format!("{at}/{i}"), out)),
+            serde_json::Value::Object(m) => m
+                .iter()
+                .for_each(|(k, x)| leaves(x, format!("{at}/{k}"), out)),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| leaves(x, format!("{at}/{i}"), out)),
             _ => out.push(at),
         }
     }
@@ -1475,7 +1700,9 @@ mod tests {
             Just(serde_json::Value::Null),
             any::<bool>().prop_map(serde_json::Value::from),
             any::<i64>().prop_map(serde_json::Value::from),
-            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
             ".{0,24}".prop_map(serde_json::Value::from),
             Just(serde_json::json!([])),
             Just(serde_json::json!({})),

@@ -44,7 +44,13 @@ fn frame(title: &str, body: Markup) -> Markup {
 }
 
 /// The household's public page.
-pub fn household(v: &PublicView, token: &str, form_token: &str, values: &FormValues, errors: &[&str]) -> Markup {
+pub fn household(
+    v: &PublicView,
+    token: &str,
+    form_token: &str,
+    values: &FormValues,
+    errors: &[&str],
+) -> Markup {
     let body = html! {
         p.place { (v.city) " " (v.county) " " (v.town) " " (v.village) }
         section {
@@ -149,9 +155,15 @@ pub fn unknown() -> Markup {
 }
 
 pub fn too_many() -> Markup {
-    frame("操作过于频繁", html! { section { h2 { "操作过于频繁" } p { "请稍后再试。" } } })
+    frame(
+        "操作过于频繁",
+        html! { section { h2 { "操作过于频繁" } p { "请稍后再试。" } } },
+    )
 }
 
 pub fn failed() -> Markup {
-    frame("暂时无法访问", html! { section { h2 { "暂时无法访问" } p { "服务器暂时无法处理，请稍后再试。" } } })
+    frame(
+        "暂时无法访问",
+        html! { section { h2 { "暂时无法访问" } p { "服务器暂时无法处理，请稍后再试。" } } },
+    )
 }

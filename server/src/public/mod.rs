@@ -35,7 +35,10 @@ pub const UNKNOWN_TOKENS_PER_MINUTE: usize = 30;
 fn respond(status: StatusCode, page: Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -52,7 +55,9 @@ impl UnknownTokens {
 
     fn blocked(&self, client: IpAddr) -> bool {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&client).is_some_and(|(since, seen)| since.elapsed() < Self::WINDOW && seen.len() >= UNKNOWN_TOKENS_PER_MINUTE)
+        map.get(&client).is_some_and(|(since, seen)| {
+            since.elapsed() < Self::WINDOW && seen.len() >= UNKNOWN_TOKENS_PER_MINUTE
+        })
     }
 
     fn record(&self, client: IpAddr, token: &str) {
@@ -60,7 +65,9 @@ impl UnknownTokens {
         if map.len() > 100_000 {
             map.retain(|_, (since, _)| since.elapsed() < Self::WINDOW);
         }
-        let entry = map.entry(client).or_insert_with(|| (Instant::now(), HashSet::new()));
+        let entry = map
+            .entry(client)
+            .or_insert_with(|| (Instant::now(), HashSet::new()));
         if entry.0.elapsed() >= Self::WINDOW {
             *entry = (Instant::now(), HashSet::new());
         }
@@ -71,11 +78,14 @@ impl UnknownTokens {
 }
 
 fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip())
+    req.peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip())
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn keyed(key: &str, parts: &[&str]) -> String {
@@ -85,19 +95,32 @@ fn keyed(key: &str, parts: &[&str]) -> String {
         h.update([0]);
         h.update(p.as_bytes());
     }
-    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A per-render form token, `{issued}.{mac}`: a form posted from another
 /// site, or long after the page was shown, is refused.
 fn form_token(key: &str, token: &str, issued: u64) -> String {
-    format!("{issued}.{}", keyed(key, &["form", token, &issued.to_string()]))
+    format!(
+        "{issued}.{}",
+        keyed(key, &["form", token, &issued.to_string()])
+    )
 }
 
 fn form_token_valid(key: &str, token: &str, presented: &str, now: u64) -> bool {
-    let Some((issued, _)) = presented.split_once('.') else { return false };
-    let Ok(issued) = issued.parse::<u64>() else { return false };
-    issued <= now + 60 && now.saturating_sub(issued) <= FORM_LIFETIME_SECS && form_token(key, token, issued) == presented
+    let Some((issued, _)) = presented.split_once('.') else {
+        return false;
+    };
+    let Ok(issued) = issued.parse::<u64>() else {
+        return false;
+    };
+    issued <= now + 60
+        && now.saturating_sub(issued) <= FORM_LIFETIME_SECS
+        && form_token(key, token, issued) == presented
 }
 
 /// `GET /static/page.css`.
@@ -112,7 +135,11 @@ pub async fn stylesheet() -> HttpResponse {
 /// The public view behind a card token, or the page to answer instead: 429
 /// for a client guessing tokens, 410 for a replaced card, 404 for an unknown
 /// one (and the guess counted).
-async fn current_view(state: &AppState, client: IpAddr, token: &str) -> Result<Box<PublicView>, HttpResponse> {
+async fn current_view(
+    state: &AppState,
+    client: IpAddr,
+    token: &str,
+) -> Result<Box<PublicView>, HttpResponse> {
     if state.unknown_tokens.blocked(client) {
         return Err(respond(StatusCode::TOO_MANY_REQUESTS, html::too_many()));
     }
@@ -130,12 +157,19 @@ async fn current_view(state: &AppState, client: IpAddr, token: &str) -> Result<B
 
 /// `GET /c/{token}`: the household's public page, the void-card page (410)
 /// or the unknown-card page (404).
-pub async fn page(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
+pub async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> HttpResponse {
     let token = token.into_inner();
     match current_view(&state, client_ip(&req), &token).await {
         Ok(view) => {
             let ft = form_token(&state.cards.check_key, &token, unix_now());
-            respond(StatusCode::OK, html::household(&view, &token, &ft, &html::FormValues::default(), &[]))
+            respond(
+                StatusCode::OK,
+                html::household(&view, &token, &ft, &html::FormValues::default(), &[]),
+            )
         }
         Err(answer) => answer,
     }
@@ -169,7 +203,9 @@ fn check_report(f: &ReportForm) -> Vec<Code> {
         errors.push(Code::ReportText);
     }
     let contact = f.contact.trim();
-    let phone_like = contact.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c));
+    let phone_like = contact
+        .chars()
+        .all(|c| c.is_ascii_digit() || "+- ".contains(c));
     let phone = phone_like && (7..=20).contains(&contact.len());
     if !contact.is_empty() && !phone {
         errors.push(Code::ReportContact);
@@ -179,7 +215,12 @@ fn check_report(f: &ReportForm) -> Vec<Code> {
 
 /// `POST /c/{token}/report`: a resident's report becomes a `resident.feedback`
 /// finding; the answer is a thank-you page with a reference.
-pub async fn report(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, form: web::Form<ReportForm>) -> HttpResponse {
+pub async fn report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    form: web::Form<ReportForm>,
+) -> HttpResponse {
     let (token, form) = (token.into_inner(), form.into_inner());
     let client = client_ip(&req);
     let view = match current_view(&state, client, &token).await {
@@ -191,10 +232,20 @@ pub async fn report(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
         errors.push(Code::ReportFormExpired);
     }
     if !errors.is_empty() {
-        let messages: Vec<&str> = errors.iter().map(|c| c.message(crate::error::Lang::Zh)).collect();
-        let values = html::FormValues { kind: form.kind, text: form.text, contact: form.contact };
+        let messages: Vec<&str> = errors
+            .iter()
+            .map(|c| c.message(crate::error::Lang::Zh))
+            .collect();
+        let values = html::FormValues {
+            kind: form.kind,
+            text: form.text,
+            contact: form.contact,
+        };
         let ft = form_token(&state.cards.check_key, &token, unix_now());
-        return respond(StatusCode::UNPROCESSABLE_ENTITY, html::household(&view, &token, &ft, &values, &messages));
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            html::household(&view, &token, &ft, &values, &messages),
+        );
     }
     let client_key = keyed(&state.cards.check_key, &["client", &client.to_string()]);
     let rule_version = state.rules.version.clone();
@@ -203,13 +254,21 @@ pub async fn report(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
         .write(move |c| {
             let target = public::target(c, &token)?.ok_or_else(ApiError::not_found)?;
             let contact = Some(form.contact.trim()).filter(|s| !s.is_empty());
-            let r = public::Report { token: &token, client_key: &client_key, kind: &form.kind, text: form.text.trim(), contact };
+            let r = public::Report {
+                token: &token,
+                client_key: &client_key,
+                kind: &form.kind,
+                text: form.text.trim(),
+                contact,
+            };
             public::report(c, &target, &r, &rule_version)
         })
         .await;
     match stored {
         Ok(reference) => respond(StatusCode::OK, html::thanks(&reference)),
-        Err(e) if e.status == StatusCode::NOT_FOUND => respond(StatusCode::NOT_FOUND, html::unknown()),
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            respond(StatusCode::NOT_FOUND, html::unknown())
+        }
         Err(e) => failure(&e),
     }
 }
@@ -222,7 +281,12 @@ mod tests {
     fn form_tokens_expire_and_bind_to_their_card() {
         let t = form_token("k", "tok", 1_000);
         assert!(form_token_valid("k", "tok", &t, 1_000 + FORM_LIFETIME_SECS));
-        assert!(!form_token_valid("k", "tok", &t, 1_001 + FORM_LIFETIME_SECS));
+        assert!(!form_token_valid(
+            "k",
+            "tok",
+            &t,
+            1_001 + FORM_LIFETIME_SECS
+        ));
         assert!(!form_token_valid("k", "other", &t, 1_000));
         assert!(!form_token_valid("other key", "tok", &t, 1_000));
         assert!(!form_token_valid("k", "tok", "1000.forged", 1_000));
@@ -231,11 +295,28 @@ mod tests {
 
     #[test]
     fn reports_are_checked_field_by_field() {
-        let ok = ReportForm { kind: "other".into(), text: "低保金没有到账".into(), contact: "139 0418 0001".into(), form_token: String::new() };
+        let ok = ReportForm {
+            kind: "other".into(),
+            text: "低保金没有到账".into(),
+            contact: "139 0418 0001".into(),
+            form_token: String::new(),
+        };
         assert!(check_report(&ok).is_empty());
-        let bad = ReportForm { kind: "x".into(), text: "字".repeat(501), contact: "call me".into(), form_token: String::new() };
-        assert_eq!(check_report(&bad), vec![Code::ReportKind, Code::ReportText, Code::ReportContact]);
-        let blank = ReportForm { kind: "other".into(), text: "   ".into(), ..ReportForm::default() };
+        let bad = ReportForm {
+            kind: "x".into(),
+            text: "字".repeat(501),
+            contact: "call me".into(),
+            form_token: String::new(),
+        };
+        assert_eq!(
+            check_report(&bad),
+            vec![Code::ReportKind, Code::ReportText, Code::ReportContact]
+        );
+        let blank = ReportForm {
+            kind: "other".into(),
+            text: "   ".into(),
+            ..ReportForm::default()
+        };
         assert_eq!(check_report(&blank), vec![Code::ReportText]);
     }
 

@@ -50,7 +50,11 @@ fn villages() -> Vec<(String, String, String)> {
                 if out.len() < VILLAGES {
                     let county_code = format!("2109{county:02}");
                     let town_code = format!("{county_code}{town:03}");
-                    out.push((county_code, town_code.clone(), format!("{town_code}{village:03}")));
+                    out.push((
+                        county_code,
+                        town_code.clone(),
+                        format!("{town_code}{village:03}"),
+                    ));
                 }
             }
         }
@@ -61,7 +65,9 @@ fn villages() -> Vec<(String, String, String)> {
 fn seed(state: &AppState) -> Vec<(String, String)> {
     let started = Instant::now();
     let mut sql = String::new();
-    sql += &format!("INSERT INTO regions VALUES ('210900000000', '阜新市', NULL, 'city', '{AT}', '{AT}');");
+    sql += &format!(
+        "INSERT INTO regions VALUES ('210900000000', '阜新市', NULL, 'city', '{AT}', '{AT}');"
+    );
     sql += &format!("INSERT INTO users VALUES ('bench', 'bench', 'x', 'admin', '210900000000', 0, 1, '{AT}', '{AT}');");
     let vs = villages();
     let mut seen = std::collections::HashSet::new();
@@ -91,13 +97,17 @@ fn seed(state: &AppState) -> Vec<(String, String)> {
             );
             households.push((id, village.clone()));
         }
-            sqlite(state, &sql);
+        sqlite(state, &sql);
     }
 
-    let document: serde_json::Value = serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json")).expect("example");
+    let document: serde_json::Value =
+        serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json"))
+            .expect("example");
     // Every household a self-check, then the supervisory shares, then
     // superseded self-checks up to 100,000 visits.
-    let mut plan: Vec<(usize, &str, bool)> = (0..HOUSEHOLDS).map(|i| (i, "village_self", false)).collect();
+    let mut plan: Vec<(usize, &str, bool)> = (0..HOUSEHOLDS)
+        .map(|i| (i, "village_self", false))
+        .collect();
     plan.extend((0..HOUSEHOLDS / 2).map(|i| (i * 2, "town_mutual", false)));
     plan.extend((0..HOUSEHOLDS * 3 / 10).map(|i| (i * 10 / 3, "county_cross", false)));
     plan.extend((0..HOUSEHOLDS / 5).map(|i| (i * 5, "city_supervision", false)));
@@ -130,10 +140,14 @@ fn seed(state: &AppState) -> Vec<(String, String)> {
                 );
             }
         }
-            sqlite(state, &sql);
+        sqlite(state, &sql);
     }
     sqlite(state, "ANALYZE;");
-    println!("seeded {HOUSEHOLDS} households in {VILLAGES} villages, {} visits in {:.1} s", plan.len(), started.elapsed().as_secs_f64());
+    println!(
+        "seeded {HOUSEHOLDS} households in {VILLAGES} villages, {} visits in {:.1} s",
+        plan.len(),
+        started.elapsed().as_secs_f64()
+    );
     households
 }
 
@@ -160,7 +174,10 @@ fn main() {
     let runs: Vec<f64> = (0..5)
         .map(|_| {
             let t = Instant::now();
-            let (total, children) = state.db.read_blocking(|c| progress::progress(c, &city, 2)).expect("progress");
+            let (total, children) = state
+                .db
+                .read_blocking(|c| progress::progress(c, &city, 2))
+                .expect("progress");
             assert_eq!(total.households as usize, HOUSEHOLDS);
             assert_eq!(children.len(), 7);
             t.elapsed().as_secs_f64()
@@ -202,25 +219,46 @@ fn main() {
     let t = Instant::now();
     let (mut synced, mut after, mut bytes) = (0usize, 0i64, 0usize);
     while synced < 10_000 {
-        let page = state.db.read_blocking(|c| households::sync_page(c, &city, None, None, after, 500)).expect("sync page");
+        let page = state
+            .db
+            .read_blocking(|c| households::sync_page(c, &city, None, None, after, 500))
+            .expect("sync page");
         bytes += serde_json::to_vec(&page.items).expect("json").len();
         synced += page.items.len();
         after = page.last_seq.expect("a full page");
     }
-    println!("sync, 10,000 households in pages of 500: {:.3} s, {bytes} bytes of JSON", t.elapsed().as_secs_f64());
+    println!(
+        "sync, 10,000 households in pages of 500: {:.3} s, {bytes} bytes of JSON",
+        t.elapsed().as_secs_f64()
+    );
 
     for (kind, format, name) in [
         (Kind::Visits, Format::Csv, "visits.csv"),
         (Kind::Visits, Format::Xlsx, "visits.xlsx"),
         (Kind::Findings, Format::Csv, "findings.csv"),
     ] {
-        let opts = Options { scope: city.clone(), level: None, from: None, to: None, headers: Lang::Zh, private: false, all: true };
+        let opts = Options {
+            scope: city.clone(),
+            level: None,
+            from: None,
+            to: None,
+            headers: Lang::Zh,
+            private: false,
+            all: true,
+        };
         let mut out = Counting(0);
         let t = Instant::now();
         export::write(&state.db, kind, format, &opts, &mut out).expect("export");
         let secs = t.elapsed().as_secs_f64();
-        let what = if kind == Kind::Visits { format!("all {VISITS} visits") } else { format!("{} findings", VISITS / 5) };
-        println!("export {name}, whole city ({what}): {secs:.2} s, {} bytes", out.0);
+        let what = if kind == Kind::Visits {
+            format!("all {VISITS} visits")
+        } else {
+            format!("{} findings", VISITS / 5)
+        };
+        println!(
+            "export {name}, whole city ({what}): {secs:.2} s, {} bytes",
+            out.0
+        );
     }
 }
 

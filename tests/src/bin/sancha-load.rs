@@ -26,7 +26,12 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { server: "target/release/sancha".into(), connections: 64, seconds: 10, database_url: None };
+    let mut a = Args {
+        server: "target/release/sancha".into(),
+        connections: 64,
+        seconds: 10,
+        database_url: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
@@ -61,15 +66,25 @@ struct Tally {
     acknowledged: Vec<String>,
 }
 
-fn run(base: &str, token: &str, template: &Value, households: &[Value], a: &Args, validate: bool) -> Tally {
+fn run(
+    base: &str,
+    token: &str,
+    template: &Value,
+    households: &[Value],
+    a: &Args,
+    validate: bool,
+) -> Tally {
     let total = Mutex::new(Tally::default());
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     std::thread::scope(|s| {
         for c in 0..a.connections {
             let total = &total;
             s.spawn(move || {
-                let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(30))
+                    .build();
+                let mut rng =
+                    Rng(0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
                 let mut mine = Tally::default();
                 while Instant::now() < deadline {
                     let h = &households[(rng.next() % households.len() as u64) as usize];
@@ -81,7 +96,10 @@ fn run(base: &str, token: &str, template: &Value, households: &[Value], a: &Args
                         ("PUT", format!("{base}/api/v1/visits/{id}"))
                     };
                     let started = Instant::now();
-                    let answer = agent.request(method, &url).set("Authorization", &format!("Bearer {token}")).send_json(body);
+                    let answer = agent
+                        .request(method, &url)
+                        .set("Authorization", &format!("Bearer {token}"))
+                        .send_json(body);
                     let status = match answer {
                         Ok(r) => r.status(),
                         Err(ureq::Error::Status(code, _)) => code,
@@ -119,7 +137,12 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 fn report(name: &str, t: &mut Tally, seconds: u64) -> f64 {
     t.latencies_us.sort_unstable();
-    let ok: u64 = t.statuses.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, n)| n).sum();
+    let ok: u64 = t
+        .statuses
+        .iter()
+        .filter(|(s, _)| (200..300).contains(*s))
+        .map(|(_, n)| n)
+        .sum();
     let rate = ok as f64 / seconds as f64;
     println!(
         "{name}: {rate:.0}/s accepted; latency ms p50 {:.1} p95 {:.1} p99 {:.1}; statuses {:?}; transport errors {}",
@@ -135,8 +158,15 @@ fn report(name: &str, t: &mut Tally, seconds: u64) -> f64 {
 fn main() {
     let a = args();
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = ServerProcess::start(std::path::Path::new(&a.server), dir.path(), a.database_url.as_deref(), &["--demo"]);
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+    let server = ServerProcess::start(
+        std::path::Path::new(&a.server),
+        dir.path(),
+        a.database_url.as_deref(),
+        &["--demo"],
+    );
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(60))
+        .build();
     let token = agent
         .post(&format!("{}/api/v1/auth/token", server.base))
         .send_json(json!({"username": "admin", "password": "sancha-demo"}))
@@ -148,30 +178,65 @@ fn main() {
         .to_string();
     let auth = format!("Bearer {token}");
     let households = list_all(&server.base, &auth, "/api/v1/households");
-    let template: Value = serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json")).expect("example");
+    let template: Value =
+        serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json"))
+            .expect("example");
     println!(
         "sancha-load: {} households, {} connections, {} s, {} backend",
         households.len(),
         a.connections,
         a.seconds,
-        if a.database_url.is_some() { "postgres" } else { "sqlite" }
+        if a.database_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
     );
 
     let mut stored = run(&server.base, &token, &template, &households, &a, false);
     let store_rate = report("PUT /visits (stored)", &mut stored, a.seconds);
     let mut checked = run(&server.base, &token, &template, &households, &a, true);
-    let validate_rate = report("POST /visits/validate (no storage)", &mut checked, a.seconds);
-    println!("storage costs {:.2}x: stored/validate = {:.2}", validate_rate / store_rate.max(1.0), store_rate / validate_rate.max(1.0));
+    let validate_rate = report(
+        "POST /visits/validate (no storage)",
+        &mut checked,
+        a.seconds,
+    );
+    println!(
+        "storage costs {:.2}x: stored/validate = {:.2}",
+        validate_rate / store_rate.max(1.0),
+        store_rate / validate_rate.max(1.0)
+    );
 
     // Every acknowledged visit is stored, exactly once.
     let visits = list_all(&server.base, &auth, "/api/v1/visits");
     let rows = visits.len();
-    let listed: HashSet<String> = visits.iter().map(|v| v["id"].as_str().unwrap_or_default().to_string()).collect();
-    let missing = stored.acknowledged.iter().filter(|id| !listed.contains(*id)).count();
-    println!("read back: {} acknowledged, {} listed ({} rows), {missing} missing", stored.acknowledged.len(), listed.len(), rows);
+    let listed: HashSet<String> = visits
+        .iter()
+        .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let missing = stored
+        .acknowledged
+        .iter()
+        .filter(|id| !listed.contains(*id))
+        .count();
+    println!(
+        "read back: {} acknowledged, {} listed ({} rows), {missing} missing",
+        stored.acknowledged.len(),
+        listed.len(),
+        rows
+    );
 
-    let server_errors: u64 = stored.statuses.iter().chain(&checked.statuses).filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum();
-    let failed = server_errors > 0 || missing > 0 || rows != listed.len() || stored.transport_errors + checked.transport_errors > 0;
+    let server_errors: u64 = stored
+        .statuses
+        .iter()
+        .chain(&checked.statuses)
+        .filter(|(s, _)| **s >= 500)
+        .map(|(_, n)| n)
+        .sum();
+    let failed = server_errors > 0
+        || missing > 0
+        || rows != listed.len()
+        || stored.transport_errors + checked.transport_errors > 0;
     if failed {
         eprintln!("FAILED: {server_errors} server errors, {missing} acknowledged visits missing, transport errors {}", stored.transport_errors + checked.transport_errors);
         std::process::exit(1);
