@@ -103,3 +103,31 @@ fn a_url_that_is_not_postgres_is_refused_not_guessed() {
     assert_eq!(t.backend, DbBackend::Sqlite);
     assert!(t.url.ends_with("sancha.db"));
 }
+
+/// A CLI run that starts while another process holds the SQLite file for a
+/// moment (a server closing and checkpointing its WAL) waits for it instead
+/// of failing with "database is locked".
+#[test]
+fn sqlite_open_waits_for_a_lock_held_by_another_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::parse(None, dir.path()).unwrap();
+    let mut holder = target.connect().unwrap();
+    let AnyConnection::Sqlite(ref mut c) = holder else {
+        unreachable!()
+    };
+    use diesel::connection::SimpleConnection;
+    c.batch_execute("PRAGMA locking_mode = EXCLUSIVE; CREATE TABLE t (x INTEGER); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1); COMMIT;")
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(holder);
+    });
+    let started = std::time::Instant::now();
+    let opened = target.connect();
+    release.join().unwrap();
+    assert!(opened.is_ok(), "{:?}", opened.err());
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(250),
+        "the lock was not held; the test proves nothing"
+    );
+}

@@ -93,10 +93,13 @@ impl Target {
             Backend::Postgres => PgConnection::establish(&self.url).map(AnyConnection::Postgresql),
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(&self.url)?;
+                // The busy timeout comes first: switching to WAL needs a lock,
+                // and another process (a CLI run, a closing server
+                // checkpointing its WAL) may hold one for a moment.
                 // synchronous=FULL: a 2xx means the row survives power loss.
                 c.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(c))
