@@ -9,10 +9,10 @@ use sancha_server::error::Code;
 const SPEC: &str = include_str!("../../api-spec/openapi.yaml");
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
 
-/// (method, path) pairs under `paths:`: paths at two spaces of indent,
-/// methods at four.
-fn spec_operations() -> BTreeSet<(String, String)> {
-    let mut ops = BTreeSet::new();
+/// Each operation under `paths:` (paths at two spaces of indent, methods at
+/// four) with the lines of its block.
+fn spec_operation_blocks() -> Vec<((String, String), Vec<&'static str>)> {
+    let mut ops: Vec<((String, String), Vec<&'static str>)> = Vec::new();
     let mut in_paths = false;
     let mut path: Option<String> = None;
     for line in SPEC.lines() {
@@ -31,13 +31,26 @@ fn spec_operations() -> BTreeSet<(String, String)> {
         if indent == 2 && line.trim_end().ends_with(':') {
             path = Some(key.to_string());
         } else if indent == 4 && METHODS.contains(&key) && line.trim_end().ends_with(':') {
-            ops.insert((
+            let op = (
                 key.to_string(),
                 path.clone().expect("a method under a path"),
-            ));
+            );
+            ops.push((op, Vec::new()));
+        } else if indent > 4 {
+            if let Some((_, block)) = ops.last_mut() {
+                block.push(line);
+            }
         }
     }
     ops
+}
+
+/// (method, path) pairs under `paths:`.
+fn spec_operations() -> BTreeSet<(String, String)> {
+    spec_operation_blocks()
+        .into_iter()
+        .map(|(op, _)| op)
+        .collect()
 }
 
 #[test]
@@ -84,4 +97,31 @@ fn spec_lists_every_finding_code() {
 #[test]
 fn spec_is_openapi_3_1() {
     assert!(SPEC.lines().any(|l| l.trim() == "openapi: 3.1.0"));
+}
+
+/// Every operation that reads a body says what a body it cannot read gets:
+/// 413 when too large, and for JSON bodies 400 (not JSON) and 415 (not
+/// declared JSON). Contract fuzzing sends exactly these.
+#[test]
+fn every_operation_with_a_body_documents_the_body_errors() {
+    let mut missing = Vec::new();
+    for ((method, path), block) in spec_operation_blocks() {
+        if !block.iter().any(|l| l.trim() == "requestBody:") {
+            continue;
+        }
+        let json = block.iter().any(|l| l.trim() == "application/json:");
+        let documented = |code: &str| block.iter().any(|l| l.trim() == format!("'{code}':"));
+        let needed: &[&str] = if json {
+            &["400", "413", "415"]
+        } else {
+            &["413"]
+        };
+        for code in needed.iter().filter(|c| !documented(c)) {
+            missing.push(format!("{method} {path}: {code}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "body errors not documented: {missing:?}"
+    );
 }

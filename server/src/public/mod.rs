@@ -219,9 +219,13 @@ pub async fn report(
     state: web::Data<AppState>,
     req: HttpRequest,
     token: web::Path<String>,
-    form: web::Form<ReportForm>,
+    body: web::Bytes,
 ) -> HttpResponse {
-    let (token, form) = (token.into_inner(), form.into_inner());
+    // Whatever arrives is read as the page's form: a resident whose browser
+    // sent something odd gets the page back with the problems listed, never a
+    // JSON error.
+    let form: ReportForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let token = token.into_inner();
     let client = client_ip(&req);
     let view = match current_view(&state, client, &token).await {
         Ok(view) => view,
