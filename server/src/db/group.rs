@@ -2,13 +2,16 @@
 //! into one transaction, runs each in its own savepoint, commits once, and
 //! only then answers them all. Every answered write is on disk (SQLite runs
 //! with `synchronous=FULL`), at the cost of one fsync per group rather than
-//! per visit; one failing write never fails its neighbours.
+//! per visit; one failing write never fails its neighbours. The thread has
+//! its own connection, and on SQLite a second thread checkpoints the WAL, so
+//! a commit only appends to it.
 
 use std::sync::mpsc;
 
+use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
-use super::{unavailable, AnyConnection, Core};
+use super::{unavailable, AnyConnection, Backend, Core, Target};
 use crate::error::ApiError;
 
 /// Writes in one group at most; more wait for the next commit.
@@ -31,6 +34,13 @@ impl GroupCommit {
         std::thread::Builder::new()
             .name("sancha-group-commit".into())
             .spawn(move || {
+                let checkpoints = (core.target.backend == Backend::Sqlite)
+                    .then(|| start_checkpointer(core.target.clone()));
+                let mut writer = Writer {
+                    core,
+                    conn: None,
+                    checkpoints,
+                };
                 while let Ok(first) = queue.recv() {
                     let mut group = vec![first];
                     while group.len() < MAX_GROUP {
@@ -42,10 +52,11 @@ impl GroupCommit {
                     // A bug in one write must not stop every later one: the
                     // group's waiters get 503 and the thread goes on.
                     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        commit(&core, group)
+                        writer.commit(group)
                     }))
                     .is_err()
                     {
+                        writer.conn = None;
                         tracing::error!("a group commit panicked");
                     }
                 }
@@ -81,25 +92,95 @@ impl GroupCommit {
     }
 }
 
-fn commit(core: &Core, group: Vec<Job>) {
-    let started = std::time::Instant::now();
-    let size = group.len();
-    let mut deliveries = Vec::with_capacity(group.len());
-    let committed = core
-        .write_blocking(|conn| {
-            for job in group {
-                deliveries.push(job(conn));
-            }
-            Ok(())
-        })
-        .is_ok();
-    tracing::debug!(
-        size,
-        committed,
-        micros = started.elapsed().as_micros() as u64,
-        "group commit"
-    );
-    for deliver in deliveries {
-        deliver(committed);
+/// The group-commit thread's state: its own connection, so a group never
+/// queues behind the readers for one from the pool.
+struct Writer {
+    core: Core,
+    conn: Option<AnyConnection>,
+    /// SQLite: wakes the checkpointer after a commit.
+    checkpoints: Option<mpsc::SyncSender<()>>,
+}
+
+impl Writer {
+    fn connect(&self) -> Result<AnyConnection, String> {
+        let mut conn = self.core.target.connect().map_err(|e| e.to_string())?;
+        if self.checkpoints.is_some() {
+            // The checkpointer copies the WAL back; commits only append to it.
+            conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(conn)
     }
+
+    fn commit(&mut self, group: Vec<Job>) {
+        let started = std::time::Instant::now();
+        let size = group.len();
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => match self.connect() {
+                Ok(conn) => conn,
+                // Dropping the group drops its senders: each waiter gets 503.
+                Err(e) => return drop(unavailable(e)),
+            },
+        };
+        let mut deliveries = Vec::with_capacity(group.len());
+        let committed = {
+            let _turn = self.core.turn();
+            conn.transaction(|conn| {
+                for job in group {
+                    deliveries.push(job(conn));
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .is_ok()
+        };
+        // Keep the connection unless it is the reason the commit failed.
+        if committed || conn.batch_execute("SELECT 1").is_ok() {
+            self.conn = Some(conn);
+        }
+        if let (true, Some(wake)) = (committed, &self.checkpoints) {
+            let _ = wake.try_send(());
+        }
+        tracing::debug!(
+            size,
+            committed,
+            micros = started.elapsed().as_micros() as u64,
+            "group commit"
+        );
+        for deliver in deliveries {
+            deliver(committed);
+        }
+    }
+}
+
+/// SQLite: checkpoints the WAL on a thread of its own, so the commits that
+/// answer phones never wait for one. Runs a moment after commits, so one
+/// checkpoint covers many; ends when the writer does.
+fn start_checkpointer(target: Target) -> mpsc::SyncSender<()> {
+    let (wake, woken) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("sancha-checkpoint".into())
+        .spawn(move || {
+            let mut conn: Option<AnyConnection> = None;
+            while woken.recv().is_ok() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                while woken.try_recv().is_ok() {}
+                let c = match conn
+                    .take()
+                    .map_or_else(|| target.connect().map_err(|e| e.to_string()), Ok)
+                {
+                    Ok(c) => conn.insert(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "checkpointer cannot connect");
+                        continue;
+                    }
+                };
+                if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                    conn = None;
+                }
+            }
+        })
+        .expect("the checkpoint thread starts");
+    wake
 }

@@ -385,7 +385,7 @@ pub fn division_of(conn: &mut AnyConnection, id: &str) -> Result<Option<String>,
     Ok(households::table
         .find(id)
         .select(households::division_code)
-        .first::<String>(conn)
+        .get_result::<String>(conn)
         .optional()?)
 }
 

@@ -97,9 +97,12 @@ impl Target {
                 // and another process (a CLI run, a closing server
                 // checkpointing its WAL) may hold one for a moment.
                 // synchronous=FULL: a 2xx means the row survives power loss.
+                // temp_store=MEMORY keeps the savepoints' sub-journals (one per
+                // grouped write) in memory instead of a temporary file.
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA temp_store = MEMORY;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(c))
@@ -136,22 +139,27 @@ type Pool = diesel::r2d2::Pool<Manager>;
 #[derive(Clone)]
 struct Core {
     pool: Pool,
-    backend: Backend,
+    target: Target,
     /// SQLite has one writer; taking turns here instead of inside SQLite
     /// means a write transaction never fails with SQLITE_BUSY halfway.
     write_lock: Arc<Mutex<()>>,
 }
 
 impl Core {
+    /// Waits for the writers' turn (SQLite only; PostgreSQL writers run together).
+    fn turn(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        match self.target.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        }
+    }
+
     fn write_blocking<T>(
         &self,
         f: impl FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let mut conn = self.pool.get().map_err(unavailable)?;
-        let _turn = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
-            Backend::Postgres => None,
-        };
+        let _turn = self.turn();
         let conn: &mut AnyConnection = &mut conn;
         conn.transaction(f)
     }
@@ -185,7 +193,7 @@ impl Db {
             .map_err(|e| format!("cannot open connection pool: {e}"))?;
         let core = Core {
             pool,
-            backend: target.backend,
+            target: target.clone(),
             write_lock: Arc::new(Mutex::new(())),
         };
         let group = group::GroupCommit::start(core.clone());
@@ -193,7 +201,7 @@ impl Db {
     }
 
     pub fn backend(&self) -> Backend {
-        self.core.backend
+        self.core.target.backend
     }
 
     /// Runs `f` on a pooled connection, blocking the calling thread.

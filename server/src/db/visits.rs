@@ -79,7 +79,14 @@ pub struct Submission {
 }
 
 pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, ApiError> {
-    let Some(visit) = visits::table.find(id).first::<VisitRow>(conn).optional()? else {
+    // Key lookups use `get_result`, not `first`: diesel binds `first`'s
+    // LIMIT as a parameter, and SQLite then prepares the statement afresh on
+    // every run instead of reusing the cached one.
+    let Some(visit) = visits::table
+        .find(id)
+        .get_result::<VisitRow>(conn)
+        .optional()?
+    else {
         return Ok(None);
     };
     let findings = findings::table
@@ -174,7 +181,7 @@ pub fn check(
             .find(old.to_string())
             .filter(visits::household_id.eq(&household_id))
             .select(visits::superseded_by)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         match replaced {
             None => {
@@ -361,7 +368,7 @@ fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdCont
                 households::datum,
                 households::public_token,
             ))
-            .first(conn)?;
+            .get_result(conn)?;
     let known_location = lat.zip(lon).map(|(lat, lon)| match datum.as_deref() {
         Some("GCJ02") => crate::domain::geo::gcj02_to_wgs84(lat, lon),
         _ => (lat, lon),
