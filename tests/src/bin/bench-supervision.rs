@@ -3,7 +3,11 @@
 //! levels), against a per-household baseline in the same run, and exports
 //! of 100,000 visits as CSV and XLSX.
 //!
+//! cargo build --release -p sancha-server --bin sancha
 //! cargo run --release -p sancha-tests --bin bench-supervision
+//!
+//! The last measurement is the phone sync over HTTP: it starts the release
+//! `sancha` binary (`--server PATH` to use another) on the seeded database.
 //!
 //! Prints one line per measurement; BENCHMARKS.md records them.
 
@@ -22,6 +26,7 @@ const HOUSEHOLDS: usize = 44_196;
 const VILLAGES: usize = 619;
 const VISITS: usize = 100_000;
 const AT: &str = "2026-11-20 01:40:00.000";
+const PASSWORD: &str = "bench-password";
 
 fn sqlite(state: &AppState, sql: &str) {
     state
@@ -68,7 +73,8 @@ fn seed(state: &AppState) -> Vec<(String, String)> {
     sql += &format!(
         "INSERT INTO regions VALUES ('210900000000', '阜新市', NULL, 'city', '{AT}', '{AT}');"
     );
-    sql += &format!("INSERT INTO users VALUES ('bench', 'bench', 'x', 'admin', '210900000000', 0, 1, '{AT}', '{AT}');");
+    let hash = sancha_server::auth::hash_password(PASSWORD).expect("hash");
+    sql += &format!("INSERT INTO users VALUES ('bench', 'bench', {}, 'admin', '210900000000', 0, 1, '{AT}', '{AT}');", q(&hash));
     let vs = villages();
     let mut seen = std::collections::HashSet::new();
     for (county, town, village) in &vs {
@@ -260,6 +266,59 @@ fn main() {
             out.0
         );
     }
+
+    drop(state);
+    sync_over_http(dir.path());
+}
+
+/// The phone's sync as a phone does it: the real server, signed in, pages
+/// of 500 households over HTTP until 10,000 have arrived.
+fn sync_over_http(data_dir: &std::path::Path) {
+    let binary = std::env::args()
+        .skip_while(|a| a != "--server")
+        .nth(1)
+        .unwrap_or_else(|| "target/release/sancha".into());
+    if !std::path::Path::new(&binary).exists() {
+        println!("sync over HTTP: skipped, {binary} is not built");
+        return;
+    }
+    let server = sancha_tests::ServerProcess::start(binary.as_ref(), data_dir, None, &[]);
+    let token: serde_json::Value = ureq::post(&format!("{}/api/v1/auth/token", server.base))
+        .send_json(serde_json::json!({"username": "bench", "password": PASSWORD}))
+        .expect("sign in")
+        .into_json()
+        .expect("token");
+    let auth = format!(
+        "Bearer {}",
+        token["access_token"].as_str().expect("access_token")
+    );
+    let agent = ureq::AgentBuilder::new().build();
+    let t = Instant::now();
+    let (mut synced, mut cursor, mut bytes, mut pages) = (0usize, String::new(), 0usize, 0);
+    while synced < 10_000 {
+        let body = agent
+            .get(&format!(
+                "{}/api/v1/households?scope=2109&limit=500&cursor={cursor}",
+                server.base
+            ))
+            .set("Authorization", &auth)
+            .call()
+            .expect("a sync page")
+            .into_string()
+            .expect("body");
+        bytes += body.len();
+        pages += 1;
+        let page: serde_json::Value = serde_json::from_str(&body).expect("JSON page");
+        synced += page["items"].as_array().map_or(0, Vec::len);
+        cursor = page["next_cursor"]
+            .as_str()
+            .expect("a next page")
+            .to_string();
+    }
+    println!(
+        "sync over HTTP, {synced} households in {pages} pages of 500: {:.3} s, {bytes} bytes",
+        t.elapsed().as_secs_f64()
+    );
 }
 
 /// Counts bytes, keeps none.

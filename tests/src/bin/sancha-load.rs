@@ -5,13 +5,21 @@
 //! `POST /visits/validate` (same parsing and checks, no storage), then reads
 //! every acknowledged visit back.
 //!
+//! With `--hostile`, a third run sends the same good visits while other
+//! clients send malformed JSON, 20 MiB bodies, invalid visits, and headers
+//! and bodies one byte a second; it prints the good throughput as a share of
+//! the first run's, what the bad requests got, and the server's memory.
+//!
 //! sancha-load [--server target/release/sancha] [--connections 64] [--seconds 10]
-//!             [--database-url postgres://…]
+//!             [--database-url postgres://…] [--hostile]
 //!
 //! Exits non-zero on any 5xx, on a transport error, or when an acknowledged
 //! visit cannot be read back.
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -23,6 +31,7 @@ struct Args {
     connections: usize,
     seconds: u64,
     database_url: Option<String>,
+    hostile: bool,
 }
 
 fn args() -> Args {
@@ -31,9 +40,14 @@ fn args() -> Args {
         connections: 64,
         seconds: 10,
         database_url: None,
+        hostile: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--hostile" {
+            a.hostile = true;
+            continue;
+        }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--server" => a.server = value,
@@ -127,6 +141,113 @@ fn run(
     total.into_inner().expect("tally")
 }
 
+/// What the bad clients got, by kind of request.
+#[derive(Default)]
+struct Hostile {
+    statuses: BTreeMap<&'static str, BTreeMap<u16, u64>>,
+    /// Requests the server cut off before answering (a 20 MiB body refused
+    /// while it was still being sent, a slow sender timed out).
+    cut_off: BTreeMap<&'static str, u64>,
+    /// Connections the slow senders opened.
+    opened: BTreeMap<&'static str, u64>,
+}
+
+/// Bad clients, until `stop`: two each of malformed JSON and invalid visits
+/// at 50 requests/s each, two of 20 MiB bodies at 2/s each (together about a
+/// tenth of the good traffic), and eight slow senders (four trickling
+/// headers, four trickling a body, a byte a second) that reconnect whenever
+/// the server hangs up.
+fn hostile(
+    base: &str,
+    token: &str,
+    household: &Value,
+    template: &Value,
+    stop: &AtomicBool,
+) -> Hostile {
+    let total = Mutex::new(Hostile::default());
+    let addr = base.trim_start_matches("http://");
+    let mut invalid = visit_from_roster(template, household, 1);
+    invalid["members"][0]["id_number"] = "210922196805120118".into(); // bad check digit
+    let invalid = invalid.to_string().into_bytes();
+    let huge = vec![b' '; 20 << 20];
+    let record = |kind: &'static str, status: Option<u16>| {
+        let mut t = total.lock().expect("tally");
+        match status {
+            Some(code) => *t.statuses.entry(kind).or_default().entry(code).or_default() += 1,
+            None => *t.cut_off.entry(kind).or_default() += 1,
+        }
+    };
+    std::thread::scope(|s| {
+        let bodies: [(&'static str, &[u8], u64); 3] = [
+            ("malformed JSON", b"{\"schema_version\": ", 20),
+            ("20 MiB body", &huge, 500),
+            ("invalid visit", &invalid, 20),
+        ];
+        for (kind, body, pause_ms) in bodies {
+            for _ in 0..2 {
+                let record = &record;
+                s.spawn(move || {
+                    let agent = ureq::AgentBuilder::new()
+                        .timeout(Duration::from_secs(30))
+                        .build();
+                    while !stop.load(Ordering::Relaxed) {
+                        let sent = agent
+                            .put(&format!("{base}/api/v1/visits/{}", uuid::Uuid::new_v4()))
+                            .set("Authorization", &format!("Bearer {token}"))
+                            .set("Content-Type", "application/json")
+                            .send_bytes(body);
+                        record(
+                            kind,
+                            match sent {
+                                Ok(r) | Err(ureq::Error::Status(_, r)) => Some(r.status()),
+                                Err(_) => None,
+                            },
+                        );
+                        std::thread::sleep(Duration::from_millis(pause_ms));
+                    }
+                });
+            }
+        }
+        for slow_body in [false, true] {
+            for _ in 0..4 {
+                let (record, total) = (&record, &total);
+                s.spawn(move || {
+                    let kind = if slow_body { "body 1 byte/s" } else { "headers 1 byte/s" };
+                    let head = format!(
+                        "PUT /api/v1/visits/{} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+                         Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+                        uuid::Uuid::new_v4()
+                    );
+                    while !stop.load(Ordering::Relaxed) {
+                        let Ok(mut c) = TcpStream::connect(addr) else { return };
+                        *total.lock().expect("tally").opened.entry(kind).or_default() += 1;
+                        let mut trickle: Box<dyn Iterator<Item = u8>> = if slow_body {
+                            if c.write_all(head.as_bytes()).is_err() {
+                                continue;
+                            }
+                            Box::new(std::iter::repeat(b' '))
+                        } else {
+                            Box::new(head.clone().into_bytes().into_iter())
+                        };
+                        loop {
+                            if stop.load(Ordering::Relaxed) {
+                                return;
+                            }
+                            let Some(b) = trickle.next() else { break };
+                            if c.write_all(&[b]).is_err() {
+                                record(kind, None);
+                                break;
+                            }
+                            std::thread::sleep(Duration::from_secs(1));
+                        }
+                    }
+                });
+            }
+        }
+    });
+    total.into_inner().expect("tally")
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -195,6 +316,7 @@ fn main() {
 
     let mut stored = run(&server.base, &token, &template, &households, &a, false);
     let store_rate = report("PUT /visits (stored)", &mut stored, a.seconds);
+    let memory_after_good = server.memory_kib();
     let mut checked = run(&server.base, &token, &template, &households, &a, true);
     let validate_rate = report(
         "POST /visits/validate (no storage)",
@@ -207,6 +329,62 @@ fn main() {
         store_rate / validate_rate.max(1.0)
     );
 
+    let mut under_attack = Tally::default();
+    let mut hostile_5xx: u64 = 0;
+    if a.hostile {
+        let stop = AtomicBool::new(false);
+        let peak_kib = std::sync::atomic::AtomicU64::new(0);
+        let bad = std::thread::scope(|s| {
+            let bad = s.spawn(|| hostile(&server.base, &token, &households[0], &template, &stop));
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some((rss, _)) = server.memory_kib() {
+                        peak_kib.fetch_max(rss, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            });
+            under_attack = run(&server.base, &token, &template, &households, &a, false);
+            stop.store(true, Ordering::Relaxed);
+            bad.join().expect("hostile clients")
+        });
+        let rate = report(
+            "PUT /visits (stored) among bad clients",
+            &mut under_attack,
+            a.seconds,
+        );
+        println!(
+            "good throughput among bad clients: {:.0}% of the clean run",
+            100.0 * rate / store_rate.max(1.0)
+        );
+        for (kind, statuses) in &bad.statuses {
+            println!(
+                "  {kind}: statuses {statuses:?}, cut off {}",
+                bad.cut_off.get(kind).unwrap_or(&0)
+            );
+        }
+        for (kind, n) in &bad.opened {
+            println!(
+                "  {kind}: {n} connections, {} cut off by the server",
+                bad.cut_off.get(kind).unwrap_or(&0)
+            );
+        }
+        hostile_5xx = bad
+            .statuses
+            .values()
+            .flatten()
+            .filter(|(s, _)| **s >= 500)
+            .map(|(_, n)| n)
+            .sum();
+        if let Some((rss, _)) = memory_after_good {
+            println!(
+                "server memory: {} MiB resident after the clean run, {} MiB at most among bad clients",
+                rss / 1024,
+                peak_kib.load(Ordering::Relaxed) / 1024
+            );
+        }
+    }
+
     // Every acknowledged visit is stored, exactly once.
     let visits = list_all(&server.base, &auth, "/api/v1/visits");
     let rows = visits.len();
@@ -214,31 +392,34 @@ fn main() {
         .iter()
         .map(|v| v["id"].as_str().unwrap_or_default().to_string())
         .collect();
+    let acknowledged = stored.acknowledged.len() + under_attack.acknowledged.len();
     let missing = stored
         .acknowledged
         .iter()
+        .chain(&under_attack.acknowledged)
         .filter(|id| !listed.contains(*id))
         .count();
     println!(
         "read back: {} acknowledged, {} listed ({} rows), {missing} missing",
-        stored.acknowledged.len(),
+        acknowledged,
         listed.len(),
         rows
     );
 
-    let server_errors: u64 = stored
-        .statuses
-        .iter()
-        .chain(&checked.statuses)
-        .filter(|(s, _)| **s >= 500)
-        .map(|(_, n)| n)
-        .sum();
-    let failed = server_errors > 0
-        || missing > 0
-        || rows != listed.len()
-        || stored.transport_errors + checked.transport_errors > 0;
+    let server_errors: u64 = hostile_5xx
+        + stored
+            .statuses
+            .iter()
+            .chain(&checked.statuses)
+            .chain(&under_attack.statuses)
+            .filter(|(s, _)| **s >= 500)
+            .map(|(_, n)| n)
+            .sum::<u64>();
+    let transport_errors =
+        stored.transport_errors + checked.transport_errors + under_attack.transport_errors;
+    let failed = server_errors > 0 || missing > 0 || rows != listed.len() || transport_errors > 0;
     if failed {
-        eprintln!("FAILED: {server_errors} server errors, {missing} acknowledged visits missing, transport errors {}", stored.transport_errors + checked.transport_errors);
+        eprintln!("FAILED: {server_errors} server errors, {missing} acknowledged visits missing, transport errors {transport_errors}");
         std::process::exit(1);
     }
 }
