@@ -119,8 +119,11 @@ impl Writer {
             Some(conn) => conn,
             None => match self.connect() {
                 Ok(conn) => conn,
-                // Dropping the group drops its senders: each waiter gets 503.
-                Err(e) => return drop(unavailable(e)),
+                Err(e) => {
+                    // Dropping the group drops its senders: each waiter gets 503.
+                    tracing::error!(error = %e, "the group-commit thread cannot connect");
+                    return;
+                }
             },
         };
         let mut deliveries = Vec::with_capacity(group.len());
@@ -165,16 +168,16 @@ fn start_checkpointer(target: Target) -> mpsc::SyncSender<()> {
             while woken.recv().is_ok() {
                 std::thread::sleep(std::time::Duration::from_millis(100));
                 while woken.try_recv().is_ok() {}
-                let c = match conn
-                    .take()
-                    .map_or_else(|| target.connect().map_err(|e| e.to_string()), Ok)
-                {
-                    Ok(c) => conn.insert(c),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "checkpointer cannot connect");
-                        continue;
+                if conn.is_none() {
+                    match target.connect() {
+                        Ok(c) => conn = Some(c),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the checkpointer cannot connect");
+                            continue;
+                        }
                     }
-                };
+                }
+                let Some(c) = conn.as_mut() else { continue };
                 if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                     conn = None;
