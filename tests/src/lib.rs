@@ -669,6 +669,17 @@ impl ServerProcess {
         Some((field("VmRSS:")?, field("VmHWM:")?))
     }
 
+    /// The CPU time the server has used so far, user plus system, in seconds
+    /// (Linux; `/proc` counts in USER_HZ, which is 100).
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // The fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(ticks as f64 / 100.0)
+    }
+
     /// `kill -9`.
     pub fn kill(mut self) {
         let _ = self.child.kill();

@@ -266,7 +266,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-fn report(name: &str, t: &mut Tally, seconds: u64) -> f64 {
+fn report(name: &str, t: &mut Tally, seconds: u64, server_cpu: Option<f64>) -> f64 {
     t.latencies_us.sort_unstable();
     let ok: u64 = t
         .statuses
@@ -283,7 +283,24 @@ fn report(name: &str, t: &mut Tally, seconds: u64) -> f64 {
         t.statuses,
         t.transport_errors
     );
+    if let Some(cpu) = server_cpu.filter(|_| ok > 0) {
+        println!(
+            "  server CPU {cpu:.1} s, {:.3} ms per accepted visit",
+            cpu * 1000.0 / ok as f64
+        );
+    }
     rate
+}
+
+/// `f` and the server CPU seconds it took.
+fn timed<T>(server: &ServerProcess, f: impl FnOnce() -> T) -> (T, Option<f64>) {
+    let before = server.cpu_seconds();
+    let out = f();
+    let cpu = server
+        .cpu_seconds()
+        .zip(before)
+        .map(|(after, before)| after - before);
+    (out, cpu)
 }
 
 fn main() {
@@ -324,14 +341,19 @@ fn main() {
         }
     );
 
-    let mut stored = run(&server.base, &token, &template, &households, &a, false);
-    let store_rate = report("PUT /visits (stored)", &mut stored, a.seconds);
+    let (mut stored, cpu) = timed(&server, || {
+        run(&server.base, &token, &template, &households, &a, false)
+    });
+    let store_rate = report("PUT /visits (stored)", &mut stored, a.seconds, cpu);
     let memory_after_good = server.memory_kib();
-    let mut checked = run(&server.base, &token, &template, &households, &a, true);
+    let (mut checked, cpu) = timed(&server, || {
+        run(&server.base, &token, &template, &households, &a, true)
+    });
     let validate_rate = report(
         "POST /visits/validate (no storage)",
         &mut checked,
         a.seconds,
+        cpu,
     );
     println!(
         "storage costs {:.2}x: stored/validate = {:.2}",
@@ -362,6 +384,7 @@ fn main() {
             "PUT /visits (stored) among bad clients",
             &mut under_attack,
             a.seconds,
+            None,
         );
         println!(
             "good throughput among bad clients: {:.0}% of the clean run",
