@@ -389,16 +389,14 @@ fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdCont
         .filter(|m| m.id_number.as_ref().is_some_and(|n| elsewhere.contains(n)))
         .map(|m| m.member_no)
         .collect();
-    let supervisory: Vec<&str> = VisitLevel::ALL
-        .iter()
-        .filter(|l| l.is_supervisory())
-        .map(|l| l.as_str())
-        .collect();
     // The visit this one replaces does not count against the limit.
     let replaced = visit.replaces.map(|r| r.to_string()).unwrap_or_default();
     let prior: i64 = visits::table
         .filter(visits::household_id.eq(&hid))
-        .filter(visits::level.eq_any(&supervisory))
+        // Supervisory: every level but the village's own check, as
+        // `VisitLevel::is_supervisory` says. (A fixed statement, which SQLite
+        // keeps prepared; an `IN (…)` list is parsed again every time.)
+        .filter(visits::level.ne(VisitLevel::VillageSelf.as_str()))
         .filter(visits::superseded_by.is_null())
         .filter(visits::review.ne("rejected"))
         .filter(visits::id.ne(&replaced))
