@@ -163,8 +163,9 @@ struct Hostile {
 }
 
 /// Bad clients, until `stop`: two each of malformed JSON and invalid visits
-/// at 50 requests/s each, two of 20 MiB bodies at 2/s each (together about a
-/// tenth of the good traffic), and eight slow senders (four trickling
+/// at up to 50 requests/s each, two of 20 MiB bodies at up to 2/s each
+/// (about 200/s together, under a tenth of the good traffic), and eight slow
+/// senders (four trickling
 /// headers, four trickling a body, a byte a second) that reconnect whenever
 /// the server hangs up.
 fn hostile(
