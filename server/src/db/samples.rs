@@ -179,6 +179,16 @@ type SampleRow = (
     chrono::NaiveDateTime,
 );
 
+/// The columns of a [`SampleRow`], in its order.
+#[rustfmt::skip]
+const SAMPLE_COLUMNS: (
+    samples::id, samples::scope, samples::level, samples::rate_permille,
+    samples::seed, samples::excluded, samples::created_by, samples::created_at,
+) = (
+    samples::id, samples::scope, samples::level, samples::rate_permille,
+    samples::seed, samples::excluded, samples::created_by, samples::created_at,
+);
+
 fn assemble(conn: &mut AnyConnection, rows: Vec<SampleRow>) -> Result<Vec<Sample>, ApiError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let mut members: HashMap<String, Vec<String>> = HashMap::new();
@@ -224,16 +234,7 @@ pub fn list(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<Sample>,
         .filter(samples::scope.between(low, high))
         .order(samples::created_at.desc())
         .limit(200)
-        .select((
-            samples::id,
-            samples::scope,
-            samples::level,
-            samples::rate_permille,
-            samples::seed,
-            samples::excluded,
-            samples::created_by,
-            samples::created_at,
-        ))
+        .select(SAMPLE_COLUMNS)
         .load::<SampleRow>(conn)?;
     assemble(conn, rows)
 }
@@ -241,16 +242,7 @@ pub fn list(conn: &mut AnyConnection, scope: &RegionCode) -> Result<Vec<Sample>,
 pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Sample>, ApiError> {
     let rows = samples::table
         .filter(samples::id.eq(id))
-        .select((
-            samples::id,
-            samples::scope,
-            samples::level,
-            samples::rate_permille,
-            samples::seed,
-            samples::excluded,
-            samples::created_by,
-            samples::created_at,
-        ))
+        .select(SAMPLE_COLUMNS)
         .load::<SampleRow>(conn)?;
     Ok(assemble(conn, rows)?.pop())
 }
