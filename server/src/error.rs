@@ -111,7 +111,6 @@ codes! {
     BlobHashMismatch => "blob.hash_mismatch", "图片内容的SHA-256与地址不符", "the body's SHA-256 is not the one in the path";
     BlobNotImage => "blob.not_image", "上传内容不是可识别的图片", "the body is not a readable image of its type";
     VisitIdConflict => "visit.id_conflict", "该核查编号已用于另一份不同的记录", "this visit id was already used for a different visit";
-    VisitRace => "visit.race", "同一核查正在提交，请重试", "the same visit is being submitted; retry";
     FindingState => "finding.state", "该问题当前状态不允许此操作", "the finding's current status does not allow this move";
     VisitSuperseded => "visit.superseded", "该核查记录已被更正后的记录取代", "this visit has been superseded by a corrected one";
     HouseholdCodeTaken => "household.code_taken", "户编号已被其他户使用", "household code is already used by another household";

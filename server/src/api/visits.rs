@@ -86,19 +86,14 @@ async fn submit(
         Ok(checked) => checked,
     };
     let body_sha256 = sub.body_sha256.clone();
-    let (rules, writer) = (state.rules.clone(), user.clone());
-    match state
-        .db
-        .write_grouped(move |c| visits::insert(c, &sub, checked, &writer, &rules))
-        .await
-    {
-        Ok(stored) => Ok((StatusCode::CREATED, stored)),
+    let new = visits::prepare(sub, checked, user, &state.rules);
+    match state.db.store_visit(new).await? {
+        Some(stored) => Ok((StatusCode::CREATED, stored)),
         // Another request stored this id first: answer as a resend would.
-        Err(e) if e.code == Code::VisitRace => stored_answer(state, user, visit_id, &body_sha256)
+        None => stored_answer(state, user, visit_id, &body_sha256)
             .await?
             .map(|s| (StatusCode::OK, s))
             .ok_or_else(|| ApiError::internal("a visit that raced is not stored")),
-        Err(e) => Err(e),
     }
 }
 

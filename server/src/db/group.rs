@@ -1,42 +1,48 @@
-//! Group commit: one writer thread gathers the writes waiting at that moment
-//! into one transaction, runs each in its own savepoint, commits once, and
-//! only then answers them all. Every answered write is on disk (SQLite runs
-//! with `synchronous=FULL`), at the cost of one fsync per group rather than
-//! per visit; one failing write never fails its neighbours. The thread has
-//! its own connection, and on SQLite a second thread checkpoints the WAL, so
-//! a commit only appends to it.
+//! Group commit: one writer thread gathers the visits waiting at that moment
+//! and stores them in one transaction, with a few statements for the whole
+//! group, commits once, and only then answers them all. Every answered
+//! visit is on disk (SQLite runs with `synchronous=FULL`), at the cost of
+//! one fsync per group rather than per visit. If the group's transaction
+//! fails, each visit is stored again on its own, so a fault in one never
+//! fails its neighbours. The thread has its own connection, and on SQLite a
+//! second thread checkpoints the WAL, so a commit only appends to it.
 
 use std::sync::mpsc;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
+use super::visits::{self, NewVisit, Stored};
 use super::{unavailable, AnyConnection, Backend, Core, Target};
 use crate::error::ApiError;
 
-/// Writes in one group at most; more wait for the next commit.
+/// Visits in one group at most; more wait for the next commit.
 const MAX_GROUP: usize = 256;
 
-/// How long a group waits for more writes after its first. Half a
+/// How long a group waits for more visits after its first. Half a
 /// millisecond makes groups larger under load (fewer WAL pages and fsyncs
 /// per visit: about 4% less CPU per stored visit in `sancha-load`) and is
 /// nothing next to a phone's round trip.
 const GATHER: std::time::Duration = std::time::Duration::from_micros(500);
 
-/// Tells a waiting write how its group's commit went.
-type Deliver = Box<dyn FnOnce(bool) + Send>;
-/// A write: runs inside the group's transaction, returns its delivery.
-type Job = Box<dyn FnOnce(&mut AnyConnection) -> Deliver + Send>;
+/// The stored visit, or `None` when a submission of its id was stored first.
+type Answer = Result<Option<Stored>, ApiError>;
 
-/// The handle that queues writes; the thread ends when the last handle is dropped.
+/// A visit waiting for its group, and where its answer goes.
+struct Pending {
+    visit: NewVisit,
+    answer: tokio::sync::oneshot::Sender<Answer>,
+}
+
+/// The handle that queues visits; the thread ends when the last handle is dropped.
 #[derive(Clone)]
 pub struct GroupCommit {
-    jobs: mpsc::Sender<Job>,
+    queue: mpsc::Sender<Pending>,
 }
 
 impl GroupCommit {
     pub(super) fn start(core: Core) -> GroupCommit {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (queue, waiting) = mpsc::channel::<Pending>();
         std::thread::Builder::new()
             .name("sancha-group-commit".into())
             .spawn(move || {
@@ -47,18 +53,18 @@ impl GroupCommit {
                     conn: None,
                     checkpoints,
                 };
-                while let Ok(first) = queue.recv() {
+                while let Ok(first) = waiting.recv() {
                     let mut group = vec![first];
                     let deadline = std::time::Instant::now() + GATHER;
                     while group.len() < MAX_GROUP {
                         let wait = deadline.saturating_duration_since(std::time::Instant::now());
-                        match queue.recv_timeout(wait) {
-                            Ok(job) => group.push(job),
+                        match waiting.recv_timeout(wait) {
+                            Ok(pending) => group.push(pending),
                             Err(_) => break,
                         }
                     }
-                    // A bug in one write must not stop every later one: the
-                    // group's waiters get 503 and the thread goes on.
+                    // A bug must not stop every later group: this group's
+                    // waiters get 503 and the thread goes on.
                     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         writer.commit(group)
                     }))
@@ -70,29 +76,14 @@ impl GroupCommit {
                 }
             })
             .expect("the group-commit thread starts");
-        GroupCommit { jobs }
+        GroupCommit { queue }
     }
 
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
-    {
-        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, ApiError>>();
-        let job: Job = Box::new(move |conn| {
-            // Nested in the group's transaction: a savepoint.
-            let result = conn.transaction(f);
-            Box::new(move |committed| {
-                let answer = if committed {
-                    result
-                } else {
-                    Err(unavailable("a group commit failed"))
-                };
-                let _ = tx.send(answer);
-            })
-        });
-        self.jobs
-            .send(job)
+    /// Stores `visit` in the next group; answers once that group committed.
+    pub async fn store(&self, visit: NewVisit) -> Answer {
+        let (answer, rx) = tokio::sync::oneshot::channel();
+        self.queue
+            .send(Pending { visit, answer })
             .map_err(|_| unavailable("the group-commit thread is gone"))?;
         // A group that never ran (no connection) drops its senders: 503, retry.
         rx.await
@@ -120,7 +111,7 @@ impl Writer {
         Ok(conn)
     }
 
-    fn commit(&mut self, group: Vec<Job>) {
+    fn commit(&mut self, group: Vec<Pending>) {
         let started = std::time::Instant::now();
         let size = group.len();
         let mut conn = match self.conn.take() {
@@ -134,16 +125,38 @@ impl Writer {
                 }
             },
         };
-        let mut deliveries = Vec::with_capacity(group.len());
+        let (mut batch, answers): (Vec<NewVisit>, Vec<_>) =
+            group.into_iter().map(|p| (p.visit, p.answer)).unzip();
+        let mut results: Vec<Answer> = Vec::with_capacity(size);
         let committed = {
             let _turn = self.core.turn();
-            conn.transaction(|conn| {
-                for job in group {
-                    deliveries.push(job(conn));
+            match conn.transaction(|c| visits::insert_group(c, &mut batch)) {
+                Ok(stored) => {
+                    for (visit, stored) in batch.into_iter().zip(stored) {
+                        results.push(Ok(stored.then(|| visit.into_stored())));
+                    }
+                    true
                 }
-                Ok::<_, diesel::result::Error>(())
-            })
-            .is_ok()
+                Err(e) if size == 1 => {
+                    results.push(Err(e));
+                    false
+                }
+                // Each on its own: only the visit at fault fails.
+                Err(e) => {
+                    tracing::warn!(
+                        size,
+                        code = e.code.as_str(),
+                        "a group failed; storing its visits one by one"
+                    );
+                    for mut visit in batch {
+                        let alone = conn.transaction(|c| {
+                            visits::insert_group(c, std::slice::from_mut(&mut visit))
+                        });
+                        results.push(alone.map(|s| s[0].then(|| visit.into_stored())));
+                    }
+                    results.iter().any(Result::is_ok)
+                }
+            }
         };
         // Keep the connection unless it is the reason the commit failed.
         if committed || conn.batch_execute("SELECT 1").is_ok() {
@@ -158,8 +171,8 @@ impl Writer {
             micros = started.elapsed().as_micros() as u64,
             "group commit"
         );
-        for deliver in deliveries {
-            deliver(committed);
+        for (answer, result) in answers.into_iter().zip(results) {
+            let _ = answer.send(result);
         }
     }
 }

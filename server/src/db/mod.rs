@@ -97,8 +97,8 @@ impl Target {
                 // and another process (a CLI run, a closing server
                 // checkpointing its WAL) may hold one for a moment.
                 // synchronous=FULL: a 2xx means the row survives power loss.
-                // temp_store=MEMORY keeps the savepoints' sub-journals (one per
-                // grouped write) in memory instead of a temporary file.
+                // temp_store=MEMORY keeps statement and savepoint journals in
+                // memory instead of a temporary file.
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
@@ -221,16 +221,15 @@ impl Db {
         self.core.write_blocking(f)
     }
 
-    /// Runs `f` in its own savepoint inside a transaction it shares with the
-    /// other writes waiting at that moment (group commit), and answers only
-    /// after that transaction committed: one fsync for many visits, and a
-    /// failing `f` rolls back only itself.
-    pub async fn write_grouped<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
-    {
-        self.group.write(f).await
+    /// Stores a checked visit in a transaction it shares with the other
+    /// visits waiting at that moment (group commit), and answers only after
+    /// that transaction committed: one fsync for many visits. `None`: a
+    /// submission of the same id was stored first.
+    pub async fn store_visit(
+        &self,
+        visit: visits::NewVisit,
+    ) -> Result<Option<visits::Stored>, ApiError> {
+        self.group.store(visit).await
     }
 
     /// [`Db::read_blocking`] on the blocking pool.

@@ -215,16 +215,30 @@ pub fn check(
     })
 }
 
-/// Stores a checked visit with its findings in the caller's transaction. A
-/// racing submission of the same id fails on the primary key; the checks
-/// (reads) ran before, outside the writers' turn.
-pub fn insert(
-    conn: &mut AnyConnection,
-    sub: &Submission,
-    checked: Checked,
-    user: &AuthUser,
-    cfg: &RuleConfig,
-) -> Result<Stored, ApiError> {
+/// A checked visit as the rows that store it, built before the writers'
+/// turn. The commit-order `seq`s are given inside the storing transaction.
+pub struct NewVisit {
+    pub visit: VisitRow,
+    pub findings: Vec<FindingRow>,
+    /// The images it references, sorted, once each.
+    pub blobs: Vec<String>,
+    /// Of those, the ones not uploaded yet (as of the check).
+    pub missing_blobs: Vec<String>,
+}
+
+impl NewVisit {
+    /// What the receipt shows once the visit is stored.
+    pub fn into_stored(self) -> Stored {
+        Stored {
+            visit: self.visit,
+            findings: self.findings,
+            missing_blobs: self.missing_blobs,
+        }
+    }
+}
+
+/// The rows for a checked visit.
+pub fn prepare(sub: Submission, checked: Checked, user: &AuthUser, cfg: &RuleConfig) -> NewVisit {
     let Checked {
         visit,
         findings: found,
@@ -235,58 +249,9 @@ pub fn insert(
     let t = now();
     let id = sub.visit_id.to_string();
     let household_id = visit.household_id.to_string();
-    let row = VisitRow {
-        id: id.clone(),
-        household_id: household_id.clone(),
-        division_code: division.clone(),
-        level: visit.level.as_str().to_string(),
-        inspector_user_id: user.user_id.clone(),
-        inspector_username: user.username.clone(),
-        body_sha256: sub.body_sha256.clone(),
-        document: sub.canonical.clone(),
-        verified_on_site,
-        rule_version: cfg.version.clone(),
-        started_at: visit.started_at.naive_utc(),
-        ended_at: visit.ended_at.naive_utc(),
-        received_at: t,
-        review: "unreviewed".into(),
-        replaces: visit.replaces.map(|r| r.to_string()),
-        superseded_by: None,
-        seq: super::next_counter(conn, "visit_seq")?,
-        review_note: None,
-        reviewed_by: None,
-        reviewed_at: None,
-        net_income_fen: checklist::income::net(&visit.income),
-        budget_members: i32::try_from(checklist::income::n(&visit.members)).unwrap_or(i32::MAX),
-    };
-    diesel::insert_into(visits::table)
-        .values(&row)
-        .execute(conn)
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ) => ApiError::conflict(Code::VisitRace),
-            other => ApiError::from(other),
-        })?;
-    if let Some(old) = &row.replaces {
-        diesel::update(
-            visits::table
-                .find(old)
-                .filter(visits::household_id.eq(&household_id)),
-        )
-        .set(visits::superseded_by.eq(&id))
-        .execute(conn)?;
-    }
-    let mut rows = Vec::with_capacity(found.len());
-    let last_seq = if found.is_empty() {
-        0
-    } else {
-        super::next_counter_by(conn, "finding_seq", found.len() as i64)?
-    };
-    let first_seq = last_seq - found.len() as i64 + 1;
-    for ((position, f), seq) in (0..).zip(&found).zip(first_seq..) {
-        let r = FindingRow {
+    let findings = (0..)
+        .zip(&found)
+        .map(|(position, f)| FindingRow {
             id: uuid::Uuid::new_v4().to_string(),
             visit_id: Some(id.clone()),
             household_id: household_id.clone(),
@@ -300,32 +265,175 @@ pub fn insert(
             rule_version: cfg.version.clone(),
             created_at: t,
             updated_at: t,
-            seq,
-        };
-        diesel::insert_into(findings::table)
-            .values(&r)
-            .execute(conn)?;
-        rows.push(r);
-    }
-    let refs = blob_refs(&visit);
-    if !refs.is_empty() {
-        // One statement for all of them. Both values are safe as literals:
-        // `id` is a UUID we formatted, each sha256 was parsed as lower-case hex.
-        let values: Vec<String> = refs
-            .iter()
-            .map(|sha| format!("('{id}', '{sha}')"))
-            .collect();
-        diesel::sql_query(format!(
-            "INSERT INTO visit_blobs (visit_id, sha256) VALUES {}",
-            values.join(", ")
-        ))
-        .execute(conn)?;
-    }
-    Ok(Stored {
-        visit: row,
-        findings: rows,
+            seq: 0,
+        })
+        .collect();
+    let visit_row = VisitRow {
+        id,
+        household_id,
+        division_code: division,
+        level: visit.level.as_str().to_string(),
+        inspector_user_id: user.user_id.clone(),
+        inspector_username: user.username.clone(),
+        body_sha256: sub.body_sha256,
+        document: sub.canonical,
+        verified_on_site,
+        rule_version: cfg.version.clone(),
+        started_at: visit.started_at.naive_utc(),
+        ended_at: visit.ended_at.naive_utc(),
+        received_at: t,
+        review: "unreviewed".into(),
+        replaces: visit.replaces.map(|r| r.to_string()),
+        superseded_by: None,
+        seq: 0,
+        review_note: None,
+        reviewed_by: None,
+        reviewed_at: None,
+        net_income_fen: checklist::income::net(&visit.income),
+        budget_members: i32::try_from(checklist::income::n(&visit.members)).unwrap_or(i32::MAX),
+    };
+    NewVisit {
+        visit: visit_row,
+        findings,
+        blobs: blob_refs(&visit),
         missing_blobs,
-    })
+    }
+}
+
+/// Bind parameters per statement at most: SQLite allows 32,766, PostgreSQL 65,535.
+const MAX_BINDS: usize = 30_000;
+
+/// Stores a group of visits in the caller's transaction, with a handful of
+/// statements for the whole group rather than several per visit. For each
+/// visit, `true` when it was stored; `false` when a submission of its id got
+/// there first (the primary key decides, so a race stores one row). The
+/// `seq`s are taken from the counter here, in the transaction, so they
+/// follow commit order; a visit that lost its race leaves a gap.
+pub fn insert_group(
+    conn: &mut AnyConnection,
+    group: &mut [NewVisit],
+) -> Result<Vec<bool>, ApiError> {
+    // A second submission of an id within one group lost its race to the first.
+    let mut ids = std::collections::HashSet::new();
+    let fresh: Vec<usize> = (0..group.len())
+        .filter(|&i| ids.insert(group[i].visit.id.clone()))
+        .collect();
+    let n = fresh.len() as i64;
+    let last = super::next_counter_by(conn, "visit_seq", n)?;
+    for (&i, seq) in fresh.iter().zip(last - n + 1..) {
+        group[i].visit.seq = seq;
+    }
+    let rows: Vec<&VisitRow> = fresh.iter().map(|&i| &group[i].visit).collect();
+    let mut inserted = std::collections::HashSet::new();
+    for chunk in rows.chunks(MAX_BINDS / 23) {
+        inserted.extend(insert_new_visits(conn, chunk)?);
+    }
+    let mut stored = vec![false; group.len()];
+    for &i in &fresh {
+        stored[i] = inserted.contains(&group[i].visit.id);
+    }
+    let mut findings: Vec<&mut FindingRow> = Vec::new();
+    let mut blobs: Vec<(&str, &str)> = Vec::new();
+    for (v, _) in group.iter_mut().zip(&stored).filter(|(_, s)| **s) {
+        if let Some(old) = &v.visit.replaces {
+            diesel::update(
+                visits::table
+                    .find(old)
+                    .filter(visits::household_id.eq(&v.visit.household_id)),
+            )
+            .set(visits::superseded_by.eq(&v.visit.id))
+            .execute(conn)?;
+        }
+        blobs.extend(
+            v.blobs
+                .iter()
+                .map(|sha| (v.visit.id.as_str(), sha.as_str())),
+        );
+        findings.extend(v.findings.iter_mut());
+    }
+    if !findings.is_empty() {
+        let m = findings.len() as i64;
+        let last = super::next_counter_by(conn, "finding_seq", m)?;
+        for (f, seq) in findings.iter_mut().zip(last - m + 1..) {
+            f.seq = seq;
+        }
+        let rows: Vec<&FindingRow> = findings.iter().map(|f| &**f).collect();
+        for chunk in rows.chunks(MAX_BINDS / 14) {
+            insert_findings(conn, chunk)?;
+        }
+    }
+    for chunk in blobs.chunks(MAX_BINDS / 2) {
+        insert_visit_blobs(conn, chunk)?;
+    }
+    Ok(stored)
+}
+
+/// Inserts the rows whose id is not stored yet; returns the ids it stored.
+///
+/// The multi-row statements run on the concrete connection, as diesel's
+/// multi-backend connection offers no `ON CONFLICT`. PostgreSQL gets one
+/// statement per chunk of rows: each statement is a round trip. SQLite gets
+/// one cached statement per row: it has no round trips, and diesel would
+/// split a multi-row insert of these rows into one statement per row anyway.
+fn insert_new_visits(conn: &mut AnyConnection, rows: &[&VisitRow]) -> QueryResult<Vec<String>> {
+    match conn {
+        AnyConnection::Postgresql(c) => diesel::insert_into(visits::table)
+            .values(rows.to_vec())
+            .on_conflict_do_nothing()
+            .returning(visits::id)
+            .get_results(c),
+        AnyConnection::Sqlite(c) => {
+            let mut stored = Vec::with_capacity(rows.len());
+            for row in rows {
+                let n = diesel::insert_into(visits::table)
+                    .values(*row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+                if n == 1 {
+                    stored.push(row.id.clone());
+                }
+            }
+            Ok(stored)
+        }
+    }
+}
+
+/// Inserts findings, as [`insert_new_visits`] does.
+fn insert_findings(conn: &mut AnyConnection, rows: &[&FindingRow]) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Postgresql(c) => diesel::insert_into(findings::table)
+            .values(rows.to_vec())
+            .execute(c)
+            .map(drop),
+        AnyConnection::Sqlite(c) => rows.iter().try_for_each(|row| {
+            diesel::insert_into(findings::table)
+                .values(*row)
+                .execute(c)
+                .map(drop)
+        }),
+    }
+}
+
+/// Links visits to the images they reference, as [`insert_new_visits`] does.
+fn insert_visit_blobs(conn: &mut AnyConnection, links: &[(&str, &str)]) -> QueryResult<()> {
+    let row = |(visit, sha): &(&str, &str)| {
+        (
+            visit_blobs::visit_id.eq(visit.to_string()),
+            visit_blobs::sha256.eq(sha.to_string()),
+        )
+    };
+    match conn {
+        AnyConnection::Postgresql(c) => diesel::insert_into(visit_blobs::table)
+            .values(links.iter().map(row).collect::<Vec<_>>())
+            .execute(c)
+            .map(drop),
+        AnyConnection::Sqlite(c) => links.iter().try_for_each(|link| {
+            diesel::insert_into(visit_blobs::table)
+                .values(row(link))
+                .execute(c)
+                .map(drop)
+        }),
+    }
 }
 
 /// The images a visit references (photos, signatures), sorted, once each.
