@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
 use super::visits::{self, NewVisit, Stored};
-use super::{unavailable, AnyConnection, Backend, Core, Target};
+use super::{unavailable, AnyConnection, Backend, Core};
 use crate::error::ApiError;
 
 /// Visits in one group at most; more wait for the next commit.
@@ -47,7 +47,7 @@ impl GroupCommit {
             .name("sancha-group-commit".into())
             .spawn(move || {
                 let checkpoints = (core.target.backend == Backend::Sqlite)
-                    .then(|| start_checkpointer(core.target.clone()));
+                    .then(|| start_checkpointer(core.clone()));
                 let mut writer = Writer {
                     core,
                     conn: None,
@@ -177,21 +177,53 @@ impl Writer {
     }
 }
 
+/// SQLite: WAL frames (of 4 KiB, so 64 MiB) past which the checkpointer also resets
+/// the log. Under a constant stream of commits a passive checkpoint never
+/// catches up with the writer, and the WAL would only grow: 1.8 GB in ten
+/// seconds of `sancha-load` before this limit, with every read slower for
+/// it, as readers search the WAL's index for each page.
+const RESTART_FRAMES: i32 = 16_384;
+
+/// Tries at resetting the WAL, 0.2 ms apart, before the next round.
+const RESTART_TRIES: u32 = 50;
+
+/// What `PRAGMA wal_checkpoint` answers.
+#[derive(diesel::QueryableByName)]
+struct WalCheckpoint {
+    /// 1 when the checkpoint could not finish (readers, or a writer, in the way).
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+    /// Frames in the WAL.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+}
+
 /// SQLite: checkpoints the WAL on a thread of its own, so the commits that
 /// answer phones never wait for one. Runs a moment after commits, so one
-/// checkpoint covers many; ends when the writer does.
-fn start_checkpointer(target: Target) -> mpsc::SyncSender<()> {
+/// checkpoint covers many; ends when the writer does. Copying pages back
+/// is passive and runs beside the writer. Once the WAL passes
+/// [`RESTART_FRAMES`], it also takes the writers' turn for as long as it
+/// needs to copy what is left and wait for readers to leave the WAL, so the
+/// next commit writes the WAL from its start again.
+fn start_checkpointer(core: Core) -> mpsc::SyncSender<()> {
     let (wake, woken) = mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
         .name("sancha-checkpoint".into())
         .spawn(move || {
-            let mut conn: Option<AnyConnection> = None;
+            let mut conn: Option<diesel::SqliteConnection> = None;
             while woken.recv().is_ok() {
                 std::thread::sleep(std::time::Duration::from_millis(100));
                 while woken.try_recv().is_ok() {}
                 if conn.is_none() {
-                    match target.connect() {
-                        Ok(c) => conn = Some(c),
+                    match core.target.connect() {
+                        Ok(AnyConnection::Sqlite(mut c)) => {
+                            // No busy handler: SQLite's sleeps 1, 2, 5, 10 … ms
+                            // between tries, while the writers wait.
+                            // [`checkpoint`] retries every 0.2 ms instead.
+                            let _ = c.batch_execute("PRAGMA busy_timeout = 0");
+                            conn = Some(c)
+                        }
+                        Ok(_) => return,
                         Err(e) => {
                             tracing::warn!(error = %e, "the checkpointer cannot connect");
                             continue;
@@ -199,7 +231,7 @@ fn start_checkpointer(target: Target) -> mpsc::SyncSender<()> {
                     }
                 }
                 let Some(c) = conn.as_mut() else { continue };
-                if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                if let Err(e) = checkpoint(c, &core, RESTART_FRAMES) {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                     conn = None;
                 }
@@ -207,4 +239,114 @@ fn start_checkpointer(target: Target) -> mpsc::SyncSender<()> {
         })
         .expect("the checkpoint thread starts");
     wake
+}
+
+/// Copies the WAL back; past `restart_frames`, also resets it.
+fn checkpoint(
+    conn: &mut diesel::SqliteConnection,
+    core: &Core,
+    restart_frames: i32,
+) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    let passive = wal_checkpoint(conn, "PASSIVE")?;
+    if passive.log >= restart_frames {
+        let started = std::time::Instant::now();
+        let _turn = core.turn();
+        // Readers still on the WAL are in the way for the moment they take
+        // (a read is well under a millisecond); new ones read the database
+        // file, as the WAL is copied back by then.
+        let mut tries = 0;
+        let restart = loop {
+            tries += 1;
+            let restart = wal_checkpoint(conn, "RESTART")?;
+            if restart.busy == 0 || tries == RESTART_TRIES {
+                break restart;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        };
+        tracing::debug!(
+            frames = passive.log,
+            busy = restart.busy,
+            tries,
+            micros = started.elapsed().as_micros() as u64,
+            "WAL checkpoint with restart"
+        );
+    }
+    Ok(())
+}
+
+fn wal_checkpoint(
+    conn: &mut diesel::SqliteConnection,
+    mode: &str,
+) -> diesel::QueryResult<WalCheckpoint> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})")).get_result(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+
+    fn sqlite(target: &super::super::Target) -> diesel::SqliteConnection {
+        match target.connect().expect("connect") {
+            AnyConnection::Sqlite(c) => c,
+            AnyConnection::Postgresql(_) => unreachable!(),
+        }
+    }
+
+    /// Under a constant stream of commits a passive checkpoint never
+    /// catches up, and the WAL only grows; past the limit the checkpointer
+    /// resets it, so the commits after it write the WAL from its start.
+    #[test]
+    fn the_checkpointer_resets_the_wal_while_commits_go_on() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = super::super::Target::parse(None, dir.path()).expect("target");
+        let db = super::super::Db::open(&target).expect("open");
+        let core = db.core.clone();
+        let mut checkpointer = sqlite(&target);
+        checkpointer
+            .batch_execute("PRAGMA busy_timeout = 0; CREATE TABLE filler (data BLOB NOT NULL)")
+            .expect("table");
+        let stop = AtomicBool::new(false);
+        let commits = AtomicU32::new(0);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut writer = sqlite(&target);
+                writer
+                    .batch_execute("PRAGMA wal_autocheckpoint = 0")
+                    .expect("pragma");
+                while !stop.load(Ordering::Relaxed) {
+                    let _turn = core.turn();
+                    writer
+                        .batch_execute("INSERT INTO filler (data) VALUES (randomblob(6000))")
+                        .expect("insert");
+                    commits.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            while commits.load(Ordering::Relaxed) < 300 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            checkpoint(&mut checkpointer, &core, 100).expect("checkpoint");
+            let after = commits.load(Ordering::Relaxed);
+            while commits.load(Ordering::Relaxed) < after + 20 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        let total = commits.load(Ordering::Relaxed);
+        let frames = wal_checkpoint(&mut checkpointer, "PASSIVE")
+            .expect("checkpoint")
+            .log;
+        // Each commit adds two frames or more. Without the reset the WAL
+        // would hold them all: over 640, against about 50 since the reset.
+        assert!(total >= 320, "{total} commits");
+        assert!(
+            frames < 2 * 300,
+            "the WAL holds {frames} frames after {total} commits: it was not reset"
+        );
+    }
 }

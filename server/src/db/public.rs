@@ -292,7 +292,7 @@ pub fn report(
             Code::TooManyRequests,
         ));
     }
-    let finding_id = uuid::Uuid::new_v4().to_string();
+    let finding_id = super::visits::new_finding_id();
     diesel::insert_into(findings::table)
         .values(&super::visits::FindingRow {
             id: finding_id.clone(),

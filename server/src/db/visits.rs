@@ -252,7 +252,7 @@ pub fn prepare(sub: Submission, checked: Checked, user: &AuthUser, cfg: &RuleCon
     let findings = (0..)
         .zip(&found)
         .map(|(position, f)| FindingRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: new_finding_id(),
             visit_id: Some(id.clone()),
             household_id: household_id.clone(),
             division_code: division.clone(),
@@ -298,6 +298,14 @@ pub fn prepare(sub: Submission, checked: Checked, user: &AuthUser, cfg: &RuleCon
         blobs: blob_refs(&visit),
         missing_blobs,
     }
+}
+
+/// A finding's id: a UUID whose leading bits are its creation time (v7), so
+/// new ids go to the end of the findings' primary-key index instead of to
+/// random pages of it. Random (v4) ids made that index the largest part of
+/// what a group commit writes: 18% of the WAL pages in `sancha-load`.
+pub fn new_finding_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// Bind parameters per statement at most: SQLite allows 32,766, PostgreSQL 65,535.
