@@ -261,6 +261,53 @@ fn a_visit_that_fails_in_storage_fails_alone_in_its_group() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
 }
 
+fn codes(r: &Resp) -> Vec<String> {
+    r.body["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r.text))
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The limit of two supervisory visits counts what is stored: the village's
+/// own checks do not count, the third supervisory visit is flagged, and a
+/// correction does not count the visit it replaces.
+#[test]
+fn the_third_supervisory_visit_is_flagged_and_a_correction_is_not() {
+    const OVER: &str = "process.supervision_over_limit";
+    let f = field();
+    let supervisor = f.app.token("sup");
+    let put = |token: &str, body: &Value| {
+        let r = f.app.put(
+            &format!("/api/v1/visits/{}", new_id()),
+            Some(token),
+            &[],
+            body,
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        r
+    };
+    let mut supervisory = clean_visit(&f.household_id);
+    supervisory["level"] = "county_cross".into();
+    for _ in 0..3 {
+        assert!(
+            !codes(&put(&f.enumerator, &clean_visit(&f.household_id))).contains(&OVER.to_string())
+        );
+    }
+    let first = put(&supervisor, &supervisory);
+    let second = put(&supervisor, &supervisory);
+    assert!(!codes(&first).contains(&OVER.to_string()));
+    assert!(!codes(&second).contains(&OVER.to_string()));
+
+    // A correction of the second: only the first counts against it.
+    let mut correction = supervisory.clone();
+    correction["replaces"] = second.body["id"].clone();
+    assert!(!codes(&put(&supervisor, &correction)).contains(&OVER.to_string()));
+    // Now the first and the correction stand: a third is over the limit.
+    assert!(codes(&put(&supervisor, &supervisory)).contains(&OVER.to_string()));
+}
+
 #[test]
 fn fifty_concurrent_puts_of_one_visit_store_it_once() {
     let f = field();

@@ -247,7 +247,6 @@ fn checkpoint(
     core: &Core,
     restart_frames: i32,
 ) -> diesel::QueryResult<()> {
-    use diesel::RunQueryDsl;
     let passive = wal_checkpoint(conn, "PASSIVE")?;
     if passive.log >= restart_frames {
         let started = std::time::Instant::now();

@@ -241,4 +241,5 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(households, sample_households);
+diesel::allow_tables_to_appear_in_same_query!(households, visits);
 diesel::allow_tables_to_appear_in_same_query!(findings, visits);

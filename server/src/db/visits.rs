@@ -167,8 +167,16 @@ pub fn check(
             ))
         }
     };
-    let division =
-        super::households::division_of(conn, &household_id)?.ok_or_else(ApiError::not_found)?;
+    // The visit this one replaces does not count against the limit of
+    // supervisory visits. (Taken before parsing: a malformed one fails the
+    // parse below anyway.)
+    let replaced = match &input.replaces {
+        Some(crate::domain::visit::Lenient::Ok(r)) => r.to_string(),
+        _ => String::new(),
+    };
+    let household =
+        household_facts(conn, &household_id, &replaced)?.ok_or_else(ApiError::not_found)?;
+    let division = household.division.clone();
     user.require_scope_code(&division)?;
     if let crate::domain::visit::Lenient::Ok(level) = &input.level {
         if !level.allowed(user.role) {
@@ -194,7 +202,7 @@ pub fn check(
             Some(None) => {}
         }
     }
-    let mut ctx = load_context(conn, &visit)?;
+    let mut ctx = load_context(conn, &visit, household)?;
     ctx.water_scarce = cfg.water_scarce(&division);
     let findings = checklist::evaluate(&visit, cfg, &ctx);
     let referenced = blob_refs(&visit);
@@ -472,23 +480,98 @@ fn severity_str(f: &Finding) -> String {
         .unwrap_or_default()
 }
 
+/// A household's row and the counts a check needs.
+struct HouseholdFacts {
+    division: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    datum: Option<String>,
+    public_token: String,
+    registered_members: i64,
+    helpers_on_roster: i64,
+    /// Current supervisory visits, the one being replaced excluded.
+    prior_supervisory: i64,
+}
+
+/// Reads [`HouseholdFacts`] in one statement, the counts as subqueries:
+/// each statement is a round trip on PostgreSQL.
+fn household_facts(
+    conn: &mut AnyConnection,
+    hid: &str,
+    replaced: &str,
+) -> Result<Option<HouseholdFacts>, ApiError> {
+    use super::schema::helpers;
+    let registered = household_members::table
+        .filter(household_members::household_id.eq(hid))
+        .count()
+        .single_value();
+    let on_roster = helpers::table
+        .filter(helpers::household_id.eq(hid))
+        .count()
+        .single_value();
+    let prior = visits::table
+        .filter(visits::household_id.eq(hid))
+        // Supervisory: every level but the village's own check, as
+        // `VisitLevel::is_supervisory` says. (A fixed statement, which SQLite
+        // keeps prepared; an `IN (…)` list is parsed again every time.)
+        .filter(visits::level.ne(VisitLevel::VillageSelf.as_str()))
+        .filter(visits::superseded_by.is_null())
+        .filter(visits::review.ne("rejected"))
+        .filter(visits::id.ne(replaced))
+        .count()
+        .single_value();
+    let row: Option<(
+        String,
+        Option<f64>,
+        Option<f64>,
+        Option<String>,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    )> = households::table
+        .find(hid)
+        .select((
+            households::division_code,
+            households::lat,
+            households::lon,
+            households::datum,
+            households::public_token,
+            registered,
+            on_roster,
+            prior,
+        ))
+        .get_result(conn)
+        .optional()?;
+    Ok(row.map(
+        |(division, lat, lon, datum, public_token, registered, on_roster, prior)| HouseholdFacts {
+            division,
+            lat,
+            lon,
+            datum,
+            public_token,
+            registered_members: registered.unwrap_or(0),
+            helpers_on_roster: on_roster.unwrap_or(0),
+            prior_supervisory: prior.unwrap_or(0),
+        },
+    ))
+}
+
 /// What the checklist needs from storage, read once per visit.
-fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdContext, ApiError> {
+fn load_context(
+    conn: &mut AnyConnection,
+    visit: &Visit,
+    household: HouseholdFacts,
+) -> Result<HouseholdContext, ApiError> {
     let hid = visit.household_id.to_string();
-    let (lat, lon, datum, token): (Option<f64>, Option<f64>, Option<String>, String) =
-        households::table
-            .find(&hid)
-            .select((
-                households::lat,
-                households::lon,
-                households::datum,
-                households::public_token,
-            ))
-            .get_result(conn)?;
-    let known_location = lat.zip(lon).map(|(lat, lon)| match datum.as_deref() {
-        Some("GCJ02") => crate::domain::geo::gcj02_to_wgs84(lat, lon),
-        _ => (lat, lon),
-    });
+    let known_location =
+        household
+            .lat
+            .zip(household.lon)
+            .map(|(lat, lon)| match household.datum.as_deref() {
+                Some("GCJ02") => crate::domain::geo::gcj02_to_wgs84(lat, lon),
+                _ => (lat, lon),
+            });
     let ids: Vec<&str> = visit
         .members
         .iter()
@@ -505,22 +588,9 @@ fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdCont
         .filter(|m| m.id_number.as_ref().is_some_and(|n| elsewhere.contains(n)))
         .map(|m| m.member_no)
         .collect();
-    // The visit this one replaces does not count against the limit.
-    let replaced = visit.replaces.map(|r| r.to_string()).unwrap_or_default();
-    let prior: i64 = visits::table
-        .filter(visits::household_id.eq(&hid))
-        // Supervisory: every level but the village's own check, as
-        // `VisitLevel::is_supervisory` says. (A fixed statement, which SQLite
-        // keeps prepared; an `IN (…)` list is parsed again every time.)
-        .filter(visits::level.ne(VisitLevel::VillageSelf.as_str()))
-        .filter(visits::superseded_by.is_null())
-        .filter(visits::review.ne("rejected"))
-        .filter(visits::id.ne(&replaced))
-        .count()
-        .get_result(conn)?;
     let card = match &visit.card_scan {
         None => CardScan::NotScanned,
-        Some(t) if *t == token => CardScan::Current,
+        Some(t) if *t == household.public_token => CardScan::Current,
         Some(t) => {
             let other = households::table
                 .filter(households::public_token.eq(t))
@@ -533,22 +603,14 @@ fn load_context(conn: &mut AnyConnection, visit: &Visit) -> Result<HouseholdCont
             }
         }
     };
-    let registered: i64 = household_members::table
-        .filter(household_members::household_id.eq(&hid))
-        .count()
-        .get_result(conn)?;
-    let helpers_on_roster: i64 = super::schema::helpers::table
-        .filter(super::schema::helpers::household_id.eq(&hid))
-        .count()
-        .get_result(conn)?;
     Ok(HouseholdContext {
         duplicate_id_member_nos,
-        prior_supervisory_visits: u32::try_from(prior).unwrap_or(u32::MAX),
+        prior_supervisory_visits: u32::try_from(household.prior_supervisory).unwrap_or(u32::MAX),
         known_location,
         card,
-        registered_member_count: i32::try_from(registered).ok(),
+        registered_member_count: i32::try_from(household.registered_members).ok(),
         water_scarce: false, // set from the rule configuration by the caller
-        helpers_on_roster: usize::try_from(helpers_on_roster).unwrap_or(0),
+        helpers_on_roster: usize::try_from(household.helpers_on_roster).unwrap_or(0),
     })
 }
 
