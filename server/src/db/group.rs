@@ -177,12 +177,12 @@ impl Writer {
     }
 }
 
-/// SQLite: WAL frames (of 4 KiB, so 64 MiB) past which the checkpointer also resets
+/// SQLite: WAL frames (of 4 KiB, so 128 MiB) past which the checkpointer also resets
 /// the log. Under a constant stream of commits a passive checkpoint never
 /// catches up with the writer, and the WAL would only grow: 1.8 GB in ten
 /// seconds of `sancha-load` before this limit, with every read slower for
 /// it, as readers search the WAL's index for each page.
-const RESTART_FRAMES: i32 = 16_384;
+const RESTART_FRAMES: i32 = 32_768;
 
 /// Tries at resetting the WAL, 0.2 ms apart, before the next round.
 const RESTART_TRIES: u32 = 50;
@@ -249,6 +249,9 @@ fn checkpoint(
 ) -> diesel::QueryResult<()> {
     let passive = wal_checkpoint(conn, "PASSIVE")?;
     if passive.log >= restart_frames {
+        // Once more beside the writer, so that what is left to copy while
+        // the writers wait is only what they wrote meanwhile.
+        wal_checkpoint(conn, "PASSIVE")?;
         let started = std::time::Instant::now();
         let _turn = core.turn();
         // Readers still on the WAL are in the way for the moment they take
