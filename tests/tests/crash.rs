@@ -158,7 +158,7 @@ fn ten_kill_dash_nines_under_load_lose_nothing_acknowledged_and_half_store_nothi
     let half: i64 = db
         .read_blocking(|c| {
             Ok(diesel::sql_query(
-                "SELECT COUNT(*) AS n FROM visits v WHERE (SELECT COUNT(*) FROM visit_blobs b WHERE b.visit_id = v.id) <> 4",
+                "SELECT COUNT(*) AS n FROM visits v WHERE (SELECT COUNT(*) FROM visit_blobs b WHERE b.visit_seq = v.seq) <> 4",
             )
             .get_result::<Count>(c)?
             .n)

@@ -182,8 +182,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    visit_blobs (visit_id, sha256) {
-        visit_id -> Text,
+    visit_blobs (visit_seq, sha256) {
+        visit_seq -> BigInt,
         sha256 -> Text,
     }
 }

@@ -93,7 +93,7 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, ApiErr
         .filter(findings::visit_id.eq(id))
         .order(findings::position.asc())
         .load::<FindingRow>(conn)?;
-    let missing_blobs = missing_blobs(conn, id)?;
+    let missing_blobs = missing_blobs(conn, visit.seq)?;
     Ok(Some(Stored {
         visit,
         findings,
@@ -102,9 +102,9 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, ApiErr
 }
 
 /// The blobs a visit references that have not been uploaded yet.
-fn missing_blobs(conn: &mut AnyConnection, visit_id: &str) -> Result<Vec<String>, ApiError> {
+fn missing_blobs(conn: &mut AnyConnection, visit_seq: i64) -> Result<Vec<String>, ApiError> {
     let wanted: Vec<String> = visit_blobs::table
-        .filter(visit_blobs::visit_id.eq(visit_id))
+        .filter(visit_blobs::visit_seq.eq(visit_seq))
         .select(visit_blobs::sha256)
         .order(visit_blobs::sha256.asc())
         .load(conn)?;
@@ -349,7 +349,7 @@ pub fn insert_group(
         stored[i] = inserted.contains(&group[i].visit.id);
     }
     let mut findings: Vec<&mut FindingRow> = Vec::new();
-    let mut blobs: Vec<(&str, &str)> = Vec::new();
+    let mut blobs: Vec<(i64, &str)> = Vec::new();
     for (v, _) in group.iter_mut().zip(&stored).filter(|(_, s)| **s) {
         if let Some(old) = &v.visit.replaces {
             diesel::update(
@@ -360,11 +360,7 @@ pub fn insert_group(
             .set(visits::superseded_by.eq(&v.visit.id))
             .execute(conn)?;
         }
-        blobs.extend(
-            v.blobs
-                .iter()
-                .map(|sha| (v.visit.id.as_str(), sha.as_str())),
-        );
+        blobs.extend(v.blobs.iter().map(|sha| (v.visit.seq, sha.as_str())));
         findings.extend(v.findings.iter_mut());
     }
     if !findings.is_empty() {
@@ -431,10 +427,10 @@ fn insert_findings(conn: &mut AnyConnection, rows: &[&FindingRow]) -> QueryResul
 }
 
 /// Links visits to the images they reference, as [`insert_new_visits`] does.
-fn insert_visit_blobs(conn: &mut AnyConnection, links: &[(&str, &str)]) -> QueryResult<()> {
-    let row = |(visit, sha): &(&str, &str)| {
+fn insert_visit_blobs(conn: &mut AnyConnection, links: &[(i64, &str)]) -> QueryResult<()> {
+    let row = |(visit_seq, sha): &(i64, &str)| {
         (
-            visit_blobs::visit_id.eq(visit.to_string()),
+            visit_blobs::visit_seq.eq(*visit_seq),
             visit_blobs::sha256.eq(sha.to_string()),
         )
     };
@@ -698,12 +694,12 @@ pub fn blob_access(
         .select(blobs::content_type)
         .first::<String>(conn)
         .optional()?;
-    let visit_ids: Vec<String> = visit_blobs::table
+    let visit_seqs: Vec<i64> = visit_blobs::table
         .filter(visit_blobs::sha256.eq(sha256))
-        .select(visit_blobs::visit_id)
+        .select(visit_blobs::visit_seq)
         .load(conn)?;
     let villages = visits::table
-        .filter(visits::id.eq_any(&visit_ids))
+        .filter(visits::seq.eq_any(&visit_seqs))
         .select(visits::division_code)
         .load(conn)?;
     Ok((content_type, villages))
