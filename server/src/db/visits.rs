@@ -185,13 +185,13 @@ pub fn check(
     }
     let visit = Visit::parse(input, at).map_err(ApiError::invalid)?;
     if let Some(old) = visit.replaces {
-        let replaced: Option<Option<String>> = visits::table
+        let superseded_by: Option<Option<String>> = visits::table
             .find(old.to_string())
             .filter(visits::household_id.eq(&household_id))
             .select(visits::superseded_by)
             .get_result(conn)
             .optional()?;
-        match replaced {
+        match superseded_by {
             None => {
                 return Err(ApiError::invalid(vec![crate::error::FieldError::new(
                     "/replaces",
@@ -316,7 +316,8 @@ pub fn new_finding_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Bind parameters per statement at most: SQLite allows 32,766, PostgreSQL 65,535.
+/// Bind parameters per statement at most: SQLite allows 32,766, PostgreSQL
+/// 65,535. A multi-row insert takes `MAX_BINDS / columns` rows at a time.
 const MAX_BINDS: usize = 30_000;
 
 /// Stores a group of visits in the caller's transaction, with a handful of
@@ -342,6 +343,7 @@ pub fn insert_group(
     let rows: Vec<&VisitRow> = fresh.iter().map(|&i| &group[i].visit).collect();
     let mut inserted = std::collections::HashSet::new();
     for chunk in rows.chunks(MAX_BINDS / 23) {
+        // 23 columns
         inserted.extend(insert_new_visits(conn, chunk)?);
     }
     let mut stored = vec![false; group.len()];
@@ -371,10 +373,12 @@ pub fn insert_group(
         }
         let rows: Vec<&FindingRow> = findings.iter().map(|f| &**f).collect();
         for chunk in rows.chunks(MAX_BINDS / 14) {
+            // 14 columns
             insert_findings(conn, chunk)?;
         }
     }
     for chunk in blobs.chunks(MAX_BINDS / 2) {
+        // 2 columns
         insert_visit_blobs(conn, chunk)?;
     }
     Ok(stored)
