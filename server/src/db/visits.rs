@@ -342,8 +342,8 @@ pub fn insert_group(
     }
     let rows: Vec<&VisitRow> = fresh.iter().map(|&i| &group[i].visit).collect();
     let mut inserted = std::collections::HashSet::new();
+    // A visit row has 23 columns, a finding 14, an image link 2.
     for chunk in rows.chunks(MAX_BINDS / 23) {
-        // 23 columns
         inserted.extend(insert_new_visits(conn, chunk)?);
     }
     let mut stored = vec![false; group.len()];
@@ -373,12 +373,10 @@ pub fn insert_group(
         }
         let rows: Vec<&FindingRow> = findings.iter().map(|f| &**f).collect();
         for chunk in rows.chunks(MAX_BINDS / 14) {
-            // 14 columns
             insert_findings(conn, chunk)?;
         }
     }
     for chunk in blobs.chunks(MAX_BINDS / 2) {
-        // 2 columns
         insert_visit_blobs(conn, chunk)?;
     }
     Ok(stored)
