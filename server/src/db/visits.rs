@@ -478,17 +478,19 @@ fn severity_str(f: &Finding) -> String {
         .unwrap_or_default()
 }
 
-/// A household's row and the counts a check needs.
+/// A household's row and the counts a check needs (a count is `None` only
+/// in the type: SQL's scalar subqueries may be NULL, a count never is).
+#[derive(Queryable)]
 struct HouseholdFacts {
     division: String,
     lat: Option<f64>,
     lon: Option<f64>,
     datum: Option<String>,
     public_token: String,
-    registered_members: i64,
-    helpers_on_roster: i64,
+    registered_members: Option<i64>,
+    helpers_on_roster: Option<i64>,
     /// Current supervisory visits, the one being replaced excluded.
-    prior_supervisory: i64,
+    prior_supervisory: Option<i64>,
 }
 
 /// Reads [`HouseholdFacts`] in one statement, the counts as subqueries:
@@ -518,16 +520,7 @@ fn household_facts(
         .filter(visits::id.ne(replaced))
         .count()
         .single_value();
-    let row: Option<(
-        String,
-        Option<f64>,
-        Option<f64>,
-        Option<String>,
-        String,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    )> = households::table
+    Ok(households::table
         .find(hid)
         .select((
             households::division_code,
@@ -540,19 +533,7 @@ fn household_facts(
             prior,
         ))
         .get_result(conn)
-        .optional()?;
-    Ok(row.map(
-        |(division, lat, lon, datum, public_token, registered, on_roster, prior)| HouseholdFacts {
-            division,
-            lat,
-            lon,
-            datum,
-            public_token,
-            registered_members: registered.unwrap_or(0),
-            helpers_on_roster: on_roster.unwrap_or(0),
-            prior_supervisory: prior.unwrap_or(0),
-        },
-    ))
+        .optional()?)
 }
 
 /// What the checklist needs from storage, read once per visit.
@@ -603,12 +584,16 @@ fn load_context(
     };
     Ok(HouseholdContext {
         duplicate_id_member_nos,
-        prior_supervisory_visits: u32::try_from(household.prior_supervisory).unwrap_or(u32::MAX),
+        prior_supervisory_visits: u32::try_from(household.prior_supervisory.unwrap_or(0))
+            .unwrap_or(u32::MAX),
         known_location,
         card,
-        registered_member_count: i32::try_from(household.registered_members).ok(),
+        registered_member_count: i32::try_from(household.registered_members.unwrap_or(0)).ok(),
         water_scarce: false, // set from the rule configuration by the caller
-        helpers_on_roster: usize::try_from(household.helpers_on_roster).unwrap_or(0),
+        helpers_on_roster: household
+            .helpers_on_roster
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0),
     })
 }
 
