@@ -236,6 +236,17 @@ fn every_endpoint_by_role_and_scope() {
                 app.get(&format!("/api/v1/households?scope={region_scope}"), t),
             );
             check(
+                "post",
+                "/api/v1/households/search",
+                inside,
+                &scoped_read,
+                app.post(
+                    "/api/v1/households/search",
+                    t,
+                    &json!({"scope": region_scope}),
+                ),
+            );
+            check(
                 "get",
                 "/api/v1/households/{id}",
                 inside,

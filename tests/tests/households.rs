@@ -274,3 +274,106 @@ fn unknown_household_is_404() {
     )
     .assert_problem(404, "not_found");
 }
+
+/// Seeds `n` households in the example village: codes `H-01`…, the example
+/// members; those with `li(i)` get head 李四, group 一组 and `not_exited`.
+fn seed_roster(app: &TestApp, n: u32, li: impl Fn(u32) -> bool) -> Vec<String> {
+    (1..=n)
+        .map(|i| {
+            let mut h = household_in(VILLAGE, &format!("H-{i:02}"));
+            if li(i) {
+                h["members"][0]["name"] = "李四".into();
+                h["group_name"] = "一组".into();
+                h["poverty_status"] = "not_exited".into();
+                h["exit_year"] = serde_json::Value::Null;
+            }
+            app.seed_household(input(&h))
+        })
+        .collect()
+}
+
+#[test]
+fn the_office_searches_its_households_by_code_name_status_and_group_a_page_at_a_time() {
+    let (app, office) = app_with_office();
+    app.seed_user("enum", Role::Enumerator, VILLAGE);
+    app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
+    let ids = seed_roster(&app, 25, |i| i % 5 == 0);
+    let search = |token: &str, body: serde_json::Value| {
+        app.post("/api/v1/households/search", Some(token), &body)
+    };
+
+    let r = search(&office, json!({"per_page": 10, "page": 3}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["total"].clone(), r.body["page"].clone(), r.body["per_page"].clone()),
+        (json!(25), json!(3), json!(10))
+    );
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 5);
+    // Print order: group first (一组 before 三组), then household code.
+    let first = search(&office, json!({"per_page": 6})).body["items"].clone();
+    let codes: Vec<&str> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["household_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["H-05", "H-10", "H-15", "H-20", "H-25", "H-01"]);
+    let row = &first[0];
+    assert_eq!(row["head_name"], "李四");
+    assert_eq!(row["group_name"], "一组");
+    assert_eq!(row["member_count"], 3);
+    assert_eq!(row["card_version"], 1);
+    assert_eq!(row["division_code"], VILLAGE);
+    assert_eq!(row["standing_visits"]["village_self"], false);
+
+    let by_name = search(&office, json!({"q": "李"}));
+    assert_eq!(by_name.body["total"], 5, "{}", by_name.text);
+    let by_code = search(&office, json!({"q": "H-0"}));
+    assert_eq!(by_code.body["total"], 9);
+    let filtered = search(&office, json!({"status": "not_exited", "group": "一组"}));
+    assert_eq!(filtered.body["total"], 5);
+    let none = search(&office, json!({"status": "exited", "group": "一组"}));
+    assert_eq!(none.body["total"], 0);
+    // LIKE's pattern characters match only themselves.
+    assert_eq!(search(&office, json!({"q": "%"})).body["total"], 0);
+    assert_eq!(search(&office, json!({"q": "H_0"})).body["total"], 0);
+    // Rows never carry ID numbers.
+    assert!(!r.text.contains("210922196805120119"));
+
+    // A standing self-check shows as coverage.
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    v["household_id"] = ids[0].as_str().into();
+    let enumerator = app.token("enum");
+    let put = app.put(
+        &format!("/api/v1/visits/{}", uuid::Uuid::new_v4()),
+        Some(&enumerator),
+        &[],
+        &v,
+    );
+    assert_eq!(put.status, 201, "{}", put.text);
+    let r = search(&enumerator, json!({"q": "H-01"}));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["items"][0]["standing_visits"]["village_self"], true);
+    assert_eq!(r.body["items"][0]["standing_visits"]["town_mutual"], false);
+
+    // Every problem at once; then the scope.
+    let bad = search(
+        &office,
+        json!({"scope": "1234567", "status": "rich", "page": 0, "per_page": 101}),
+    );
+    bad.assert_problem(422, "request.validation_failed");
+    assert_eq!(
+        bad.field_errors(),
+        vec![
+            ("/scope".into(), "region.code_invalid".into()),
+            ("/status".into(), "schema.invalid".into()),
+            ("/page".into(), "range".into()),
+            ("/per_page".into(), "range".into()),
+        ]
+    );
+    search(&office, json!({"name": "张"})).assert_problem(422, "request.validation_failed");
+    search(&app.token("far"), json!({"scope": VILLAGE}))
+        .assert_problem(403, "auth.out_of_scope");
+    search(&office, json!({"scope": COUNTY})).assert_problem(403, "auth.out_of_scope");
+}

@@ -174,3 +174,88 @@ pub async fn rotate_token(
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "public_token": token })))
 }
+
+/// The body of `POST /households/search`: in a body, not a URL, because
+/// `q` may hold a name and URLs reach logs and browser history.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    scope: Option<String>,
+    q: Option<String>,
+    status: Option<String>,
+    group: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// Longest `q` or `group` accepted, in characters.
+const SEARCH_TEXT_MAX: usize = 64;
+/// Largest page of the search.
+pub const SEARCH_PER_PAGE_MAX: i64 = 100;
+
+impl SearchBody {
+    /// Every problem at once (422 with pointers), then the scope (403).
+    fn check(self, user: &AuthUser) -> Result<households::Search, ApiError> {
+        use crate::domain::household::PovertyStatus;
+        use crate::error::FieldError;
+        let mut errors = Vec::new();
+        let scope = match self.scope.as_deref() {
+            None => Some(user.scope.clone()),
+            Some(s) => RegionCode::parse(s),
+        };
+        if scope.is_none() {
+            errors.push(FieldError::new("/scope", Code::RegionCodeInvalid));
+        }
+        let text = |name: &str, v: Option<String>, errors: &mut Vec<FieldError>| {
+            let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            if v.as_ref().is_some_and(|s| s.chars().count() > SEARCH_TEXT_MAX) {
+                errors.push(FieldError::new(name, Code::SchemaInvalid));
+            }
+            v
+        };
+        let q = text("/q", self.q, &mut errors);
+        let group = text("/group", self.group, &mut errors);
+        if self
+            .status
+            .as_deref()
+            .is_some_and(|s| PovertyStatus::parse(s).is_none())
+        {
+            errors.push(FieldError::new("/status", Code::SchemaInvalid));
+        }
+        let page = self.page.unwrap_or(1);
+        if !(1..=1_000_000).contains(&page) {
+            errors.push(FieldError::new("/page", Code::Range));
+        }
+        let per_page = self.per_page.unwrap_or(20);
+        if !(1..=SEARCH_PER_PAGE_MAX).contains(&per_page) {
+            errors.push(FieldError::new("/per_page", Code::Range));
+        }
+        let Some(scope) = scope.filter(|_| errors.is_empty()) else {
+            return Err(ApiError::invalid(errors));
+        };
+        user.require_scope(&scope)?;
+        Ok(households::Search {
+            scope,
+            text: q,
+            status: self.status,
+            group,
+            page,
+            per_page,
+        })
+    }
+}
+
+/// `POST /households/search` `{"scope","q","status","group","page","per_page"}`:
+/// the 户档案 list, paged on the server with the total.
+pub async fn search(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    Json(body): Json<SearchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let s = body.check(&user)?;
+    let (page, per_page) = (s.page, s.per_page);
+    let (items, total) = state.db.read(move |c| households::search(c, &s)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": items, "total": total, "page": page, "per_page": per_page,
+    })))
+}

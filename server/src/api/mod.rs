@@ -55,6 +55,8 @@ routes! {
     "/api/v1/regions" { get => regions::list }
     "/api/v1/regions/{code}" { put => regions::put }
     "/api/v1/households" { post => households::create, get => households::list }
+    // Before `{id}`, which would otherwise take "search" for an id.
+    "/api/v1/households/search" { post => households::search }
     "/api/v1/households/{id}" { get => households::get, put => households::replace }
     "/api/v1/households/{id}/card.pdf" { get => cards::household_pdf }
     "/api/v1/households/{id}/token/rotate" { post => households::rotate_token }

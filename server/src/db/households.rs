@@ -519,3 +519,151 @@ fn assemble(
         })
         .collect())
 }
+
+/// What the office's household search (户档案) filters by.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub scope: RegionCode,
+    /// Part of a household code or of the head's name.
+    pub text: Option<String>,
+    pub status: Option<String>,
+    /// A 村民小组, exactly.
+    pub group: Option<String>,
+    /// 1-based.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// One household as the search lists it: what a roster table shows, no ID numbers.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchRow {
+    pub id: String,
+    pub household_code: String,
+    pub division_code: String,
+    pub head_name: Option<String>,
+    pub group_name: String,
+    pub poverty_status: String,
+    pub member_count: i64,
+    pub card_version: i32,
+    /// For each visit level, whether a visit of it stands for the household
+    /// now (neither superseded nor rejected).
+    pub standing_visits: serde_json::Map<String, serde_json::Value>,
+}
+
+type Backend = <AnyConnection as diesel::Connection>::Backend;
+
+/// `%text%` for LIKE, with the pattern characters in `text` escaped by `\`.
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn search_query(s: &Search) -> households::BoxedQuery<'static, Backend> {
+    let (low, high) = s.scope.code_range();
+    let mut q = households::table
+        .filter(households::division_code.between(low, high))
+        .into_boxed();
+    if let Some(t) = &s.text {
+        let pattern = contains_pattern(t);
+        let heads = household_members::table
+            .filter(household_members::relation.eq("head"))
+            .filter(household_members::name.like(pattern.clone()).escape('\\'))
+            .select(household_members::household_id);
+        q = q.filter(
+            households::household_code
+                .like(pattern)
+                .escape('\\')
+                .or(households::id.eq_any(heads)),
+        );
+    }
+    if let Some(st) = &s.status {
+        q = q.filter(households::poverty_status.eq(st.clone()));
+    }
+    if let Some(g) = &s.group {
+        q = q.filter(households::group_name.eq(g.clone()));
+    }
+    q
+}
+
+/// One page of the search in print order (village, group, household code),
+/// and how many households match in all.
+pub fn search(conn: &mut AnyConnection, s: &Search) -> Result<(Vec<SearchRow>, i64), ApiError> {
+    use super::schema::visits;
+    use diesel::dsl::count_star;
+    let total: i64 = search_query(s).count().get_result(conn)?;
+    let rows: Vec<(String, String, String, String, String, i32)> = search_query(s)
+        .order((
+            households::division_code.asc(),
+            households::group_name.asc(),
+            households::household_code.asc(),
+        ))
+        .limit(s.per_page)
+        .offset((s.page - 1) * s.per_page)
+        .select((
+            households::id,
+            households::household_code,
+            households::division_code,
+            households::group_name,
+            households::poverty_status,
+            households::card_version,
+        ))
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let counts: HashMap<String, i64> = household_members::table
+        .filter(household_members::household_id.eq_any(&ids))
+        .group_by(household_members::household_id)
+        .select((household_members::household_id, count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let heads: HashMap<String, String> = household_members::table
+        .filter(household_members::household_id.eq_any(&ids))
+        .filter(household_members::relation.eq("head"))
+        .select((household_members::household_id, household_members::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let standing: Vec<(String, String)> = visits::table
+        .filter(visits::household_id.eq_any(&ids))
+        .filter(visits::superseded_by.is_null())
+        .filter(visits::review.ne("rejected"))
+        .select((visits::household_id, visits::level))
+        .distinct()
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(
+            |(id, household_code, division_code, group_name, poverty_status, card_version)| {
+                let standing_visits = crate::domain::visit::VisitLevel::ALL
+                    .iter()
+                    .map(|l| {
+                        let has = standing
+                            .iter()
+                            .any(|(h, level)| *h == id && level == l.as_str());
+                        (l.as_str().to_string(), serde_json::Value::Bool(has))
+                    })
+                    .collect();
+                SearchRow {
+                    member_count: counts.get(&id).copied().unwrap_or(0),
+                    head_name: heads.get(&id).cloned(),
+                    id,
+                    household_code,
+                    division_code,
+                    group_name,
+                    poverty_status,
+                    card_version,
+                    standing_visits,
+                }
+            },
+        )
+        .collect();
+    Ok((items, total))
+}
