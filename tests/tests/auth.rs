@@ -198,3 +198,251 @@ fn admins_create_users_no_wider_or_higher_than_themselves() {
     let r = sign_in(&app, "li.enum", "long-enough-pw");
     assert_eq!(r.status, 200);
 }
+
+/// A `Set-Cookie` value split into the cookie's name, its value and its
+/// attributes (as written, e.g. `Path=/api/v1/auth`).
+fn set_cookie(r: &Resp) -> (String, String, std::collections::BTreeSet<String>) {
+    let raw = r
+        .header("set-cookie")
+        .unwrap_or_else(|| panic!("no Set-Cookie: {}", r.text));
+    let mut parts = raw.split(';').map(|p| p.trim().to_string());
+    let first = parts.next().unwrap_or_default();
+    let (name, value) = first.split_once('=').expect("name=value");
+    (name.to_string(), value.to_string(), parts.collect())
+}
+
+/// Exactly the attributes the console's cookie must carry: script cannot
+/// read it, it never goes over plain HTTP to another host or cross-site,
+/// and only the auth endpoints receive it.
+fn cookie_attributes(max_age: u64) -> std::collections::BTreeSet<String> {
+    [
+        "HttpOnly".to_string(),
+        "Secure".into(),
+        "SameSite=Strict".into(),
+        "Path=/api/v1/auth".into(),
+        format!("Max-Age={max_age}"),
+    ]
+    .into_iter()
+    .collect()
+}
+
+const THIRTY_DAYS: u64 = 30 * 24 * 3600;
+
+fn post_with_cookie(app: &TestApp, path: &str, cookie: &str, body: Option<Body<'_>>) -> Resp {
+    app.send("POST", path, None, &[("Cookie", cookie)], body)
+}
+
+#[test]
+fn cookie_mode_puts_the_refresh_token_in_a_strict_http_only_cookie_only() {
+    let app = TestApp::spawn();
+    app.seed_user("sup", Role::Supervisor, COUNTY);
+    let r = app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"username": "sup", "password": PASSWORD, "refresh_cookie": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let (name, value, attributes) = set_cookie(&r);
+    assert_eq!(name, "sancha_refresh");
+    assert_eq!(attributes, cookie_attributes(THIRTY_DAYS));
+    assert_eq!(value.len(), 43, "256 bits in base64url: {value}");
+    // The body carries the access token and the user, and no refresh token.
+    assert!(r.body.get("refresh_token").is_none(), "{}", r.text);
+    assert!(!r.text.contains(&value), "the body leaks the cookie's token");
+    assert_eq!(r.body["user"]["username"], "sup");
+    let access = r.body["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/regions", Some(access)).status, 200);
+
+    // Without the flag (or with it false) nothing changes for phones.
+    for body in [
+        json!({"username": "sup", "password": PASSWORD}),
+        json!({"username": "sup", "password": PASSWORD, "refresh_cookie": false}),
+    ] {
+        let r = app.post("/api/v1/auth/token", None, &body);
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.header("set-cookie").is_none());
+        assert!(r.body["refresh_token"].as_str().unwrap().len() == 43);
+    }
+    let r = app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"username": "sup", "password": PASSWORD, "refresh_cookie": "yes"}),
+    );
+    r.assert_problem(422, "request.validation_failed");
+    assert_eq!(
+        r.field_errors(),
+        vec![("/refresh_cookie".into(), "schema.invalid".into())]
+    );
+}
+
+#[test]
+fn a_refresh_cookie_rotates_and_works_only_once() {
+    let app = TestApp::spawn();
+    app.seed_user("sup", Role::Supervisor, COUNTY);
+    let signed_in = app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"username": "sup", "password": PASSWORD, "refresh_cookie": true}),
+    );
+    let (_, first, _) = set_cookie(&signed_in);
+
+    // A reload: no body at all, only the cookie (among others the browser keeps).
+    let r = post_with_cookie(
+        &app,
+        "/api/v1/auth/refresh",
+        &format!("theme=dark; sancha_refresh={first}; lang=zh"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let (name, second, attributes) = set_cookie(&r);
+    assert_eq!(name, "sancha_refresh");
+    assert_eq!(attributes, cookie_attributes(THIRTY_DAYS));
+    assert_ne!(second, first, "the cookie is rotated");
+    assert!(r.body.get("refresh_token").is_none(), "{}", r.text);
+    assert!(!r.text.contains(&second));
+    let access = r.body["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/regions", Some(access)).status, 200);
+
+    // An empty body and `{}` count as no body.
+    let r = post_with_cookie(
+        &app,
+        "/api/v1/auth/refresh",
+        &format!("sancha_refresh={second}"),
+        Some(Body::Raw("application/json", b"")),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (_, third, _) = set_cookie(&r);
+    let r = post_with_cookie(
+        &app,
+        "/api/v1/auth/refresh",
+        &format!("sancha_refresh={third}"),
+        Some(Body::Json(&json!({}))),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (_, fourth, _) = set_cookie(&r);
+
+    // A used cookie does not work twice, and spending it again revokes the
+    // newest one too: it was copied.
+    post_with_cookie(
+        &app,
+        "/api/v1/auth/refresh",
+        &format!("sancha_refresh={first}"),
+        None,
+    )
+    .assert_problem(401, "auth.invalid_refresh_token");
+    post_with_cookie(
+        &app,
+        "/api/v1/auth/refresh",
+        &format!("sancha_refresh={fourth}"),
+        None,
+    )
+    .assert_problem(401, "auth.invalid_refresh_token");
+
+    // Neither body nor cookie; another cookie only; a body that is not JSON.
+    app.send("POST", "/api/v1/auth/refresh", None, &[], None)
+        .assert_problem(401, "auth.invalid_refresh_token");
+    post_with_cookie(&app, "/api/v1/auth/refresh", "theme=dark", None)
+        .assert_problem(401, "auth.invalid_refresh_token");
+    app.send(
+        "POST",
+        "/api/v1/auth/refresh",
+        None,
+        &[],
+        Some(Body::Raw("text/plain", b"refresh_token=x")),
+    )
+    .assert_problem(415, "request.unsupported_media_type");
+}
+
+#[test]
+fn a_token_in_the_body_is_answered_in_the_body_even_beside_a_cookie() {
+    let app = TestApp::spawn();
+    app.seed_user("sup", Role::Supervisor, COUNTY);
+    let phone = sign_in(&app, "sup", PASSWORD).body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let browser = app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"username": "sup", "password": PASSWORD, "refresh_cookie": true}),
+    );
+    let (_, cookie, _) = set_cookie(&browser);
+    let r = post_with_cookie(
+        &app,
+        "/api/v1/auth/refresh",
+        &format!("sancha_refresh={cookie}"),
+        Some(Body::Json(&json!({ "refresh_token": phone }))),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.header("set-cookie").is_none());
+    assert_eq!(r.body["refresh_token"].as_str().unwrap().len(), 43);
+    // The cookie was not spent.
+    let r = post_with_cookie(
+        &app,
+        "/api/v1/auth/refresh",
+        &format!("sancha_refresh={cookie}"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
+fn logout_revokes_the_refresh_token_clears_the_cookie_and_may_be_repeated() {
+    let app = app();
+    let browser = app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"username": "sup", "password": PASSWORD, "refresh_cookie": true}),
+    );
+    let (_, cookie, _) = set_cookie(&browser);
+    let cookie_header = format!("sancha_refresh={cookie}");
+    let r = post_with_cookie(&app, "/api/v1/auth/logout", &cookie_header, None);
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(r.text, "");
+    let (name, value, attributes) = set_cookie(&r);
+    assert_eq!((name.as_str(), value.as_str()), ("sancha_refresh", ""));
+    assert_eq!(attributes, cookie_attributes(0));
+    post_with_cookie(&app, "/api/v1/auth/refresh", &cookie_header, None)
+        .assert_problem(401, "auth.invalid_refresh_token");
+    // Again, with the revoked cookie, with nothing, with a made-up token.
+    for body in [None, Some(json!({})), Some(json!({"refresh_token": "made-up"}))] {
+        let r = post_with_cookie(
+            &app,
+            "/api/v1/auth/logout",
+            &cookie_header,
+            body.as_ref().map(Body::Json),
+        );
+        assert_eq!(r.status, 204, "{}", r.text);
+        assert_eq!(set_cookie(&r).2, cookie_attributes(0));
+    }
+    let r = app.send("POST", "/api/v1/auth/logout", None, &[], None);
+    assert_eq!(r.status, 204, "{}", r.text);
+
+    // A phone signs out with the token in the body.
+    let phone = sign_in(&app, "sup", PASSWORD).body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.post(
+        "/api/v1/auth/logout",
+        None,
+        &json!({ "refresh_token": phone }),
+    );
+    assert_eq!(r.status, 204, "{}", r.text);
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({ "refresh_token": phone }),
+    )
+    .assert_problem(401, "auth.invalid_refresh_token");
+
+    // Each sign-out of a live token is in the audit log, once.
+    let admin = app.token("admin");
+    let audit = app.get("/api/v1/audit?action=logout", Some(&admin));
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    let rows = audit.body["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{}", audit.text);
+    assert!(rows.iter().all(|r| r["actor"] == "sup"));
+}

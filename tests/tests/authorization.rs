@@ -550,7 +550,7 @@ fn every_endpoint_by_role_and_scope() {
             &anyone,
             app.get("/static/page.css", None),
         );
-        // Sign-in and refresh need no token.
+        // Sign-in, refresh and sign-out need no token.
         let r = app.post(
             "/api/v1/auth/token",
             None,
@@ -563,7 +563,14 @@ fn every_endpoint_by_role_and_scope() {
             None,
             &json!({"refresh_token": refresh}),
         );
+        let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
         check("post", "/api/v1/auth/refresh", true, &anyone, r);
+        let r = app.post(
+            "/api/v1/auth/logout",
+            None,
+            &json!({"refresh_token": refresh}),
+        );
+        check("post", "/api/v1/auth/logout", true, &|_, _| 204, r);
     }
 
     for (method, path) in ROUTES {
@@ -583,6 +590,7 @@ fn every_protected_endpoint_needs_a_token() {
         "/metrics",
         "/api/v1/auth/token",
         "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
         "/c/{token}",
         "/c/{token}/report",
         "/static/page.css",

@@ -53,17 +53,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Json<T>, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|m| {
-                let m = m.trim().to_ascii_lowercase();
-                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-            })
-            .unwrap_or(false);
-        if !is_json {
+        if !is_json(req) {
             return Box::pin(async {
                 Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -74,6 +64,48 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let body = TimedBytes::from_request(req, payload);
         Box::pin(async move { parse(&body.await?.0).map(Json) })
     }
+}
+
+/// An optional JSON request body: `None` when the body is empty (or only
+/// whitespace), whatever its content type; otherwise exactly as [`Json`]:
+/// 415 unless declared JSON, 400 when malformed, 422 when the shape is wrong.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<OptionalJson<T>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let is_json = is_json(req);
+        let body = TimedBytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await?.0;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            if !is_json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    Code::UnsupportedMediaType,
+                ));
+            }
+            parse(&bytes).map(|v| OptionalJson(Some(v)))
+        })
+    }
+}
+
+/// Whether the request declares a JSON body (`application/json` or any
+/// `application/*+json`).
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+        .unwrap_or(false)
 }
 
 /// Parses JSON bytes as `T` with the errors described above.

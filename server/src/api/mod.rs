@@ -52,6 +52,7 @@ routes! {
     "/metrics" { get => ops::metrics }
     "/api/v1/auth/token" { post => auth::token }
     "/api/v1/auth/refresh" { post => auth::refresh }
+    "/api/v1/auth/logout" { post => auth::logout }
     "/api/v1/regions" { get => regions::list }
     "/api/v1/regions/{code}" { put => regions::put }
     "/api/v1/households" { post => households::create, get => households::list }

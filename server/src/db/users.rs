@@ -245,6 +245,37 @@ pub fn consume_refresh_token(
     Ok(Some(row).filter(|r| !r.disabled).and_then(to_auth_user))
 }
 
+/// Signs out: revokes one refresh token if it is still live (unused, not
+/// revoked) and records a `logout` audit row for its user. An unknown,
+/// spent or revoked token changes nothing, so signing out twice is harmless.
+pub fn revoke_refresh_token(conn: &mut AnyConnection, token: &str) -> Result<(), ApiError> {
+    let hash = auth::hash_refresh_token(token);
+    let live = refresh_tokens::table
+        .find(&hash)
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::revoked.eq(false));
+    let user_id: Option<String> = live
+        .clone()
+        .select(refresh_tokens::user_id)
+        .get_result(conn)
+        .optional()?;
+    let Some(user_id) = user_id else {
+        return Ok(());
+    };
+    if diesel::update(live)
+        .set(refresh_tokens::revoked.eq(true))
+        .execute(conn)?
+        != 1
+    {
+        return Ok(());
+    }
+    let row = users::table.find(&user_id).first::<UserRow>(conn)?;
+    match to_auth_user(row) {
+        Some(user) => record_login(conn, &user, "logout"),
+        None => Ok(()),
+    }
+}
+
 fn revoke_all(conn: &mut AnyConnection, user_id: &str) -> Result<(), ApiError> {
     diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
         .set(refresh_tokens::revoked.eq(true))
