@@ -512,6 +512,14 @@ fn every_endpoint_by_role_and_scope() {
                 &editors(200),
                 r,
             );
+            let r = app.post(&format!("/api/v1/households/{hh}/members/1/reveal"), t, &json!({}));
+            check(
+                "post",
+                "/api/v1/households/{id}/members/{member_no}/reveal",
+                inside,
+                &printers,
+                r,
+            );
         }
         // The QR page is public: the token is the key.
         let token = app
@@ -600,6 +608,7 @@ fn every_protected_endpoint_needs_a_token() {
             .replace("{code}", VILLAGE)
             .replace("{id}", "x")
             .replace("{username}", "x")
+            .replace("{member_no}", "1")
             .replace("{visit_id}", "6f1c1c1e-0000-4000-8000-000000000000")
             .replace("{sha256}", &"a".repeat(64));
         let body = (*method != "get").then(|| json!({}));

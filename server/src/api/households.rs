@@ -42,11 +42,25 @@ pub async fn create(
         .json(record))
 }
 
+#[derive(Deserialize)]
+pub struct GetQuery {
+    mask: Option<String>,
+}
+
+/// `GET /households/{id}?mask=true|false`: the whole record (what phones
+/// sync), or with `mask=true` every ID number masked, as the console shows it
+/// until a click reveals one (`POST …/members/{member_no}/reveal`).
 pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
+    q: web::Query<GetQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let masked = match q.mask.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(super::param_error("mask", Code::QueryInvalid)),
+    };
     let id = id.into_inner();
     let record = state
         .db
@@ -59,11 +73,34 @@ pub async fn get(
         record.id.clone(),
         record.division_code.clone(),
     );
+    let detail = if masked { "id_numbers_masked" } else { "" };
     state
         .db
-        .write(move |c| crate::db::audit::private_read(c, &actor, "household", &hid, &scope))
+        .write(move |c| crate::db::audit::read(c, &actor, "household", &hid, &scope, detail))
         .await?;
+    let record = if masked { record.masked() } else { record };
     Ok(with_etag(HttpResponse::Ok(), &record).json(record))
+}
+
+/// Who may reveal an ID number in the console.
+const REVEALERS: &[Role] = &[Role::VillageOffice, Role::Supervisor, Role::Admin];
+
+/// `POST /households/{id}/members/{member_no}/reveal` → `{"id_number"}`:
+/// one member's ID number, audited (who, which member; never the number).
+pub async fn reveal(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(uuid::Uuid, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_role(REVEALERS)?;
+    let (id, member_no) = path.into_inner();
+    let number = state
+        .db
+        .write(move |c| households::reveal_id_number(c, &id.to_string(), member_no, &user))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "id_number": number })))
 }
 
 pub async fn replace(

@@ -61,6 +61,7 @@ routes! {
     "/api/v1/households/{id}" { get => households::get, put => households::replace }
     "/api/v1/households/{id}/card.pdf" { get => cards::household_pdf }
     "/api/v1/households/{id}/token/rotate" { post => households::rotate_token }
+    "/api/v1/households/{id}/members/{member_no}/reveal" { post => households::reveal }
     "/api/v1/households/{id}/card.png" { get => cards::household_png }
     "/api/v1/regions/{code}/cards.pdf" { get => cards::region_pdf }
     "/api/v1/users" { post => users::create, get => users::list }

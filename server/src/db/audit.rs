@@ -59,6 +59,18 @@ pub fn private_read(
     entity_id: &str,
     scope: &str,
 ) -> Result<(), ApiError> {
+    read(conn, actor, entity, entity_id, scope, "")
+}
+
+/// [`private_read`] with a non-personal `detail`, e.g. `id_numbers_masked`.
+pub fn read(
+    conn: &mut AnyConnection,
+    actor: &str,
+    entity: &str,
+    entity_id: &str,
+    scope: &str,
+    detail: &str,
+) -> Result<(), ApiError> {
     record(
         conn,
         Entry {
@@ -70,7 +82,7 @@ pub fn private_read(
             action: "read",
             old_version: None,
             new_version: None,
-            detail: "",
+            detail,
         },
     )
 }

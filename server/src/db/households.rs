@@ -667,3 +667,49 @@ pub fn search(conn: &mut AnyConnection, s: &Search) -> Result<(Vec<SearchRow>, i
         .collect();
     Ok((items, total))
 }
+
+impl HouseholdRecord {
+    /// The record with every member's ID number masked (`2109**********0119`):
+    /// what the console shows until one is revealed.
+    pub fn masked(mut self) -> HouseholdRecord {
+        for m in &mut self.members {
+            m.id_number = m.id_number.as_deref().map(crate::domain::id_number::mask);
+        }
+        self
+    }
+}
+
+/// One member's ID number for the caller (in scope), with the audit row of
+/// the reveal: who, which household and member, never the number. `None`
+/// when the member has none (a police certificate pending).
+pub fn reveal_id_number(
+    conn: &mut AnyConnection,
+    id: &str,
+    member_no: i32,
+    user: &crate::auth::AuthUser,
+) -> Result<Option<String>, ApiError> {
+    let division = division_of(conn, id)?.ok_or_else(ApiError::not_found)?;
+    user.require_scope_code(&division)?;
+    let number = household_members::table
+        .find((id, member_no))
+        .select(household_members::id_number)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
+    let detail = serde_json::json!({ "member_no": member_no }).to_string();
+    audit::record(
+        conn,
+        audit::Entry {
+            at: now(),
+            actor: &user.username,
+            entity: "household",
+            entity_id: id,
+            scope: Some(&division),
+            action: "reveal_id_number",
+            old_version: None,
+            new_version: None,
+            detail: &detail,
+        },
+    )?;
+    Ok(number)
+}

@@ -88,6 +88,19 @@ fn check_char(first17: &[u8]) -> u8 {
     CHECK_CHARS[(sum % 11) as usize]
 }
 
+/// An ID number (or certificate number) as the console shows it before a
+/// click reveals it: the first and last four characters, the rest `*`
+/// (`2109**********0119`); a value of eight characters or fewer entirely `*`.
+pub fn mask(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    let n = chars.len();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if n > 8 && (i < 4 || i >= n - 4) { *c } else { '*' })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +195,13 @@ mod tests {
                 proptest::prop_assert_eq!(IdNumber::parse(&bad, today()), Err(Code::IdNumberChecksum));
             }
         }
+    }
+
+    #[test]
+    fn masking_keeps_four_characters_at_each_end() {
+        assert_eq!(mask("210922196805120119"), "2109**********0119");
+        assert_eq!(mask("21092219680512011X21"), "2109************1X21");
+        assert_eq!(mask("12345678"), "********");
+        assert_eq!(mask(""), "");
     }
 }
