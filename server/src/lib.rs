@@ -16,6 +16,7 @@ pub mod fuzzing;
 pub mod import;
 pub mod print;
 pub mod public;
+pub mod screens;
 pub mod stream;
 
 use std::net::TcpListener;
@@ -113,6 +114,7 @@ pub fn server(
             .app_data(state.clone())
             .wrap(middleware::from_fn(api::finish))
             .configure(api::configure)
+            .default_service(web::to(screens::serve))
     })
     // Explicit limits: a client has 10 s to send its request head, 2 s to
     // close after an answer, and may keep an idle connection 30 s; bodies

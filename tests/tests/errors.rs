@@ -95,7 +95,9 @@ fn bodies_over_one_mebibyte_are_413() {
 #[test]
 fn unknown_routes_and_methods_are_problems() {
     let (app, t) = app();
-    app.get("/nope", None).assert_problem(404, "not_found");
+    // Paths outside the API are the console's client-side routes
+    // (tests/tests/screens.rs); a file that does not exist is still a 404.
+    app.get("/nope.js", None).assert_problem(404, "not_found");
     app.get("/api/v1/nope", Some(&t))
         .assert_problem(404, "not_found");
     app.send("DELETE", "/api/v1/households", Some(&t), &[], None)

@@ -97,7 +97,8 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 
 pub use users::{check_new_user, UserBody};
 
-/// Every route of the server, with the extractor settings they share.
+/// Every route of the API, with the extractor settings they share. What no
+/// route matches goes to the screens ([`crate::screens::serve`]).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(json::JSON_LIMIT))
         .app_data(web::QueryConfig::default().error_handler(|_, _| {
@@ -105,9 +106,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()));
     register(cfg);
-    cfg.default_service(web::to(|| async {
-        Err::<HttpResponse, _>(ApiError::not_found())
-    }));
 }
 
 /// The outermost middleware: re-renders problems in English when asked,

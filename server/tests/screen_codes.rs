@@ -1,0 +1,58 @@
+//! The screens show codes and enum values by their Chinese names from
+//! `web/shared/codes.json`; this test keeps that table equal to the server's
+//! registries (finding codes and the `str_enum!` enums), so the two cannot
+//! drift. `SANCHA_BLESS=1 cargo test -p sancha-server --test screen_codes`
+//! rewrites it after a code is added.
+
+use serde_json::{json, Map, Value};
+
+use sancha_server::checklist::FindingCode;
+use sancha_server::domain::household::{Attribute, Cause, IdType, PovertyStatus, Relation};
+use sancha_server::domain::visit::{BenefitCategory, VisitLevel};
+use sancha_server::domain::{Role, Sex};
+use sancha_server::error::Lang;
+
+macro_rules! labels {
+    ($ty:ty) => {
+        <$ty>::ALL
+            .iter()
+            .map(|v| (v.as_str().to_string(), Value::from(v.label_zh())))
+            .collect::<Map<String, Value>>()
+    };
+}
+
+fn table() -> Value {
+    let findings: Map<String, Value> = FindingCode::ALL
+        .iter()
+        .map(|c| {
+            let entry = json!({"zh": c.message(Lang::Zh), "severity": c.default_severity()});
+            (c.as_str().to_string(), entry)
+        })
+        .collect();
+    json!({
+        "finding_codes": findings,
+        "poverty_status": labels!(PovertyStatus),
+        "attribute": labels!(Attribute),
+        "cause": labels!(Cause),
+        "relation": labels!(Relation),
+        "id_type": labels!(IdType),
+        "sex": labels!(Sex),
+        "role": labels!(Role),
+        "visit_level": labels!(VisitLevel),
+        "benefit_category": labels!(BenefitCategory),
+    })
+}
+
+#[test]
+fn the_screens_table_of_codes_matches_the_registries() {
+    let expected = serde_json::to_string_pretty(&table()).expect("a map serialises") + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/shared/codes.json");
+    if std::env::var_os("SANCHA_BLESS").is_some() {
+        std::fs::write(&path, &expected).expect("write web/shared/codes.json");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == expected,
+        "web/shared/codes.json differs from the server's registries: run SANCHA_BLESS=1 cargo test -p sancha-server --test screen_codes"
+    );
+}
