@@ -388,6 +388,17 @@ fn every_endpoint_by_role_and_scope() {
                 &scoped_read,
                 app.get(&format!("/api/v1/findings?scope={scope}"), t),
             );
+            let r = app.get(
+                &format!("/api/v1/findings/{}/history", finding_in(hh, "open")),
+                t,
+            );
+            check(
+                "get",
+                "/api/v1/findings/{id}/history",
+                inside,
+                &scoped_read,
+                r,
+            );
             let note = json!({"note": "说明"});
             let r = app.post(
                 &format!("/api/v1/findings/{}/rectify", finding_in(hh, "open")),

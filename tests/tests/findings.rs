@@ -204,3 +204,103 @@ fn a_finding_moves_open_rectified_closed_and_back_with_notes() {
         .get("/api/v1/audit", Some(&f.office))
         .assert_problem(403, "auth.role_forbidden");
 }
+
+#[test]
+fn a_findings_history_lists_its_raising_and_every_move_with_who_when_and_note() {
+    let f = one_open_finding();
+    let path = |mv: &str| format!("/api/v1/findings/{}/{mv}", f.finding);
+    let note = |n: &str| serde_json::json!({ "note": n });
+    for (mv, token, n) in [
+        ("rectify", &f.office, "已接通自来水"),
+        ("close", &f.sup, "现场复核属实"),
+        ("reopen", &f.sup, "群众反映仍停水"),
+    ] {
+        assert_eq!(f.app.post(&path(mv), Some(token), &note(n)).status, 200);
+    }
+    let r = f.app.get(&path("history"), Some(&f.office));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["finding_id"], f.finding.as_str());
+    assert_eq!(r.body["status"], "open");
+    let steps: Vec<(&str, &str, &str, &str, &str)> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["action"].as_str().unwrap(),
+                s["actor"].as_str().unwrap(),
+                s["from"].as_str().unwrap_or("-"),
+                s["to"].as_str().unwrap(),
+                s["note"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("raised", "enum", "-", "open", "-"),
+            ("rectified", "office", "open", "rectified", "已接通自来水"),
+            ("closed", "sup", "rectified", "closed", "现场复核属实"),
+            ("reopened", "sup", "closed", "open", "群众反映仍停水"),
+        ]
+    );
+    let times: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["at"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+
+    f.app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
+    f.app
+        .get(&path("history"), Some(&f.app.token("far")))
+        .assert_problem(403, "auth.out_of_scope");
+    f.app
+        .get(
+            "/api/v1/findings/6f1c1c1e-0000-4000-8000-000000000000/history",
+            Some(&f.office),
+        )
+        .assert_problem(404, "not_found");
+    f.app
+        .get("/api/v1/findings/not-a-uuid/history", Some(&f.office))
+        .assert_problem(404, "not_found");
+}
+
+#[test]
+fn a_findings_list_row_carries_what_the_console_shows_and_filters_by_raised_date() {
+    let f = one_open_finding();
+    let rectified = f.app.post(
+        &format!("/api/v1/findings/{}/rectify", f.finding),
+        Some(&f.office),
+        &serde_json::json!({"note": "已接通自来水"}),
+    );
+    assert_eq!(rectified.body["last_note"], "已接通自来水", "{}", rectified.text);
+    let r = f.app.get("/api/v1/findings", Some(&f.office));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let row = &r.body["items"][0];
+    assert_eq!(row["id"], f.finding.as_str());
+    assert_eq!(row["household_code"], "2109222012030017");
+    assert_eq!(row["division_code"], VILLAGE);
+    assert_eq!(row["level"], "village_self");
+    assert_eq!(row["severity"], "high");
+    assert_eq!(row["status"], "rectified");
+    assert_eq!(row["last_note"], "已接通自来水");
+    assert_eq!(row["raised_at"], row["created_at"]);
+    assert!(row["visit_id"].as_str().is_some());
+
+    let raised = row["raised_at"].as_str().unwrap().to_string();
+    let count = |query: String| {
+        let r = f.app.get(&format!("/api/v1/findings?{query}"), Some(&f.office));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["items"].as_array().unwrap().len()
+    };
+    let enc = |t: &str| t.replace('+', "%2B");
+    assert_eq!(count(format!("from={}", enc(&raised))), 1);
+    assert_eq!(count(format!("to={}", enc(&raised))), 0);
+    assert_eq!(count("from=2020-01-01T00:00:00%2B08:00&to=2020-12-31T00:00:00Z".into()), 0);
+    assert_eq!(count("from=2020-01-01T00:00:00%2B08:00".into()), 1);
+    f.app
+        .get("/api/v1/findings?from=yesterday", Some(&f.office))
+        .assert_problem(400, "query.invalid");
+}

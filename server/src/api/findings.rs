@@ -8,9 +8,8 @@ use super::json::Json;
 use super::{param_error, params};
 use crate::auth::AuthUser;
 use crate::checklist::FindingCode;
-use crate::db::findings::{self, Filter, Move};
+use crate::db::findings::{self, Filter, Listed, Move};
 use crate::db::rfc3339;
-use crate::db::visits::FindingRow;
 use crate::domain::Role;
 use crate::error::{ApiError, Code, Lang};
 use crate::AppState;
@@ -22,6 +21,8 @@ pub struct ListQuery {
     code: Option<String>,
     severity: Option<String>,
     household_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
@@ -48,26 +49,49 @@ pub async fn list(
         code: one_of("code", q.code, &codes)?,
         severity: one_of("severity", q.severity, &["high", "medium", "low", "info"])?,
         household_id: q.household_id,
+        from: params::instant("from", q.from)?,
+        to: params::instant("to", q.to)?,
     };
     let after = params::cursor(q.cursor)?;
     let limit = params::limit(q.limit)?;
     let (rows, has_more) = state
         .db
-        .read(move |c| findings::list(c, &scope, &filter, after, limit))
+        .read(move |c| {
+            let (rows, more) = findings::list(c, &scope, &filter, after, limit)?;
+            Ok((findings::describe(c, rows)?, more))
+        })
         .await?;
     let items: Vec<_> = rows.iter().map(|f| render(f, lang)).collect();
-    let next_cursor = params::encode_cursor(rows.last().map_or(after, |r| r.seq));
+    let next_cursor = params::encode_cursor(rows.last().map_or(after, |r| r.row.seq));
     Ok(HttpResponse::Ok()
         .json(json!({"items": items, "next_cursor": next_cursor, "has_more": has_more})))
 }
 
-fn render(f: &FindingRow, lang: Lang) -> serde_json::Value {
+fn render(l: &Listed, lang: Lang) -> serde_json::Value {
+    let f = &l.row;
     json!({
-        "id": f.id, "household_id": f.household_id, "visit_id": f.visit_id, "code": f.code,
+        "id": f.id, "household_id": f.household_id, "household_code": l.household_code,
+        "division_code": f.division_code, "visit_id": f.visit_id, "level": l.level, "code": f.code,
         "severity": f.severity, "field": f.field, "member_no": f.member_no, "status": f.status,
         "message": FindingCode::parse(&f.code).map_or("", |c| c.message(lang)),
-        "rule_version": f.rule_version, "created_at": rfc3339(f.created_at), "updated_at": rfc3339(f.updated_at),
+        "last_note": l.last_note, "rule_version": f.rule_version, "raised_at": rfc3339(f.created_at),
+        "created_at": rfc3339(f.created_at), "updated_at": rfc3339(f.updated_at),
     })
+}
+
+/// `GET /findings/{id}/history`: how the finding was raised and every move
+/// since (who, when, from, to, note), oldest first.
+pub async fn history(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.to_string();
+    let (f, steps) = state
+        .db
+        .read(move |c| findings::history(c, &id, &user))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"finding_id": f.id, "status": f.status, "items": steps})))
 }
 
 #[derive(Deserialize)]
@@ -99,7 +123,13 @@ async fn transition(
     }
     let row = state
         .db
-        .write(move |c| findings::transition(c, &id, mv, &note, &user))
+        .write(move |c| {
+            let row = findings::transition(c, &id, mv, &note, &user)?;
+            let mut listed = findings::describe(c, vec![row])?;
+            listed
+                .pop()
+                .ok_or_else(|| ApiError::internal("a moved finding vanished"))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(render(&row, lang)))
 }

@@ -73,6 +73,7 @@ routes! {
     "/api/v1/visits" { get => visits::list }
     "/api/v1/rules" { get => visits::rules }
     "/api/v1/findings" { get => findings::list }
+    "/api/v1/findings/{id}/history" { get => findings::history }
     "/api/v1/findings/{id}/rectify" { post => findings::rectify }
     "/api/v1/findings/{id}/close" { post => findings::close }
     "/api/v1/findings/{id}/reopen" { post => findings::reopen }

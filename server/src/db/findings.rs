@@ -16,6 +16,10 @@ pub struct Filter {
     pub code: Option<String>,
     pub severity: Option<String>,
     pub household_id: Option<String>,
+    /// Raised at or after this instant.
+    pub from: Option<chrono::NaiveDateTime>,
+    /// Raised before this instant.
+    pub to: Option<chrono::NaiveDateTime>,
 }
 
 /// One page of findings in `scope`, in creation order after `after_seq`.
@@ -44,6 +48,12 @@ pub fn list(
     }
     if let Some(h) = &f.household_id {
         q = q.filter(findings::household_id.eq(h.clone()));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(findings::created_at.ge(t));
+    }
+    if let Some(t) = f.to {
+        q = q.filter(findings::created_at.lt(t));
     }
     let mut rows = q.load::<FindingRow>(conn)?;
     let more = rows.len() as i64 > limit;
@@ -134,4 +144,131 @@ pub fn transition(
         updated_at: at,
         ..f
     })
+}
+
+/// A finding with what a list row shows beside it: its household's code,
+/// the level of the visit that raised it, and the note of its last move.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub row: FindingRow,
+    pub household_code: String,
+    pub level: Option<String>,
+    pub last_note: Option<String>,
+}
+
+/// The note of a move's audit row (`{"from","to","note"}`).
+fn note_of(detail: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(detail)
+        .ok()?
+        .get("note")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// [`Listed`] for each row, in three queries whatever the page size.
+pub fn describe(conn: &mut AnyConnection, rows: Vec<FindingRow>) -> Result<Vec<Listed>, ApiError> {
+    use super::schema::{audit_log, households, visits};
+    use std::collections::HashMap;
+    let household_ids: Vec<&str> = rows.iter().map(|r| r.household_id.as_str()).collect();
+    let codes: HashMap<String, String> = households::table
+        .filter(households::id.eq_any(&household_ids))
+        .select((households::id, households::household_code))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let visit_ids: Vec<&str> = rows.iter().filter_map(|r| r.visit_id.as_deref()).collect();
+    let levels: HashMap<String, String> = visits::table
+        .filter(visits::id.eq_any(&visit_ids))
+        .select((visits::id, visits::level))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    // Oldest first, so the last one seen for each finding is its last move.
+    let mut notes: HashMap<String, String> = HashMap::new();
+    for (id, detail) in audit_log::table
+        .filter(audit_log::entity.eq("finding"))
+        .filter(audit_log::entity_id.eq_any(&ids))
+        .order(audit_log::id.asc())
+        .select((audit_log::entity_id, audit_log::detail))
+        .load::<(String, String)>(conn)?
+    {
+        if let Some(n) = note_of(&detail) {
+            notes.insert(id, n);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Listed {
+            household_code: codes.get(&row.household_id).cloned().unwrap_or_default(),
+            level: row.visit_id.as_ref().and_then(|v| levels.get(v).cloned()),
+            last_note: notes.remove(&row.id),
+            row,
+        })
+        .collect())
+}
+
+/// One step of a finding's history.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct Step {
+    /// `raised`, `rectified`, `closed` or `reopened`.
+    pub action: &'static str,
+    pub at: String,
+    /// Who: the inspector whose visit raised it, the user who moved it;
+    /// `None` for a resident's report (anonymous).
+    pub actor: Option<String>,
+    pub from: Option<String>,
+    pub to: String,
+    pub note: Option<String>,
+}
+
+/// A finding (in the caller's scope) and every move it made, oldest first:
+/// its raising (from the finding and its visit) and each move's audit row.
+pub fn history(
+    conn: &mut AnyConnection,
+    id: &str,
+    user: &crate::auth::AuthUser,
+) -> Result<(FindingRow, Vec<Step>), ApiError> {
+    use super::schema::visits;
+    let f = findings::table
+        .find(id)
+        .first::<FindingRow>(conn)
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
+    user.require_scope_code(&f.division_code)?;
+    let inspector = match &f.visit_id {
+        Some(v) => visits::table
+            .find(v)
+            .select(visits::inspector_username)
+            .first::<String>(conn)
+            .optional()?,
+        None => None,
+    };
+    let mut steps = vec![Step {
+        action: "raised",
+        at: super::rfc3339(f.created_at),
+        actor: inspector,
+        from: None,
+        to: "open".into(),
+        note: None,
+    }];
+    for r in super::audit::for_entity(conn, "finding", id)? {
+        let action = match r.action.as_str() {
+            "rectify" => "rectified",
+            "close" => "closed",
+            "reopen" => "reopened",
+            _ => continue,
+        };
+        let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
+        let text = |k: &str| detail.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        steps.push(Step {
+            action,
+            at: super::rfc3339(r.at),
+            actor: Some(r.actor),
+            from: text("from"),
+            to: text("to").unwrap_or_default(),
+            note: text("note"),
+        });
+    }
+    Ok((f, steps))
 }
