@@ -70,6 +70,8 @@ pub struct PrintRun {
     rules: Arc<RuleConfig>,
     font: &'static Font,
     layout: Layout,
+    /// Only these households (a reprint), when given.
+    only: Option<Arc<std::collections::HashSet<String>>>,
 }
 
 impl PrintRun {
@@ -86,15 +88,24 @@ impl PrintRun {
             rules,
             font,
             layout,
+            only: None,
         }
+    }
+
+    /// Prints only the households in `only` (all when `None`).
+    pub fn only(self, only: Option<Arc<std::collections::HashSet<String>>>) -> PrintRun {
+        PrintRun { only, ..self }
     }
 
     /// The cards of one village, in print order (group, household code).
     pub fn cards_of(&self, village: &str) -> Result<(cards::Place, Vec<Card>), ApiError> {
         let v = village.to_string();
-        let (place, sources) = self
+        let (place, mut sources) = self
             .db
             .read_blocking(move |c| Ok((cards::place(c, &v)?, cards::village(c, &v)?)))?;
+        if let Some(only) = &self.only {
+            sources.retain(|s| only.contains(&s.household.id));
+        }
         let now = crate::api::now_cn();
         let cards = sources
             .iter()

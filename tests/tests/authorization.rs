@@ -511,6 +511,16 @@ fn every_endpoint_by_role_and_scope() {
                 &printers,
                 r,
             );
+            let r = app.get(&format!("/api/v1/regions/{village}/reprint"), t);
+            check(
+                "get",
+                "/api/v1/regions/{code}/reprint",
+                inside,
+                &printers,
+                r,
+            );
+            let r = app.get(&format!("/api/v1/prints?scope={village}"), t);
+            check("get", "/api/v1/prints", inside, &printers, r);
             let r = app.post(
                 &format!("/api/v1/households/{hh}/token/rotate"),
                 t,

@@ -26,6 +26,12 @@ pub struct LayoutQuery {
     layout: Option<String>,
 }
 
+#[derive(Deserialize)]
+pub struct RegionPrintQuery {
+    layout: Option<String>,
+    only: Option<String>,
+}
+
 fn pdf_layout(raw: Option<&str>, default: Layout) -> Result<Layout, ApiError> {
     match raw {
         None => Ok(default),
@@ -118,28 +124,44 @@ pub async fn household_png(
     Ok(print::response("image/png", &format!("card-{serial}.png"), &report).body(bytes))
 }
 
-/// `GET /regions/{code}/cards.pdf?layout=a6x4`: a village's print run as one
-/// PDF; a town or larger as a ZIP of one PDF per village.
+/// `GET /regions/{code}/cards.pdf?layout=a6x4&only=reprint`: a village's
+/// print run as one PDF; a town or larger as a ZIP of one PDF per village;
+/// with `only=reprint` just the cards that changed since they were printed.
 pub async fn region_pdf(
     state: web::Data<AppState>,
     user: AuthUser,
     code: web::Path<String>,
-    q: web::Query<LayoutQuery>,
+    q: web::Query<RegionPrintQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require_role(PRINTERS)?;
     let layout = pdf_layout(q.layout.as_deref(), Layout::A6x4)?;
+    let reprint_only = match q.only.as_deref() {
+        None => false,
+        Some("reprint") => true,
+        Some(_) => return Err(param_error("only", Code::QueryInvalid)),
+    };
     let scope =
         RegionCode::parse(&code).ok_or_else(|| param_error("code", Code::RegionCodeInvalid))?;
     user.require_scope(&scope)?;
-    let (villages, run) = {
+    let (villages, run, only) = {
         let scope = scope.clone();
         state
             .db
             .read(move |c| {
-                Ok((
-                    households::villages(c, &scope)?,
-                    cards::versions_in(c, &scope)?,
-                ))
+                if !reprint_only {
+                    return Ok((
+                        households::villages(c, &scope)?,
+                        cards::versions_in(c, &scope)?,
+                        None,
+                    ));
+                }
+                let due = cards::reprint(c, &scope)?;
+                let mut villages: Vec<String> =
+                    due.iter().map(|r| r.division_code.clone()).collect();
+                villages.dedup();
+                let run = due.iter().map(|r| (r.id.clone(), r.card_version)).collect();
+                let only = due.into_iter().map(|r| r.id).collect();
+                Ok((villages, run, Some(std::sync::Arc::new(only))))
             })
             .await?
     };
@@ -161,7 +183,8 @@ pub async fn region_pdf(
         state.rules.clone(),
         state.card_font,
         layout,
-    );
+    )
+    .only(only);
     if scope.level() == RegionLevel::Village {
         let village = scope.as_str().to_string();
         let (name, bytes, report) = web::block(move || job.village(&village))
@@ -175,4 +198,69 @@ pub async fn region_pdf(
         .insert_header((header::CONTENT_DISPOSITION, print::disposition(&name)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(job.zip_stream(villages)))
+}
+
+#[derive(Deserialize)]
+pub struct PrintsQuery {
+    scope: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /prints?scope=&cursor=&limit=`: who printed which region (or one
+/// card) when, how many households and at which card versions; newest first.
+pub async fn prints(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<PrintsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use super::params;
+    user.require_role(PRINTERS)?;
+    let q = q.into_inner();
+    let scope = params::scope(&user, q.scope)?;
+    let before = Some(params::cursor(q.cursor)?).filter(|&c| c > 0);
+    let limit = params::limit(q.limit)?;
+    let (rows, has_more) = state
+        .db
+        .read(move |c| cards::prints(c, &scope, before, limit))
+        .await?;
+    let items: Vec<_> = rows.iter().map(render_print).collect();
+    let next_cursor = rows
+        .last()
+        .map_or_else(String::new, |r| params::encode_cursor(r.id));
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": items, "next_cursor": next_cursor, "has_more": has_more,
+    })))
+}
+
+fn render_print(p: &cards::PrintRecord) -> serde_json::Value {
+    let mut versions: std::collections::BTreeMap<i32, usize> = Default::default();
+    for (_, v) in &p.cards {
+        *versions.entry(*v).or_default() += 1;
+    }
+    let one_card = RegionCode::parse(&p.what).is_none();
+    serde_json::json!({
+        "id": p.id, "at": crate::db::rfc3339(p.at), "actor": p.actor,
+        "kind": if one_card { "household" } else { "region" },
+        "region_code": p.scope, "household_id": one_card.then_some(&p.what),
+        "layout": p.layout, "households": p.cards.len(),
+        "card_versions": versions.iter().map(|(v, n)| serde_json::json!({"card_version": v, "households": n})).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /regions/{code}/reprint`: the households whose card changed since
+/// it was last printed (需重印), in print order.
+pub async fn reprint(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_role(PRINTERS)?;
+    let region =
+        RegionCode::parse(&code).ok_or_else(|| param_error("code", Code::RegionCodeInvalid))?;
+    user.require_scope(&region)?;
+    let code = region.as_str().to_string();
+    let items = state.db.read(move |c| cards::reprint(c, &region)).await?;
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"region_code": code, "total": items.len(), "items": items})))
 }

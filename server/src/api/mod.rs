@@ -64,6 +64,8 @@ routes! {
     "/api/v1/households/{id}/members/{member_no}/reveal" { post => households::reveal }
     "/api/v1/households/{id}/card.png" { get => cards::household_png }
     "/api/v1/regions/{code}/cards.pdf" { get => cards::region_pdf }
+    "/api/v1/regions/{code}/reprint" { get => cards::reprint }
+    "/api/v1/prints" { get => cards::prints }
     "/api/v1/users" { post => users::create, get => users::list }
     "/api/v1/users/{username}/disable" { post => users::disable }
     "/api/v1/users/{username}/enable" { post => users::enable }

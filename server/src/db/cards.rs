@@ -208,3 +208,145 @@ pub fn record_print(
         },
     )
 }
+
+/// One print from the audit log: who printed which cards, when.
+#[derive(Debug, Clone)]
+pub struct PrintRecord {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub actor: String,
+    /// The region code of a print run, or the household id of one card.
+    pub what: String,
+    /// The region printed (a household's village for one card).
+    pub scope: String,
+    pub layout: String,
+    /// Each household printed with the card version it was printed at.
+    pub cards: Vec<(String, i32)>,
+}
+
+fn parse_print(
+    (id, at, actor, what, scope, detail): (i64, NaiveDateTime, String, String, Option<String>, String),
+) -> PrintRecord {
+    #[derive(serde::Deserialize, Default)]
+    struct Detail {
+        #[serde(default)]
+        layout: String,
+        #[serde(default)]
+        cards: Vec<(String, i32)>,
+    }
+    let d: Detail = serde_json::from_str(&detail).unwrap_or_default();
+    PrintRecord {
+        id,
+        at,
+        actor,
+        what,
+        scope: scope.unwrap_or_default(),
+        layout: d.layout,
+        cards: d.cards,
+    }
+}
+
+/// Prints of regions (and households) within `scope`, newest first, before
+/// audit row `before` (all when `None`); and whether there are more.
+pub fn prints(
+    conn: &mut AnyConnection,
+    scope: &RegionCode,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<PrintRecord>, bool), ApiError> {
+    use super::schema::audit_log as a;
+    let (low, high) = scope.code_range();
+    let mut q = a::table
+        .filter(a::entity.eq("card_print"))
+        .filter(a::scope.between(low, high))
+        .order(a::id.desc())
+        .limit(limit + 1)
+        .select((a::id, a::at, a::actor, a::entity_id, a::scope, a::detail))
+        .into_boxed();
+    if let Some(b) = before {
+        q = q.filter(a::id.lt(b));
+    }
+    let mut rows: Vec<PrintRecord> = q.load(conn)?.into_iter().map(parse_print).collect();
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// A household whose card changed since it was last printed (需重印).
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct Reprint {
+    pub id: String,
+    pub household_code: String,
+    pub division_code: String,
+    pub group_name: String,
+    pub head_name: Option<String>,
+    pub card_version: i32,
+    pub printed_version: i32,
+    pub printed_at: String,
+}
+
+/// The households of `region`, in print order, whose current card version
+/// differs from the one they were last printed at, by any print that covered
+/// them (of the region, a region inside it, one containing it, or one card).
+/// A household never printed has no card on the wall and is not listed.
+pub fn reprint(conn: &mut AnyConnection, region: &RegionCode) -> Result<Vec<Reprint>, ApiError> {
+    use super::schema::{audit_log as a, household_members as m, households as h};
+    let (low, high) = region.code_range();
+    let current: Vec<(String, String, String, String, i32)> = h::table
+        .filter(h::division_code.between(&low, &high))
+        .order((h::division_code.asc(), h::group_name.asc(), h::household_code.asc()))
+        .select((h::id, h::household_code, h::division_code, h::group_name, h::card_version))
+        .load(conn)?;
+    let mut above = Vec::new();
+    let mut up = region.parent();
+    while let Some(r) = up {
+        above.push(r.as_str().to_string());
+        up = r.parent();
+    }
+    let prints: Vec<PrintRecord> = a::table
+        .filter(a::entity.eq("card_print"))
+        .filter(a::scope.between(&low, &high).or(a::scope.eq_any(&above)))
+        .order(a::id.asc())
+        .select((a::id, a::at, a::actor, a::entity_id, a::scope, a::detail))
+        .load(conn)?
+        .into_iter()
+        .map(parse_print)
+        .collect();
+    let wanted: std::collections::HashSet<&str> = current.iter().map(|c| c.0.as_str()).collect();
+    let mut last: HashMap<String, (i32, NaiveDateTime)> = HashMap::new();
+    for p in prints {
+        for (id, version) in p.cards {
+            if wanted.contains(id.as_str()) {
+                last.insert(id, (version, p.at));
+            }
+        }
+    }
+    let due: Vec<_> = current
+        .into_iter()
+        .filter_map(|c| match last.get(&c.0) {
+            Some(&(printed, at)) if printed != c.4 => Some((c, printed, at)),
+            _ => None,
+        })
+        .collect();
+    let ids: Vec<&str> = due.iter().map(|(c, ..)| c.0.as_str()).collect();
+    let heads: HashMap<String, String> = m::table
+        .filter(m::household_id.eq_any(&ids))
+        .filter(m::relation.eq("head"))
+        .select((m::household_id, m::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(due
+        .into_iter()
+        .map(|((id, household_code, division_code, group_name, card_version), printed, at)| Reprint {
+            head_name: heads.get(&id).cloned(),
+            id,
+            household_code,
+            division_code,
+            group_name,
+            card_version,
+            printed_version: printed,
+            printed_at: super::rfc3339(at),
+        })
+        .collect())
+}
