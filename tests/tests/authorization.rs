@@ -292,6 +292,18 @@ fn every_endpoint_by_role_and_scope() {
                 &admin_only(200),
                 r,
             );
+            let r = app.post(
+                &format!("/api/v1/users/{target}/password"),
+                t,
+                &json!({"password": "long-enough-pw"}),
+            );
+            check(
+                "post",
+                "/api/v1/users/{username}/password",
+                inside,
+                &admin_only(200),
+                r,
+            );
             let r = app.post(&format!("/api/v1/users/{target}/enable"), t, &json!({}));
             check(
                 "post",

@@ -69,6 +69,7 @@ routes! {
     "/api/v1/users" { post => users::create, get => users::list }
     "/api/v1/users/{username}/disable" { post => users::disable }
     "/api/v1/users/{username}/enable" { post => users::enable }
+    "/api/v1/users/{username}/password" { post => users::set_password }
     "/api/v1/visits/batch" (web::PayloadConfig::new(visits::BATCH_LIMIT)) { post => visits::batch }
     "/api/v1/visits/validate" { post => visits::validate }
     "/api/v1/visits/{visit_id}" { put => visits::put, get => visits::get }

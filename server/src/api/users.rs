@@ -133,6 +133,45 @@ async fn set_disabled(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    password: String,
+}
+
+/// `POST /users/{username}/password` `{"password"}`: an admin sets a user's
+/// password (in scope; the rules of user creation), which ends the user's
+/// refresh tokens.
+pub async fn set_password(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    name: web::Path<String>,
+    Json(body): Json<PasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_role(&[Role::Admin])?;
+    if body.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "/password",
+            Code::PasswordTooShort,
+        )]));
+    }
+    let name = name.into_inner();
+    let target = {
+        let name = name.clone();
+        state.db.read(move |c| users::find(c, &name)).await?
+    }
+    .ok_or_else(ApiError::not_found)?;
+    user.require_scope_code(&target.scope)?;
+    let hash = web::block(move || auth::hash_password(&body.password))
+        .await
+        .map_err(ApiError::internal)??;
+    let view = state
+        .db
+        .write(move |c| users::set_password(c, &name, &hash, &user.username))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

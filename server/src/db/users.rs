@@ -185,6 +185,49 @@ pub fn set_disabled(
     })
 }
 
+/// Sets a new password (already hashed) for the user and revokes every
+/// refresh token they hold, so sessions elsewhere end at their access
+/// token's expiry. The audit row names who and when, never the password.
+pub fn set_password(
+    conn: &mut AnyConnection,
+    username: &str,
+    password_hash: &str,
+    actor: &str,
+) -> Result<UserView, ApiError> {
+    let row = users::table
+        .filter(users::username.eq(username))
+        .first::<UserRow>(conn)
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
+    let t = now();
+    diesel::update(users::table.find(&row.id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::version.eq(row.version + 1),
+            users::updated_at.eq(t),
+        ))
+        .execute(conn)?;
+    revoke_all(conn, &row.id)?;
+    audit::record(
+        conn,
+        audit::Entry {
+            at: t,
+            actor,
+            entity: "user",
+            entity_id: &row.id,
+            scope: Some(&row.scope),
+            action: "password_reset",
+            old_version: Some(row.version),
+            new_version: Some(row.version + 1),
+            detail: "",
+        },
+    )?;
+    Ok(UserView {
+        version: row.version + 1,
+        ..row.into()
+    })
+}
+
 /// Stores a new refresh token for the user and returns it.
 pub fn issue_refresh_token(conn: &mut AnyConnection, user_id: &str) -> Result<String, ApiError> {
     let (token, hash) = auth::new_refresh_token();
