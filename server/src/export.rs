@@ -198,9 +198,30 @@ pub fn write(
     if opts.private && kind == Kind::Visits {
         columns.push(&PRIVATE_VISIT_COLUMN);
     }
+    let sheet = if kind == Kind::Visits {
+        "核查记录"
+    } else {
+        "问题清单"
+    };
+    write_sheet(format, sheet, &columns, opts.headers, out, |sink| {
+        rows(db, kind, opts, sink)
+    })
+}
+
+/// Writes one sheet: the header row of `columns` in `headers`' language, then
+/// what `body` writes to the sink. CSV with a BOM and CRLF; XLSX with a
+/// constant-memory worksheet named `sheet`, column widths and a frozen header.
+fn write_sheet(
+    format: Format,
+    sheet: &str,
+    columns: &[&Column],
+    headers: Lang,
+    out: impl Write + Send,
+    body: impl FnOnce(&mut dyn Sink) -> io::Result<()>,
+) -> io::Result<()> {
     let header: Vec<Cell> = columns
         .iter()
-        .map(|c| text(if opts.headers == Lang::En { c.1 } else { c.0 }))
+        .map(|c| text(if headers == Lang::En { c.1 } else { c.0 }))
         .collect();
     match format {
         Format::Csv => {
@@ -212,31 +233,88 @@ pub fn write(
                     .from_writer(out),
             );
             sink.row(&header)?;
-            rows(db, kind, opts, &mut sink)?;
+            body(&mut sink)?;
             sink.0.flush()
         }
         Format::Xlsx => {
             let mut book = rust_xlsxwriter::Workbook::new();
-            let sheet = book
+            let ws = book
                 .add_worksheet_with_constant_memory()
                 .map_err(io::Error::other)?;
-            sheet
-                .set_name(if kind == Kind::Visits {
-                    "核查记录"
-                } else {
-                    "问题清单"
-                })
-                .map_err(io::Error::other)?;
-            for (i, c) in (0u16..).zip(&columns) {
-                sheet.set_column_width(i, c.2).map_err(io::Error::other)?;
+            ws.set_name(sheet).map_err(io::Error::other)?;
+            for (i, c) in (0u16..).zip(columns) {
+                ws.set_column_width(i, c.2).map_err(io::Error::other)?;
             }
-            sheet.set_freeze_panes(1, 0).map_err(io::Error::other)?;
-            let mut sink = XlsxSink { sheet, next_row: 0 };
+            ws.set_freeze_panes(1, 0).map_err(io::Error::other)?;
+            let mut sink = XlsxSink {
+                sheet: ws,
+                next_row: 0,
+            };
             sink.row(&header)?;
-            rows(db, kind, opts, &mut sink)?;
+            body(&mut sink)?;
             book.save_to_writer(out).map_err(io::Error::other)
         }
     }
+}
+
+const SAMPLE_COLUMNS: &[Column] = &[
+    Column("乡（镇）", "town", 12.0),
+    Column("村", "village", 12.0),
+    Column("区划代码", "division_code", 14.0),
+    Column("户编号", "household_code", 20.0),
+    Column("户主", "head", 10.0),
+    Column("村民小组", "group", 10.0),
+    Column("脱贫状态", "poverty_status", 10.0),
+    Column("家庭人数", "members", 8.0),
+];
+
+/// A sample's households (抽查名单), one row each in print order, read a
+/// page at a time.
+pub fn write_sample(
+    db: &Db,
+    sample_id: &str,
+    format: Format,
+    headers: Lang,
+    out: impl Write + Send,
+) -> io::Result<()> {
+    use crate::domain::household::PovertyStatus;
+    let columns: Vec<&Column> = SAMPLE_COLUMNS.iter().collect();
+    write_sheet(format, "抽查名单", &columns, headers, out, |sink| {
+        let mut places: HashMap<String, Place> = HashMap::new();
+        let mut offset = 0;
+        loop {
+            let page = db
+                .read_blocking(|c| {
+                    let page = crate::db::samples::households_page(c, sample_id, offset, PAGE)?;
+                    for h in &page {
+                        place(c, &mut places, &h.division_code)?;
+                    }
+                    Ok(page)
+                })
+                .map_err(|e| io::Error::other(format!("export query failed: {}", e.code.as_str())))?;
+            for h in &page {
+                let p = &places[&h.division_code];
+                let status = match (headers, PovertyStatus::parse(&h.poverty_status)) {
+                    (Lang::Zh, Some(s)) => s.label_zh().to_string(),
+                    _ => h.poverty_status.clone(),
+                };
+                sink.row(&[
+                    text(&p.town),
+                    text(&p.village),
+                    text(&h.division_code),
+                    text(&h.household_code),
+                    text(h.head_name.clone().unwrap_or_default()),
+                    text(&h.group_name),
+                    text(status),
+                    Cell::Number(h.member_count as f64),
+                ])?;
+            }
+            if (page.len() as i64) < PAGE {
+                return Ok(());
+            }
+            offset += PAGE;
+        }
+    })
 }
 
 fn rows(db: &Db, kind: Kind, opts: &Options, sink: &mut dyn Sink) -> io::Result<()> {

@@ -140,6 +140,17 @@ fn every_endpoint_by_role_and_scope() {
         }
         id
     };
+    // A sample of each village, drawn by the city admin.
+    let sample_of = |village: &str| {
+        let r = app.post(
+            "/api/v1/samples",
+            Some(&root),
+            &json!({"scope": village, "level": "town_mutual", "seed": 1}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_string()
+    };
+    let (inside_sample, outside_sample) = (sample_of(VILLAGE), sample_of(OTHER_VILLAGE));
     let fresh_png = Cell::new(10u8);
     let serial = Cell::new(0);
     let next_code = || {
@@ -481,6 +492,23 @@ fn every_endpoint_by_role_and_scope() {
                 &scoped_read,
                 app.get(&format!("/api/v1/samples?scope={scope}"), t),
             );
+            let sample = if inside {
+                &inside_sample
+            } else {
+                &outside_sample
+            };
+            let r = app.get(&format!("/api/v1/samples/{sample}"), t);
+            check("get", "/api/v1/samples/{id}", inside, &scoped_read, r);
+            for file in ["households.csv", "households.xlsx"] {
+                let r = app.get(&format!("/api/v1/samples/{sample}/{file}"), t);
+                check(
+                    "get",
+                    &format!("/api/v1/samples/{{id}}/{file}"),
+                    inside,
+                    &printers,
+                    r,
+                );
+            }
             check(
                 "get",
                 "/api/v1/progress",

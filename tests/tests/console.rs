@@ -84,3 +84,93 @@ fn an_admin_resets_a_password_which_ends_the_users_refresh_tokens() {
     let all = serde_json::to_string(&rows).unwrap();
     assert!(!all.contains("新的密码") && !all.contains("long-enough"));
 }
+
+#[test]
+fn a_samples_households_list_reads_by_village_and_exports_with_chinese_headers() {
+    let app = TestApp::spawn();
+    app.seed_example_regions();
+    app.seed_regions(&[("210922201204", "新华村")]);
+    app.seed_user("sup", Role::Supervisor, COUNTY);
+    app.seed_user("office", Role::VillageOffice, VILLAGE);
+    app.seed_user("enum", Role::Enumerator, COUNTY);
+    app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
+    for (village, code) in [
+        (VILLAGE, "A-2"),
+        (VILLAGE, "A-1"),
+        ("210922201204", "B-1"),
+    ] {
+        app.seed_household(input(&household_in(village, code)));
+    }
+    let sup = app.token("sup");
+    let drawn = app.post(
+        "/api/v1/samples",
+        Some(&sup),
+        &json!({"scope": TOWN, "level": "town_mutual", "rate": 1.0, "seed": 7}),
+    );
+    assert_eq!(drawn.status, 201, "{}", drawn.text);
+    let id = drawn.body["id"].as_str().unwrap().to_string();
+
+    let r = app.get(&format!("/api/v1/samples/{id}"), Some(&sup));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["level"], "town_mutual");
+    assert_eq!(r.body["households"].as_array().unwrap().len(), 3);
+    let villages = r.body["villages"].as_array().unwrap();
+    assert_eq!(villages.len(), 2);
+    assert_eq!((villages[0]["code"].as_str(), villages[1]["name"].as_str()), (Some(VILLAGE), Some("新华村")));
+    let first: Vec<&str> = villages[0]["households"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["household_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(first, ["A-1", "A-2"]);
+    let h = &villages[0]["households"][0];
+    assert_eq!((h["head_name"].as_str(), h["member_count"].as_i64()), (Some("张建国"), Some(3)));
+    assert!(!r.text.contains("210922196805120119"));
+
+    let (status, ct, csv) = app.get_bytes(&format!("/api/v1/samples/{id}/households.csv"), Some(&sup));
+    assert_eq!((status, ct.as_str()), (200, "text/csv"));
+    let csv = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(csv.starts_with('\u{feff}'));
+    assert_eq!(lines[0], "乡（镇）,村,区划代码,户编号,户主,村民小组,脱贫状态,家庭人数");
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[1].contains("A-1") && lines[1].contains("张建国") && lines[1].contains("已脱贫"), "{}", lines[1]);
+    assert!(lines[3].contains("新华村") && lines[3].contains("B-1"));
+    let en = app.get(&format!("/api/v1/samples/{id}/households.csv?headers=en"), Some(&sup));
+    assert!(en.text.contains("town,village,division_code,household_code,head,group,poverty_status,members"));
+
+    let (status, ct, xlsx) = app.get_bytes(&format!("/api/v1/samples/{id}/households.xlsx"), Some(&sup));
+    assert_eq!(status, 200);
+    assert_eq!(ct, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
+    let sheet = book.worksheet_range("抽查名单").unwrap();
+    assert_eq!(sheet.height(), 4);
+    assert_eq!(sheet.get((0, 3)).unwrap().to_string(), "户编号");
+    assert_eq!(sheet.get((3, 3)).unwrap().to_string(), "B-1");
+
+    // Every export is an audit row naming the sample.
+    let audit_rows = app.get(&format!("/api/v1/audit?scope={TOWN}&action=export"), Some(&sup));
+    let details: Vec<&str> = audit_rows.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(details.len(), 3, "{}", audit_rows.text);
+    assert!(details.iter().all(|d| d.contains(&id)));
+
+    let enumerator = app.token("enum");
+    assert_eq!(app.get(&format!("/api/v1/samples/{id}"), Some(&enumerator)).status, 200);
+    app.get(&format!("/api/v1/samples/{id}/households.csv"), Some(&enumerator))
+        .assert_problem(403, "auth.role_forbidden");
+    app.get(&format!("/api/v1/samples/{id}"), Some(&app.token("office")))
+        .assert_problem(403, "auth.out_of_scope");
+    app.get(&format!("/api/v1/samples/{id}"), Some(&app.token("far")))
+        .assert_problem(403, "auth.out_of_scope");
+    app.get("/api/v1/samples/6f1c1c1e-0000-4000-8000-000000000000", Some(&sup))
+        .assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/samples/{id}/households.csv?headers=fr"), Some(&sup))
+        .assert_problem(400, "query.invalid");
+}

@@ -113,7 +113,7 @@ async fn export(
         .streaming(body))
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 pub async fn visits_csv(
     state: web::Data<AppState>,

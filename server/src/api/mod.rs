@@ -83,6 +83,9 @@ routes! {
     "/api/v1/visits/{visit_id}/review" { post => visits::review }
     "/api/v1/audit" { get => audit::list }
     "/api/v1/samples" { post => samples::create, get => samples::list }
+    "/api/v1/samples/{id}" { get => samples::get }
+    "/api/v1/samples/{id}/households.csv" { get => samples::households_csv }
+    "/api/v1/samples/{id}/households.xlsx" { get => samples::households_xlsx }
     "/api/v1/progress" { get => progress::get }
     "/api/v1/exports/visits.csv" { get => exports::visits_csv }
     "/api/v1/exports/visits.xlsx" { get => exports::visits_xlsx }

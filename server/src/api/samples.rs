@@ -85,3 +85,138 @@ pub async fn list(
     let list = state.db.read(move |c| samples::list(c, &scope)).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": list.iter().map(render).collect::<Vec<_>>() })))
 }
+
+/// The sample (in the caller's scope), or 404 / 403.
+async fn sample_in_scope(
+    state: &AppState,
+    user: &AuthUser,
+    id: uuid::Uuid,
+) -> Result<Sample, ApiError> {
+    let id = id.to_string();
+    let sample = state
+        .db
+        .read(move |c| samples::get(c, &id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    user.require_scope_code(&sample.scope)?;
+    Ok(sample)
+}
+
+/// `GET /samples/{id}`: the sample with its households by village.
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let sample = sample_in_scope(&state, &user, id.into_inner()).await?;
+    let sid = sample.id.clone();
+    let villages = state
+        .db
+        .read(move |c| {
+            let all = samples::households_page(c, &sid, 0, i64::MAX)?;
+            let mut villages: Vec<(String, Vec<samples::SampleHousehold>)> = Vec::new();
+            for h in all {
+                match villages.last_mut() {
+                    Some((code, list)) if *code == h.division_code => list.push(h),
+                    _ => villages.push((h.division_code.clone(), vec![h])),
+                }
+            }
+            villages
+                .into_iter()
+                .map(|(code, households)| {
+                    let name = crate::db::cards::place(c, &code)?.village;
+                    Ok(json!({"code": code, "name": name, "households": households}))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
+    let mut body = render(&sample);
+    body["villages"] = villages.into();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    headers: Option<String>,
+}
+
+async fn export(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: uuid::Uuid,
+    q: ExportQuery,
+    format: crate::export::Format,
+) -> Result<HttpResponse, ApiError> {
+    use crate::export::Format;
+    user.require_role(&[Role::VillageOffice, Role::Supervisor, Role::Admin])?;
+    let headers = match q.headers.as_deref() {
+        None | Some("zh") => crate::error::Lang::Zh,
+        Some("en") => crate::error::Lang::En,
+        Some(_) => return Err(super::param_error("headers", Code::QueryInvalid)),
+    };
+    let sample = sample_in_scope(&state, &user, id).await?;
+    let (ext, content_type) = match format {
+        Format::Csv => ("csv", "text/csv; charset=utf-8"),
+        Format::Xlsx => ("xlsx", super::exports::XLSX),
+    };
+    let file = format!("sample-households.{ext}");
+    let (actor, scope, sid, entity_id) = (
+        user.username.clone(),
+        sample.scope.clone(),
+        sample.id.clone(),
+        file.clone(),
+    );
+    state
+        .db
+        .write(move |c| {
+            let detail = json!({ "sample_id": sid }).to_string();
+            crate::db::audit::record(
+                c,
+                crate::db::audit::Entry {
+                    at: crate::db::now(),
+                    actor: &actor,
+                    entity: "export",
+                    entity_id: &entity_id,
+                    scope: Some(&scope),
+                    action: "export",
+                    old_version: None,
+                    new_version: None,
+                    detail: &detail,
+                },
+            )
+        })
+        .await?;
+    let db = state.db.clone();
+    let sid = sample.id;
+    let body = crate::stream::from_writer(move |w| {
+        crate::export::write_sample(&db, &sid, format, headers, w)
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"sample-{}-households.{ext}\"", sample.scope),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .streaming(body))
+}
+
+/// `GET /samples/{id}/households.csv`: the sample's households (抽查名单).
+pub async fn households_csv(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<uuid::Uuid>,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    export(state, user, id.into_inner(), q.into_inner(), crate::export::Format::Csv).await
+}
+
+/// `GET /samples/{id}/households.xlsx`.
+pub async fn households_xlsx(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<uuid::Uuid>,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    export(state, user, id.into_inner(), q.into_inner(), crate::export::Format::Xlsx).await
+}

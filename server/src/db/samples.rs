@@ -290,3 +290,76 @@ mod tests {
         assert!(!picked.contains(&"a-000".to_string()));
     }
 }
+
+/// A household of a sample as its list shows it.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct SampleHousehold {
+    pub id: String,
+    pub household_code: String,
+    pub division_code: String,
+    pub group_name: String,
+    pub head_name: Option<String>,
+    pub poverty_status: String,
+    pub member_count: i64,
+}
+
+/// Up to `limit` of a sample's households from `offset`, in print order
+/// (village, group, household code).
+pub fn households_page(
+    conn: &mut AnyConnection,
+    sample_id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<SampleHousehold>, ApiError> {
+    use super::schema::household_members as m;
+    use diesel::dsl::count_star;
+    let picked = sample_households::table
+        .filter(sample_households::sample_id.eq(sample_id.to_string()))
+        .select(sample_households::household_id);
+    let rows: Vec<(String, String, String, String, String)> = households::table
+        .filter(households::id.eq_any(picked))
+        .order((
+            households::division_code.asc(),
+            households::group_name.asc(),
+            households::household_code.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            households::id,
+            households::household_code,
+            households::division_code,
+            households::group_name,
+            households::poverty_status,
+        ))
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let heads: HashMap<String, String> = m::table
+        .filter(m::household_id.eq_any(&ids))
+        .filter(m::relation.eq("head"))
+        .select((m::household_id, m::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let counts: HashMap<String, i64> = m::table
+        .filter(m::household_id.eq_any(&ids))
+        .group_by(m::household_id)
+        .select((m::household_id, count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, household_code, division_code, group_name, poverty_status)| SampleHousehold {
+                head_name: heads.get(&id).cloned(),
+                member_count: counts.get(&id).copied().unwrap_or(0),
+                id,
+                household_code,
+                division_code,
+                group_name,
+                poverty_status,
+            },
+        )
+        .collect())
+}
