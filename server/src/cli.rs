@@ -51,7 +51,7 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "SANCHA_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
-        /// Seed a demo county (regions, ~500 households, one user per role) into an empty database.
+        /// Seed a demo county into an empty database: regions, ~500 households, users, and a campaign in progress (visits, findings, a sample).
         #[arg(long)]
         demo: bool,
         /// HTTP worker threads (default: one per core).
@@ -205,7 +205,7 @@ fn run(cli: Cli) -> Result<(), String> {
 
 fn serve(config: Config, bind: &str, seed_demo: bool) -> Result<(), String> {
     let state = AppState::open(&config)?;
-    let seeded = seed_demo && demo::seed_if_empty(&state.db)?;
+    let seeded = seed_demo && demo::seed_if_empty(&state.db, &state.rules)?;
     let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, db = state.db.backend().as_str(), "sancha listening");

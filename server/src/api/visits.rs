@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::json::{self, Json};
 use super::{now_cn, param_error, params};
@@ -60,16 +59,7 @@ async fn submit(
     let (sub, prepared) = state
         .db
         .read(move |c| {
-            let canonical = value.to_string();
-            let body_sha256: String = Sha256::digest(canonical.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            let sub = Submission {
-                visit_id,
-                canonical,
-                body_sha256,
-            };
+            let sub = Submission::of(visit_id, &value);
             // A resend is answered from what is stored, without checking again.
             if let Some(stored) =
                 visits::replay(c, &reader, &visit_id.to_string(), &sub.body_sha256)?

@@ -121,6 +121,16 @@ fn to_auth_user(r: UserRow) -> Option<AuthUser> {
     })
 }
 
+/// The user as a signed-in [`AuthUser`], without a password: for the demo
+/// seed, which acts as its users.
+pub fn auth_user(conn: &mut AnyConnection, username: &str) -> Result<Option<AuthUser>, ApiError> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .first::<UserRow>(conn)
+        .optional()?
+        .and_then(to_auth_user))
+}
+
 pub fn find(conn: &mut AnyConnection, username: &str) -> Result<Option<UserView>, ApiError> {
     Ok(users::table
         .filter(users::username.eq(username))

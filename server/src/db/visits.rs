@@ -78,6 +78,25 @@ pub struct Submission {
     pub body_sha256: String,
 }
 
+impl Submission {
+    /// The submission of `body` under `visit_id`: the body as canonical JSON
+    /// (keys sorted, no whitespace) and its SHA-256, which tells a resend
+    /// from another body under the same id.
+    pub fn of(visit_id: uuid::Uuid, body: &serde_json::Value) -> Submission {
+        use sha2::Digest;
+        let canonical = body.to_string();
+        let body_sha256 = sha2::Sha256::digest(canonical.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Submission {
+            visit_id,
+            canonical,
+            body_sha256,
+        }
+    }
+}
+
 pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, ApiError> {
     // Key lookups use `get_result`, not `first`: diesel binds `first`'s
     // LIMIT as a parameter, and SQLite then prepares the statement afresh on
