@@ -249,7 +249,10 @@ fn cookie_mode_puts_the_refresh_token_in_a_strict_http_only_cookie_only() {
     assert_eq!(value.len(), 43, "256 bits in base64url: {value}");
     // The body carries the access token and the user, and no refresh token.
     assert!(r.body.get("refresh_token").is_none(), "{}", r.text);
-    assert!(!r.text.contains(&value), "the body leaks the cookie's token");
+    assert!(
+        !r.text.contains(&value),
+        "the body leaks the cookie's token"
+    );
     assert_eq!(r.body["user"]["username"], "sup");
     let access = r.body["access_token"].as_str().unwrap();
     assert_eq!(app.get("/api/v1/regions", Some(access)).status, 200);
@@ -407,7 +410,11 @@ fn logout_revokes_the_refresh_token_clears_the_cookie_and_may_be_repeated() {
     post_with_cookie(&app, "/api/v1/auth/refresh", &cookie_header, None)
         .assert_problem(401, "auth.invalid_refresh_token");
     // Again, with the revoked cookie, with nothing, with a made-up token.
-    for body in [None, Some(json!({})), Some(json!({"refresh_token": "made-up"}))] {
+    for body in [
+        None,
+        Some(json!({})),
+        Some(json!({"refresh_token": "made-up"})),
+    ] {
         let r = post_with_cookie(
             &app,
             "/api/v1/auth/logout",
