@@ -91,6 +91,7 @@ codes! {
     ReportKind => "report.kind_invalid", "请选择问题类型", "choose what kind of problem it is";
     ReportText => "report.text_invalid", "请填写问题说明（不超过500字）", "describe the problem (at most 500 characters)";
     ReportContact => "report.contact_invalid", "联系电话格式不正确", "the contact phone number is not valid";
+    ImportUnreadable => "import.unreadable", "文件无法读取，请上传UTF-8编码的CSV文件或XLSX工作簿", "the file cannot be read; upload a UTF-8 CSV file or an XLSX workbook";
     ReportFormExpired => "report.form_expired", "页面已过期，请重新扫码后再提交", "the page has expired; scan the card again and resubmit";
 
     // Problem-level codes.

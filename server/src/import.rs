@@ -141,8 +141,15 @@ pub fn households_file(db: &Db, path: &Path, dry_run: bool) -> Result<Report, St
             )
         }
     };
-    import_table(db, &table, dry_run, crate::api::today_cn())
-        .map_err(|e| format!("database error: {e}"))
+    import_table(
+        db,
+        &table,
+        dry_run,
+        crate::api::today_cn(),
+        "cli:import",
+        &|_| true,
+    )
+    .map_err(|e| format!("database error: {e}"))
 }
 
 pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
@@ -157,20 +164,43 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, String> {
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("CSV row {}: {e}", i + 2))?;
-        let line = record.position().map_or(i + 2, |p| p.line() as usize);
+        // The line the record starts on, counted from its byte offset: after
+        // a CRLF the reader's own line count still stands on the `\n`, one
+        // short, and Excel writes CSV with CRLF.
+        let line = record.position().map_or(i + 2, |p| {
+            let at = (p.byte() as usize).min(bytes.len().saturating_sub(1));
+            1 + bytes[..=at].iter().filter(|&&b| b == b'\n').count()
+        });
         rows.push((line, record.iter().map(|c| c.trim().to_string()).collect()));
     }
     Ok(Table { headers, rows })
 }
 
 fn read_sheet(path: &Path) -> Result<Table, String> {
-    use calamine::{Data, Reader};
+    use calamine::Reader;
     let mut book = calamine::open_workbook_auto(path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let range = book
         .worksheet_range_at(0)
         .ok_or("工作簿没有工作表 / the workbook has no sheet")?
         .map_err(|e| format!("cannot read the first sheet: {e}"))?;
+    Ok(sheet_table(&range))
+}
+
+/// The first sheet of an `.xlsx` workbook held in memory (an upload).
+pub fn read_xlsx(bytes: &[u8]) -> Result<Table, String> {
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("cannot open the workbook: {e}"))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or("工作簿没有工作表 / the workbook has no sheet")?
+        .map_err(|e| format!("cannot read the first sheet: {e}"))?;
+    Ok(sheet_table(&range))
+}
+
+fn sheet_table(range: &calamine::Range<calamine::Data>) -> Table {
+    use calamine::Data;
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
     let cell = |d: &Data| match d {
         // Whole numbers typed into Excel come back as floats: 2014.0 → "2014".
@@ -186,7 +216,7 @@ fn read_sheet(path: &Path) -> Result<Table, String> {
         .enumerate()
         .map(|(i, r)| (first_row + i + 2, r.iter().map(cell).collect()))
         .collect();
-    Ok(Table { headers, rows })
+    Table { headers, rows }
 }
 
 /// Where each field of the household being built came from, to turn a JSON
@@ -197,11 +227,16 @@ struct Origin {
     helper_rows: Vec<usize>,
 }
 
+/// Checks every row and, unless `dry_run` or any row is bad, stores every
+/// household in one transaction as `actor`. A household whose village is
+/// not `in_scope` (the caller's region) is a row error `auth.out_of_scope`.
 pub fn import_table(
     db: &Db,
     table: &Table,
     dry_run: bool,
     today: chrono::NaiveDate,
+    actor: &str,
+    in_scope: &dyn Fn(&str) -> bool,
 ) -> Result<Report, ApiError> {
     let mut report = Report {
         dry_run,
@@ -220,6 +255,14 @@ pub fn import_table(
     let checked = db.read_blocking(|c| {
         let mut ok = Vec::new();
         for (input, origin) in built {
+            if !in_scope(&input.division_code) {
+                report.errors.push(RowError {
+                    row: origin.first_row,
+                    column: header_of(Col::DivisionCode),
+                    code: Code::OutOfScope,
+                });
+                continue;
+            }
             let result = households::check(c, input, today)
                 .and_then(|h| households::ensure_code_free(c, &h, None).map(|_| h));
             match result {
@@ -245,7 +288,7 @@ pub fn import_table(
     // Pass 2: one transaction for the whole file.
     db.write_blocking(|c| {
         for h in &checked {
-            households::insert(c, h, Actor("cli:import"))?;
+            households::insert(c, h, Actor(actor))?;
         }
         Ok(())
     })?;
@@ -346,6 +389,42 @@ pub fn parse_csv(bytes: &[u8], today: chrono::NaiveDate) -> (usize, usize) {
         }
     }
     (ok, problems)
+}
+
+/// The empty roster template: the Chinese header row as CSV (UTF-8 with a
+/// BOM, so Excel opens it without mojibake).
+pub fn template_csv() -> Vec<u8> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    let headers: Vec<&str> = COLUMNS.iter().map(|c| c.2).collect();
+    out.extend_from_slice(headers.join(",").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// The empty roster template as an XLSX workbook: the Chinese header row,
+/// frozen, and the code and number columns formatted as text so that Excel
+/// keeps their digits (an ID number is not a number).
+pub fn template_xlsx() -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    sheet.set_name("户籍名册").map_err(err)?;
+    let as_text = Format::new().set_num_format("@");
+    let bold = Format::new().set_bold();
+    for (i, (col, _, zh, _)) in (0u16..).zip(COLUMNS) {
+        sheet.write_string_with_format(0, i, *zh, &bold).map_err(err)?;
+        sheet.set_column_width(i, 14).map_err(err)?;
+        if matches!(
+            col,
+            Col::HouseholdCode | Col::DivisionCode | Col::IdNumber | Col::HelperPhone
+        ) {
+            sheet.set_column_format(i, &as_text).map_err(err)?;
+            sheet.set_column_width(i, 22).map_err(err)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    book.save_to_buffer().map_err(err)
 }
 
 fn header_name(col: Col) -> String {

@@ -280,6 +280,36 @@ fn every_endpoint_by_role_and_scope() {
                 &replacement,
             );
             check("put", "/api/v1/households/{id}", inside, &editors(200), r);
+            let file = format!(
+                "户编号,区划代码,村民小组,识别年度,脱贫状态,贫困户属性,主要致贫原因,姓名,证件号码,与户主关系\r\n\
+                 {},{village},一组,2014,未脱贫,一般贫困户,因病,张三,{},户主\r\n",
+                next_code(),
+                id_with_check("21092219800101123"),
+            );
+            let r = app.send(
+                "POST",
+                "/api/v1/imports/households?dry_run=true",
+                t,
+                &[],
+                Some(Body::Raw("text/csv", file.as_bytes())),
+            );
+            check(
+                "post",
+                "/api/v1/imports/households",
+                inside,
+                &editors(200),
+                r,
+            );
+            for template in ["template.csv", "template.xlsx"] {
+                let r = app.get(&format!("/api/v1/imports/{template}"), t);
+                check(
+                    "get",
+                    &format!("/api/v1/imports/{template}"),
+                    inside,
+                    &anyone,
+                    r,
+                );
+            }
             let new_user = json!({"username": format!("{}-{}", name, next_code()), "password": "long-enough-pw", "role": "enumerator", "scope": if inside { VILLAGE } else { OTHER_VILLAGE }});
             check(
                 "post",

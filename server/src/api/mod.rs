@@ -9,6 +9,7 @@ mod cards;
 mod exports;
 mod findings;
 mod households;
+mod imports;
 pub mod json;
 pub mod metrics;
 mod ops;
@@ -66,6 +67,9 @@ routes! {
     "/api/v1/regions/{code}/cards.pdf" { get => cards::region_pdf }
     "/api/v1/regions/{code}/reprint" { get => cards::reprint }
     "/api/v1/prints" { get => cards::prints }
+    "/api/v1/imports/households" (web::PayloadConfig::new(imports::IMPORT_LIMIT)) { post => imports::households }
+    "/api/v1/imports/template.csv" { get => imports::template_csv }
+    "/api/v1/imports/template.xlsx" { get => imports::template_xlsx }
     "/api/v1/users" { post => users::create, get => users::list }
     "/api/v1/users/{username}/disable" { post => users::disable }
     "/api/v1/users/{username}/enable" { post => users::enable }
