@@ -150,3 +150,9 @@ export async function screenshots(page: Page, name: string) {
   await page.setViewportSize({ width: 1366, height: 768 })
   expect(overflow, `${name} overflows a 360 px screen by ${overflow}px`).toBeLessThanOrEqual(0)
 }
+
+/** Picks `option` in the Element Plus select labelled `label` (the label names its input). */
+export async function choose(scope: Page | ReturnType<Page['locator']>, page: Page, label: string, option: string) {
+  await scope.locator('.el-select', { has: page.getByLabel(label, { exact: true }) }).click()
+  await page.getByRole('option', { name: option, exact: true }).click()
+}

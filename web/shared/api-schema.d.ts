@@ -395,6 +395,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{username}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a user's password (password reset by an admin)
+         * @description Role: `admin` only (others `403 auth.role_forbidden`), for a user whose scope lies
+         *     within the caller's (else `403 auth.out_of_scope`); unknown user → `404`. The
+         *     password follows the rules of user creation (`422 user.password_too_short` at
+         *     `/password` under 8 characters). Every refresh token of the user is revoked, so
+         *     their sessions end when their access tokens expire. An audit row
+         *     (`password_reset`, old and new version); the password is never logged or stored
+         *     in clear. Answers the user with `version` + 1.
+         */
+        post: operations["setUserPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/visits/batch": {
         parameters: {
             query?: never;
@@ -720,8 +746,65 @@ export interface paths {
          *     one card per page. A region without households → `404`. The print is one audit
          *     row (`card_print`, entity id = the region code) naming every household and its
          *     card version.
+         *
+         *     `only=reprint` prints just the households of `GET /api/v1/regions/{code}/reprint`
+         *     (需重印: card changed since last printed), in the same order and files; none to
+         *     reprint → `404`. Any other `only` → `400 query.invalid`.
          */
         get: operations["getRegionCards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{code}/reprint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The households whose card must be reprinted (需重印)
+         * @description village_office, supervisor and admin, within their scope (an enumerator gets
+         *     `403 auth.role_forbidden`). The households under the region, in print order,
+         *     whose current `card_version` differs from the version they were last printed at,
+         *     by any print that covered them (a print run of the region, of a region inside
+         *     it or containing it, or of the one card), read from the print audit rows. A
+         *     household never printed has no card on its wall and is not listed. Print them
+         *     with `GET /api/v1/regions/{code}/cards.pdf?only=reprint`.
+         */
+        get: operations["getRegionReprint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/prints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Print history of 明白卡 in a scope
+         * @description village_office, supervisor and admin, within their scope (an enumerator gets
+         *     `403 auth.role_forbidden`; a `scope` outside the caller's `403 auth.out_of_scope`).
+         *     From the print audit rows, newest first: who printed, when, a region's print run
+         *     (`kind: region`, the region printed) or one household's card (`kind: household`,
+         *     `region_code` its village), the layout, how many households, and how many at each
+         *     card version. Lists the prints of regions inside `scope` (a county's run is not in
+         *     a village's list). Pass `next_cursor` back as `cursor` for older prints
+         *     (`has_more`).
+         */
+        get: operations["listPrints"];
         put?: never;
         post?: never;
         delete?: never;
@@ -870,12 +953,41 @@ export interface paths {
          * @description Any signed-in role, within its scope. Findings raised by the checklist on stored
          *     visits, and `resident.feedback` findings from the QR page (their `visit_id` is
          *     `null`), in the order they were created, optionally only one `status`
-         *     (`open|rectified|closed`), `code`, `severity` or household. Pass `next_cursor` back
-         *     as `cursor` for the next page; every page carries it. A bad parameter → `400
+         *     (`open|rectified|closed`), `code`, `severity` or household, raised in
+         *     `[from, to)` (RFC 3339). Each row carries what a list shows: the household's id and
+         *     code, the village, the visit and its level (`null` for a resident's report), the
+         *     severity, the status, `raised_at` and the note of the last move (`last_note`,
+         *     `null` before any). Pass `next_cursor` back as `cursor` for the next page; every
+         *     page carries it. A bad parameter → `400
          *     query.invalid` with `errors[0].field` naming it; a scope outside the caller's →
          *     `403 auth.out_of_scope`.
          */
         get: operations["listFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/findings/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a finding was raised and every move since
+         * @description Any signed-in role, within its scope (a finding outside it is
+         *     `403 auth.out_of_scope`; an unknown id, or one that is not a UUID, `404`). Oldest
+         *     first: `raised` (when the finding was stored; `actor` the inspector of the visit
+         *     that raised it, `null` for a resident's report from the QR page), then each move
+         *     from the audit log, `rectified`, `closed` or `reopened`, with who, when, from,
+         *     to and the note.
+         */
+        get: operations["getFindingHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1030,6 +1142,86 @@ export interface paths {
          *     syncs exactly its households to the supervisor's phone. An audit row.
          */
         post: operations["createSample"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/samples/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One sample with its households by village
+         * @description Any signed-in role, for a sample whose scope lies within theirs (else
+         *     `403 auth.out_of_scope`; unknown or not a UUID → `404`). The sample as listed,
+         *     plus `villages`: each village of the sample in code order with its name and its
+         *     households in print order (group, household code), each with the head's name,
+         *     group, status and member count (no ID numbers).
+         */
+        get: operations["getSample"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/samples/{id}/households.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A sample's households (抽查名单) as CSV
+         * @description village_office, supervisor and admin, for a sample whose scope lies within theirs
+         *     (an enumerator gets `403 auth.role_forbidden`; a sample outside the scope `403
+         *     auth.out_of_scope`; unknown or not a UUID → `404`). One row per household of the
+         *     sample in print order (village, group, household code). Columns (Chinese headers by
+         *     default, `headers=en` for English): 乡（镇） `town`, 村 `village`, 区划代码
+         *     `division_code`, 户编号 `household_code`, 户主 `head`, 村民小组 `group`, 脱贫状态
+         *     `poverty_status` (its Chinese label under Chinese headers), 家庭人数 `members`. No ID
+         *     numbers. CSV: UTF-8 with a BOM, RFC 4180 quoting, CRLF. Streamed. Every export is an
+         *     audit row (`export`, `detail` naming the sample).
+         */
+        get: operations["exportSampleHouseholdsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/samples/{id}/households.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A sample's households (抽查名单) as XLSX
+         * @description village_office, supervisor and admin, for a sample whose scope lies within theirs
+         *     (an enumerator gets `403 auth.role_forbidden`; a sample outside the scope `403
+         *     auth.out_of_scope`; unknown or not a UUID → `404`). One row per household of the
+         *     sample in print order (village, group, household code). Columns (Chinese headers by
+         *     default, `headers=en` for English): 乡（镇） `town`, 村 `village`, 区划代码
+         *     `division_code`, 户编号 `household_code`, 户主 `head`, 村民小组 `group`, 脱贫状态
+         *     `poverty_status` (its Chinese label under Chinese headers), 家庭人数 `members`. No ID
+         *     numbers. XLSX: one worksheet 抽查名单, frozen header row, column widths set. Streamed. Every export is an
+         *     audit row (`export`, `detail` naming the sample).
+         */
+        get: operations["exportSampleHouseholdsXlsx"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1192,8 +1384,15 @@ export interface components {
             id?: string;
             /** Format: uuid */
             household_id?: string;
+            household_code?: string;
+            division_code?: components["schemas"]["RegionCode"];
             /** Format: uuid */
             visit_id?: string | null;
+            /** @enum {string|null} */
+            level?: "village_self" | "town_mutual" | "county_cross" | "city_supervision" | null;
+            last_note?: string | null;
+            /** Format: date-time */
+            raised_at?: string;
             code?: string;
             /** @enum {string} */
             severity?: "high" | "medium" | "low" | "info";
@@ -3912,6 +4111,43 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    setUserPassword: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @example li.enum */
+                username: components["parameters"]["Username"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["UserChanged"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     submitVisitBatch: {
         parameters: {
             query?: never;
@@ -4506,6 +4742,8 @@ export interface operations {
                  *     `400 query.invalid` with `errors[0].field = "layout"`.
                  */
                 layout?: components["parameters"]["CardLayout"];
+                /** @description `reprint`: only the cards that changed since they were last printed. */
+                only?: "reprint";
             };
             header?: {
                 /**
@@ -4541,6 +4779,120 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getRegionReprint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /**
+                 * @description The region's 12-digit code or its significant prefix. Malformed →
+                 *     `400 region.code_invalid` with `errors[0].field = "code"`.
+                 */
+                code: components["schemas"]["ScopeCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The households to reprint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        region_code: components["schemas"]["RegionCode"];
+                        total: number;
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            household_code: string;
+                            division_code: components["schemas"]["RegionCode"];
+                            group_name: string;
+                            head_name: string | null;
+                            /** @description The card's version now. */
+                            card_version: number;
+                            /** @description The version last printed. */
+                            printed_version: number;
+                            /** Format: date-time */
+                            printed_at: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPrints: {
+        parameters: {
+            query?: {
+                scope?: components["schemas"]["ScopeCode"];
+                /** @description The `next_cursor` of the previous page. Not one this server issued → `400 query.cursor_invalid`. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of prints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: number;
+                            /** Format: date-time */
+                            at: string;
+                            actor: string;
+                            /** @enum {string} */
+                            kind: "region" | "household";
+                            region_code: components["schemas"]["RegionCode"];
+                            /** Format: uuid */
+                            household_id: string | null;
+                            /** @enum {string} */
+                            layout: "a4" | "a6x4";
+                            households: number;
+                            card_versions: {
+                                card_version: number;
+                                households: number;
+                            }[];
+                        }[];
+                        /** @description Empty when the page is empty. */
+                        next_cursor: string;
+                        has_more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4773,6 +5125,10 @@ export interface operations {
                 code?: string;
                 severity?: "high" | "medium" | "low" | "info";
                 household_id?: string;
+                /** @description Raised at or after this instant (RFC 3339). Malformed → `400 query.invalid`. */
+                from?: string;
+                /** @description Raised before this instant (RFC 3339). Malformed → `400 query.invalid`. */
+                to?: string;
                 cursor?: string;
                 limit?: number;
             };
@@ -4801,8 +5157,22 @@ export interface operations {
                             id: string;
                             /** Format: uuid */
                             household_id: string;
+                            household_code: string;
+                            division_code: components["schemas"]["RegionCode"];
                             /** Format: uuid */
                             visit_id: string | null;
+                            /**
+                             * @description The level of the visit that raised it; `null` for a resident's report.
+                             * @enum {string|null}
+                             */
+                            level: "village_self" | "town_mutual" | "county_cross" | "city_supervision" | null;
+                            /** @description The note of the last move. */
+                            last_note: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When it was raised (the same as `created_at`).
+                             */
+                            raised_at: string;
                             code: string;
                             /** @enum {string} */
                             severity: "high" | "medium" | "low" | "info";
@@ -4825,6 +5195,59 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getFindingHistory: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The finding's id. Not a UUID → `404`. */
+                id: components["parameters"]["FindingId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        finding_id: string;
+                        /** @enum {string} */
+                        status: "open" | "rectified" | "closed";
+                        items: {
+                            /** @enum {string} */
+                            action: "raised" | "rectified" | "closed" | "reopened";
+                            /** Format: date-time */
+                            at: string;
+                            /** @description A username; `null` for a resident's report. */
+                            actor: string | null;
+                            /** @enum {string|null} */
+                            from: "open" | "rectified" | "closed" | null;
+                            /** @enum {string} */
+                            to: "open" | "rectified" | "closed";
+                            note: string | null;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5155,6 +5578,129 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSample: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sample. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sample"] & {
+                        villages: {
+                            code: components["schemas"]["RegionCode"];
+                            name: string;
+                            households: {
+                                /** Format: uuid */
+                                id: string;
+                                household_code: string;
+                                division_code: components["schemas"]["RegionCode"];
+                                group_name: string;
+                                head_name: string | null;
+                                poverty_status: components["schemas"]["PovertyStatus"];
+                                member_count: number;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportSampleHouseholdsCsv: {
+        parameters: {
+            query?: {
+                headers?: "zh" | "en";
+            };
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportSampleHouseholdsXlsx: {
+        parameters: {
+            query?: {
+                headers?: "zh" | "en";
+            };
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

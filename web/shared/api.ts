@@ -75,7 +75,7 @@ export async function authedFetch(input: Request): Promise<Response> {
   return send(again)
 }
 
-export const api = createClient<paths>({ baseUrl: '', fetch: authedFetch })
+export const api = createClient<paths>({ baseUrl: location.origin, fetch: authedFetch })
 
 /** Unwraps an openapi-fetch result: the data, or the server's problem thrown. */
 export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {

@@ -1,0 +1,277 @@
+// The office console's journeys, each as the role that does it, on the demo
+// county served by the real binary; plus one refusal per role.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test, expect, choose, signIn, signInToConsole, ROOT, PASSWORD, type Server } from './fixtures'
+
+interface Page<T> { items: T[] }
+interface Finding { id: string; status: string; household_id: string }
+interface SearchRow { id: string; head_name: string; household_code: string }
+
+const VILLAGE = '210922201203'
+const firstHousehold = async (server: Server, scope = VILLAGE) =>
+  (await server.api<Page<SearchRow>>('supervisor', '/api/v1/households/search', {
+    method: 'POST',
+    body: JSON.stringify({ scope, page: 1, per_page: 1 }),
+  })).items[0]
+
+test.describe('sign-in', () => {
+  test('a session survives a reload, the refresh cookie is out of script reach, and 退出 ends it', async ({ page, context }) => {
+    await signInToConsole(page, 'supervisor')
+    const cookie = (await context.cookies()).find((c) => c.name === 'sancha_refresh')
+    expect(cookie, 'the refresh cookie').toBeTruthy()
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/api/v1/auth' })
+    expect(await page.evaluate(() => document.cookie)).not.toContain('sancha_refresh')
+    await page.reload()
+    await expect(page.getByRole('navigation', { name: '主导航' })).toBeVisible()
+    await page.getByRole('button', { name: '退出' }).click()
+    await expect(page.getByRole('button', { name: '登录' })).toBeVisible()
+    await page.reload()
+    await expect(page.getByRole('button', { name: '登录' })).toBeVisible()
+  })
+
+  test('a wrong password is refused in Chinese, and the keyboard alone signs in', async ({ page }) => {
+    await signIn(page, 'village', 'wrong-password')
+    await expect(page.getByRole('alert')).toContainText('用户名或密码')
+    await page.getByLabel('密码').focus()
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press('Enter')
+    await expect(page.getByRole('navigation', { name: '主导航' })).toBeVisible()
+    // The navigation is reachable by Tab and opens a page with Enter.
+    const link = page.getByRole('link', { name: '整改清单' })
+    for (let i = 0; i < 20 && !(await link.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab')
+    await page.keyboard.press('Enter')
+    await expect(page.getByRole('heading', { level: 1, name: '整改清单' })).toBeVisible()
+  })
+
+  test('an enumerator is sent to the field app', async ({ page }) => {
+    await signIn(page, 'enumerator')
+    await expect(page.getByRole('heading', { name: '核查员请使用手机端' })).toBeVisible()
+    await expect(page.getByRole('link', { name: /打开手机端/ })).toHaveAttribute('href', '/app/')
+    await expect(page.getByRole('navigation', { name: '主导航' })).toHaveCount(0)
+  })
+
+  test('a supervisor sees no 用户管理 and is refused it by address', async ({ page }) => {
+    await signInToConsole(page, 'supervisor')
+    await expect(page.getByRole('link', { name: '审核' })).toBeVisible()
+    await expect(page.getByRole('link', { name: '用户管理' })).toHaveCount(0)
+    await page.goto('/users')
+    await expect(page.getByRole('heading', { name: '无权访问' })).toBeVisible()
+  })
+
+  test('a village office cannot open another village\'s household', async ({ page, server }) => {
+    const other = await firstHousehold(server, '210922101203')
+    await signInToConsole(page, 'village')
+    await expect(page.getByRole('link', { name: '审核' })).toHaveCount(0)
+    await page.goto(`/households/${other.id}`)
+    await expect(page.getByRole('alert')).toContainText('超出本账号的管辖范围')
+    await expect(page.getByText(other.head_name)).toHaveCount(0)
+  })
+})
+
+test('工作台: a supervisor clicks through town, village and household', async ({ page }) => {
+  await signInToConsole(page, 'supervisor')
+  await expect(page.getByRole('heading', { level: 1, name: /工作台/ })).toBeVisible()
+  await expect(page.getByText('各级核查进度')).toBeVisible()
+  await page.getByRole('link', { name: '丰田乡' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: /丰田乡/ })).toBeVisible()
+  await page.getByRole('link', { name: '双龙村' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: '户档案' })).toBeVisible()
+  await expect(page.getByText(/共 42 条/)).toBeVisible()
+  await page.locator('table a').first().click()
+  await expect(page.getByRole('heading', { level: 1, name: /户/ })).toBeVisible()
+  await expect(page.getByRole('heading', { name: '家庭成员' , exact: false })).toBeVisible()
+})
+
+test('户档案: the office finds a household by name, reveals one ID number (audited), and voids its card', async ({ page, server }) => {
+  const target = await firstHousehold(server)
+  await signInToConsole(page, 'village')
+  await page.getByRole('link', { name: '户档案' }).click()
+  await page.getByLabel('户编号或户主姓名').fill(target.head_name)
+  await page.getByRole('button', { name: '查询' }).click()
+  await expect(page.getByRole('link', { name: target.household_code })).toBeVisible()
+  await page.getByRole('link', { name: target.household_code }).click()
+  await expect(page.getByRole('heading', { level: 1, name: new RegExp(target.head_name) })).toBeVisible()
+  // Masked until 显示, which the server audits.
+  const masked = page.locator('.mono').first()
+  await expect(masked).toContainText('*')
+  await page.getByRole('button', { name: new RegExp(`显示${target.head_name}`) }).first().click()
+  await expect(masked).not.toContainText('*')
+  await expect(masked).toHaveText(/^\d{17}[\dX]$/)
+  const audit = await server.api<Page<{ action: string; actor: string }>>('supervisor', '/api/v1/audit?actor=village&limit=100')
+  expect(audit.items.map((a) => a.action)).toContain('reveal_id_number')
+  // 作废并换卡 asks first, then the card version goes up.
+  await expect(page.getByAltText('本户明白卡')).toBeVisible()
+  await page.getByRole('button', { name: '作废并换卡' }).click()
+  await page.getByRole('dialog').getByRole('button', { name: '作废并换卡' }).click()
+  await expect(page.getByText('已作废旧卡，请打印新卡张贴。')).toBeVisible()
+  await expect(page.getByText('当前为第 2 版')).toBeVisible()
+})
+
+test('打印明白卡: the office downloads its village\'s PDF and every QR code opens a household\'s page', async ({ page, server }) => {
+  await signInToConsole(page, 'village')
+  await page.getByRole('link', { name: '打印明白卡' }).click()
+  await expect(page.getByAltText('第一户明白卡预览')).toBeVisible()
+  const downloading = page.waitForEvent('download')
+  await page.getByRole('button', { name: '下载', exact: true }).click()
+  const download = await downloading
+  const file = join(ROOT, 'target/e2e/print-run.pdf')
+  await download.saveAs(file)
+  expect(readFileSync(file).subarray(0, 5).toString()).toBe('%PDF-')
+  const urls = execFileSync(join(ROOT, 'target/debug/sancha-qr'), [file]).toString().trim().split('\n')
+  expect(urls).toHaveLength(42)
+  expect(new Set(urls).size).toBe(42)
+  for (const u of urls) expect(u).toMatch(new RegExp(`^${server.url}/c/[A-Za-z0-9_-]{22}$`))
+  const resident = await fetch(urls[0])
+  expect(resident.status).toBe(200)
+  expect(await resident.text()).toContain('本卡有效')
+  await expect(page.getByText(/已下载/)).toBeVisible()
+  await expect(page.locator('table').filter({ hasText: 'village' }).first()).toBeVisible()
+})
+
+test('整改清单: the office rectifies with a note, the supervisor closes it, and its history shows both', async ({ page, browser, server }) => {
+  await signInToConsole(page, 'village')
+  await page.getByRole('link', { name: '整改清单' }).click()
+  const firstRow = page.locator('.el-table__body tr').first()
+  await expect(firstRow).toBeVisible()
+  const open = await server.api<Page<Finding>>('village', `/api/v1/findings?scope=${VILLAGE}&status=open&limit=1`)
+  const id = open.items[0].id
+  await firstRow.getByRole('button', { name: '整改' }).click()
+  await page.getByLabel('说明（必填）').fill('已为该户补办医保')
+  await page.getByRole('dialog').getByRole('button', { name: '整改' }).click()
+  await expect(page.getByRole('dialog')).toBeHidden()
+
+  const supervisor = await browser.newPage({ baseURL: server.url })
+  await signInToConsole(supervisor, 'supervisor')
+  await supervisor.getByRole('link', { name: '整改清单' }).click()
+  await choose(supervisor, supervisor, '状态', '已整改')
+  await supervisor.getByRole('button', { name: '查询' }).click()
+  const row = supervisor.locator('.el-table__body tr').first()
+  await row.getByRole('button', { name: '销号' }).click()
+  await supervisor.getByLabel('说明（必填）').fill('复核属实，同意销号')
+  await supervisor.getByRole('dialog').getByRole('button', { name: '销号' }).click()
+  await expect(supervisor.getByRole('dialog')).toBeHidden()
+
+  const finding = await server.api<Finding>('supervisor', `/api/v1/findings/${id}/history`)
+  expect(JSON.stringify(finding)).toContain('已为该户补办医保')
+  await choose(supervisor, supervisor, '状态', '已销号')
+  await supervisor.getByRole('button', { name: '查询' }).click()
+  await supervisor.locator('.el-table__body tr').first().getByRole('button', { name: '记录' }).click()
+  const history = supervisor.getByRole('dialog', { name: '处理记录' })
+  await expect(history).toContainText('整改')
+  await expect(history).toContainText('销号')
+  await supervisor.close()
+})
+
+test('审核: a supervisor reads a visit section by section and sends it back with a note', async ({ page, server }) => {
+  await signInToConsole(page, 'supervisor')
+  await page.getByRole('link', { name: '审核' }).click()
+  await page.locator('.el-table__body tr').first().locator('a').click()
+  const detail = page.getByRole('region', { name: '核查内容' })
+  for (const section of ['家庭成员', '查政策落实', '查收入核实', '查脱贫质量', '访满意度']) {
+    await expect(detail.getByRole('heading', { name: new RegExp(section) })).toBeVisible()
+  }
+  const visitId = await page.evaluate(() => new URL(location.href).searchParams.get('visit'))
+  await detail.getByRole('button', { name: '退回' }).click()
+  await page.getByLabel('说明（必填）').fill('收入核算有误，请重新核实')
+  await page.getByRole('dialog').getByRole('button', { name: '退回' }).click()
+  await expect(page.getByRole('dialog')).toBeHidden()
+  if (visitId) {
+    const v = await server.api<{ review: string }>('supervisor', `/api/v1/visits/${visitId}`)
+    expect(v.review).toBe('rejected')
+  }
+})
+
+test('抽样: a supervisor draws a town sample and downloads its household list', async ({ page }) => {
+  await signInToConsole(page, 'supervisor')
+  await page.getByRole('link', { name: '抽样' }).click()
+  await choose(page, page, '乡镇', '章古台镇')
+  await page.getByLabel('随机种子').fill('7')
+  await page.getByRole('button', { name: '抽样', exact: true }).click()
+  await expect(page.getByText(/乡镇互检 · 章古台镇 · 共 \d+ 户/)).toBeVisible()
+  const downloading = page.waitForEvent('download')
+  await page.getByRole('button', { name: '下载 CSV' }).click()
+  const csv = readFileSync(await (await downloading).path()).toString('utf8')
+  expect(csv).toContain('户编号')
+  expect(csv.trim().split('\n').length).toBeGreaterThan(1)
+})
+
+test('导出: a supervisor exports the findings as Excel and sees the bytes arrive', async ({ page }) => {
+  await signInToConsole(page, 'supervisor')
+  await page.getByRole('link', { name: '导出' }).click()
+  const downloading = page.waitForEvent('download')
+  await page.getByRole('button', { name: '下载', exact: true }).click()
+  const bytes = readFileSync(await (await downloading).path())
+  expect(bytes.subarray(0, 2).toString()).toBe('PK')
+  await expect(page.getByText(/已下载 .*\.xlsx（/)).toBeVisible()
+})
+
+test('用户管理: an admin creates a user, disables and enables them, and resets the password', async ({ page, server }) => {
+  await signInToConsole(page, 'admin')
+  await page.getByRole('link', { name: '用户管理' }).click()
+  await page.getByRole('button', { name: '新建用户' }).click()
+  const form = page.getByRole('dialog', { name: '新建用户' })
+  await form.getByLabel('用户名').fill('zhaoli')
+  await choose(form, page, '角色', '核查员')
+  await form.getByLabel('辖区代码').fill(VILLAGE)
+  await form.getByLabel('密码', { exact: true }).fill('first-password-1')
+  await form.getByLabel('再次输入密码').fill('first-password-1')
+  await form.getByRole('button', { name: '创建' }).click()
+  const row = page.locator('.el-table__body tr', { hasText: 'zhaoli' })
+  await expect(row).toContainText('正常')
+  await row.getByRole('button', { name: '停用' }).click()
+  await expect(row).toContainText('已停用')
+  await row.getByRole('button', { name: '启用' }).click()
+  await expect(row).toContainText('正常')
+  await row.getByRole('button', { name: '重置密码' }).click()
+  const reset = page.getByRole('dialog', { name: /重置密码/ })
+  await reset.getByLabel('新密码', { exact: true }).fill('second-password-2')
+  await reset.getByLabel('再次输入新密码').fill('second-password-2')
+  await reset.getByRole('button', { name: '重置' }).click()
+  await expect(page.getByText('已重置 zhaoli 的密码')).toBeVisible()
+  const signin = await fetch(`${server.url}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'zhaoli', password: 'second-password-2' }),
+  })
+  expect(signin.status).toBe(200)
+})
+
+test('审计日志: a supervisor filters the log by action', async ({ page }) => {
+  await signInToConsole(page, 'supervisor')
+  await page.getByRole('link', { name: '审计日志' }).click()
+  await choose(page, page, '操作', '登录')
+  await page.getByRole('button', { name: '查询' }).click()
+  const rows = page.locator('.el-table__body tr')
+  await expect(rows.first()).toContainText('supervisor')
+  for (const text of await rows.allInnerTexts()) expect(text).toContain('登录')
+})
+
+test('规则: the office reads the active thresholds and the rule version', async ({ page }) => {
+  await signInToConsole(page, 'village')
+  await page.getByRole('link', { name: '规则' }).click()
+  await expect(page.getByText(/当前规则版本/)).toBeVisible()
+  await expect(page.getByRole('row', { name: /收入标准（每人每年）/ })).toContainText('5000 元')
+})
+
+test('a lapsed session asks to sign in again over the page and keeps the half-typed note', async ({ page, context, server }) => {
+  await signInToConsole(page, 'village')
+  await page.getByRole('link', { name: '整改清单' }).click()
+  const open = await server.api<Page<Finding>>('village', `/api/v1/findings?scope=${VILLAGE}&status=open&limit=1`)
+  await page.locator('.el-table__body tr').first().getByRole('button', { name: '整改' }).click()
+  await page.getByLabel('说明（必填）').fill('已补办，待复核')
+  // The access token is refused once and the refresh cookie is gone: the session lapsed.
+  await context.clearCookies()
+  await page.route('**/api/v1/findings/*/rectify', (r) => r.fulfill({ status: 401, contentType: 'application/problem+json', body: '{"code":"auth.unauthenticated","title":"请先登录","status":401,"errors":[]}' }), { times: 1 })
+  await page.getByRole('dialog').getByRole('button', { name: '整改' }).click()
+  const again = page.getByRole('dialog', { name: '登录已过期，请重新登录' })
+  await expect(again).toBeVisible()
+  await expect(page.getByLabel('说明（必填）')).toHaveValue('已补办，待复核')
+  await again.getByLabel('密码').fill(PASSWORD)
+  await again.getByRole('button', { name: '登录' }).click()
+  await expect(again).toBeHidden()
+  await expect(page.getByLabel('说明（必填）')).toBeHidden()
+  const f = await server.api<Finding>('village', `/api/v1/findings?scope=${VILLAGE}&status=rectified&limit=500`)
+  expect(JSON.stringify(f)).toContain(open.items[0].id)
+})
