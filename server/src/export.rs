@@ -291,7 +291,9 @@ pub fn write_sample(
                     }
                     Ok(page)
                 })
-                .map_err(|e| io::Error::other(format!("export query failed: {}", e.code.as_str())))?;
+                .map_err(|e| {
+                    io::Error::other(format!("export query failed: {}", e.code.as_str()))
+                })?;
             for h in &page {
                 let p = &places[&h.division_code];
                 let status = match (headers, PovertyStatus::parse(&h.poverty_status)) {

@@ -413,7 +413,9 @@ pub fn template_xlsx() -> Result<Vec<u8>, String> {
     let as_text = Format::new().set_num_format("@");
     let bold = Format::new().set_bold();
     for (i, (col, _, zh, _)) in (0u16..).zip(COLUMNS) {
-        sheet.write_string_with_format(0, i, *zh, &bold).map_err(err)?;
+        sheet
+            .write_string_with_format(0, i, *zh, &bold)
+            .map_err(err)?;
         sheet.set_column_width(i, 14).map_err(err)?;
         if matches!(
             col,

@@ -603,7 +603,11 @@ fn every_endpoint_by_role_and_scope() {
                 &editors(200),
                 r,
             );
-            let r = app.post(&format!("/api/v1/households/{hh}/members/1/reveal"), t, &json!({}));
+            let r = app.post(
+                &format!("/api/v1/households/{hh}/members/1/reveal"),
+                t,
+                &json!({}),
+            );
             check(
                 "post",
                 "/api/v1/households/{id}/members/{member_no}/reveal",

@@ -239,17 +239,30 @@ fn print_history_and_reprint_list_follow_card_versions_and_reprint_prints_only_t
     let v = village(3);
     let (app, office) = (&v.app, v.office.as_str());
     let sup = app.token("sup");
-    let (status, _, _) = app.get_bytes(&format!("/api/v1/regions/{VILLAGE}/cards.pdf"), Some(office));
+    let (status, _, _) = app.get_bytes(
+        &format!("/api/v1/regions/{VILLAGE}/cards.pdf"),
+        Some(office),
+    );
     assert_eq!(status, 200);
     let prints = app.get("/api/v1/prints", Some(office));
     assert_eq!(prints.status, 200, "{}", prints.text);
     let p = &prints.body["items"][0];
     assert_eq!(
-        (p["kind"].as_str(), p["region_code"].as_str(), p["actor"].as_str()),
+        (
+            p["kind"].as_str(),
+            p["region_code"].as_str(),
+            p["actor"].as_str()
+        ),
         (Some("region"), Some(VILLAGE), Some("office"))
     );
-    assert_eq!((p["households"].clone(), p["layout"].clone()), (json!(3), json!("a6x4")));
-    assert_eq!(p["card_versions"], json!([{"card_version": 1, "households": 3}]));
+    assert_eq!(
+        (p["households"].clone(), p["layout"].clone()),
+        (json!(3), json!("a6x4"))
+    );
+    assert_eq!(
+        p["card_versions"],
+        json!([{"card_version": 1, "households": 3}])
+    );
     let reprint = |token: &str, region: &str| {
         let r = app.get(&format!("/api/v1/regions/{region}/reprint"), Some(token));
         assert_eq!(r.status, 200, "{}", r.text);
@@ -272,7 +285,10 @@ fn print_history_and_reprint_list_follow_card_versions_and_reprint_prints_only_t
     assert_eq!(due["total"], 1, "{due}");
     let row = &due["items"][0];
     assert_eq!(row["id"], v.ids[1].as_str());
-    assert_eq!((row["card_version"].clone(), row["printed_version"].clone()), (json!(2), json!(1)));
+    assert_eq!(
+        (row["card_version"].clone(), row["printed_version"].clone()),
+        (json!(2), json!(1))
+    );
     assert_eq!(row["head_name"], HEADS[1]);
     assert_eq!(reprint(&sup, TOWN)["total"], 1);
 
@@ -284,40 +300,71 @@ fn print_history_and_reprint_list_follow_card_versions_and_reprint_prints_only_t
     assert_eq!((status, ct.as_str()), (200, "application/pdf"));
     if have_poppler() {
         let text = pdf_text(&bytes);
-        assert!(text.contains(HEADS[1]) && !text.contains(HEADS[0]), "{text}");
+        assert!(
+            text.contains(HEADS[1]) && !text.contains(HEADS[0]),
+            "{text}"
+        );
     }
     let latest = &app.get("/api/v1/prints?limit=1", Some(office)).body;
-    assert_eq!(latest["items"][0]["card_versions"], json!([{"card_version": 2, "households": 1}]));
+    assert_eq!(
+        latest["items"][0]["card_versions"],
+        json!([{"card_version": 2, "households": 1}])
+    );
     assert_eq!(latest["has_more"], true);
     let older = app.get(
-        &format!("/api/v1/prints?cursor={}", latest["next_cursor"].as_str().unwrap()),
+        &format!(
+            "/api/v1/prints?cursor={}",
+            latest["next_cursor"].as_str().unwrap()
+        ),
         Some(office),
     );
-    assert_eq!(older.body["items"].as_array().unwrap().len(), 1, "{}", older.text);
+    assert_eq!(
+        older.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        older.text
+    );
     // The county's run is not the village's to list; the supervisor sees all three.
     assert_eq!(
-        app.get(&format!("/api/v1/prints?scope={COUNTY}"), Some(&sup)).body["items"]
+        app.get(&format!("/api/v1/prints?scope={COUNTY}"), Some(&sup))
+            .body["items"]
             .as_array()
             .unwrap()
             .len(),
         3
     );
     assert_eq!(reprint(office, VILLAGE)["total"], 0);
-    app.get(&format!("/api/v1/regions/{VILLAGE}/cards.pdf?only=reprint"), Some(office))
-        .assert_problem(404, "not_found");
-    app.get(&format!("/api/v1/regions/{VILLAGE}/cards.pdf?only=all"), Some(office))
-        .assert_problem(400, "query.invalid");
+    app.get(
+        &format!("/api/v1/regions/{VILLAGE}/cards.pdf?only=reprint"),
+        Some(office),
+    )
+    .assert_problem(404, "not_found");
+    app.get(
+        &format!("/api/v1/regions/{VILLAGE}/cards.pdf?only=all"),
+        Some(office),
+    )
+    .assert_problem(400, "query.invalid");
 
     // One household's card is a print of one card.
-    let (status, _, _) = app.get_bytes(&format!("/api/v1/households/{}/card.pdf", v.ids[0]), Some(office));
+    let (status, _, _) = app.get_bytes(
+        &format!("/api/v1/households/{}/card.pdf", v.ids[0]),
+        Some(office),
+    );
     assert_eq!(status, 200);
     let one = &app.get("/api/v1/prints?limit=1", Some(office)).body["items"][0];
-    assert_eq!((one["kind"].as_str(), one["household_id"].as_str()), (Some("household"), Some(v.ids[0].as_str())));
+    assert_eq!(
+        (one["kind"].as_str(), one["household_id"].as_str()),
+        (Some("household"), Some(v.ids[0].as_str()))
+    );
 
     let enumerator = app.token("enum");
-    app.get("/api/v1/prints", Some(&enumerator)).assert_problem(403, "auth.role_forbidden");
-    app.get(&format!("/api/v1/regions/{VILLAGE}/reprint"), Some(&enumerator))
+    app.get("/api/v1/prints", Some(&enumerator))
         .assert_problem(403, "auth.role_forbidden");
+    app.get(
+        &format!("/api/v1/regions/{VILLAGE}/reprint"),
+        Some(&enumerator),
+    )
+    .assert_problem(403, "auth.role_forbidden");
     app.get(&format!("/api/v1/regions/{COUNTY}/reprint"), Some(office))
         .assert_problem(403, "auth.out_of_scope");
     app.get("/api/v1/regions/1234567/reprint", Some(office))

@@ -18,10 +18,17 @@ fn an_admin_resets_a_password_which_ends_the_users_refresh_tokens() {
         None,
         &json!({"username": "li", "password": PASSWORD}),
     );
-    let refresh = signed_in.body["refresh_token"].as_str().unwrap().to_string();
+    let refresh = signed_in.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let admin = app.token("admin");
     let reset = |token: &str, user: &str, body: serde_json::Value| {
-        app.post(&format!("/api/v1/users/{user}/password"), Some(token), &body)
+        app.post(
+            &format!("/api/v1/users/{user}/password"),
+            Some(token),
+            &body,
+        )
     };
 
     let short = reset(&admin, "li", json!({"password": "short"}));
@@ -30,22 +37,36 @@ fn an_admin_resets_a_password_which_ends_the_users_refresh_tokens() {
         short.field_errors(),
         vec![("/password".into(), "user.password_too_short".into())]
     );
-    reset(&admin, "li", json!({"password": "long-enough-pw", "role": "admin"}))
-        .assert_problem(422, "request.validation_failed");
-    reset(&app.token("office"), "li", json!({"password": "long-enough-pw"}))
-        .assert_problem(403, "auth.role_forbidden");
+    reset(
+        &admin,
+        "li",
+        json!({"password": "long-enough-pw", "role": "admin"}),
+    )
+    .assert_problem(422, "request.validation_failed");
+    reset(
+        &app.token("office"),
+        "li",
+        json!({"password": "long-enough-pw"}),
+    )
+    .assert_problem(403, "auth.role_forbidden");
     reset(&admin, "far", json!({"password": "long-enough-pw"}))
         .assert_problem(403, "auth.out_of_scope");
-    reset(&admin, "nobody", json!({"password": "long-enough-pw"}))
-        .assert_problem(404, "not_found");
+    reset(&admin, "nobody", json!({"password": "long-enough-pw"})).assert_problem(404, "not_found");
 
     let r = reset(&admin, "li", json!({"password": "新的密码-long-enough"}));
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!((r.body["username"].clone(), r.body["version"].clone()), (json!("li"), json!(2)));
+    assert_eq!(
+        (r.body["username"].clone(), r.body["version"].clone()),
+        (json!("li"), json!(2))
+    );
     assert!(r.body.get("password_hash").is_none());
 
-    app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}))
-        .assert_problem(401, "auth.invalid_refresh_token");
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": refresh}),
+    )
+    .assert_problem(401, "auth.invalid_refresh_token");
     app.post(
         "/api/v1/auth/token",
         None,
@@ -76,9 +97,16 @@ fn an_admin_resets_a_password_which_ends_the_users_refresh_tokens() {
         .db
         .read_blocking(|c| audit::for_entity(c, "user", &user_id))
         .unwrap();
-    let reset_row = rows.iter().find(|r| r.action == "password_reset").expect("an audit row");
+    let reset_row = rows
+        .iter()
+        .find(|r| r.action == "password_reset")
+        .expect("an audit row");
     assert_eq!(
-        (reset_row.actor.as_str(), reset_row.old_version, reset_row.new_version),
+        (
+            reset_row.actor.as_str(),
+            reset_row.old_version,
+            reset_row.new_version
+        ),
         ("admin", Some(1), Some(2))
     );
     let all = serde_json::to_string(&rows).unwrap();
@@ -94,11 +122,7 @@ fn a_samples_households_list_reads_by_village_and_exports_with_chinese_headers()
     app.seed_user("office", Role::VillageOffice, VILLAGE);
     app.seed_user("enum", Role::Enumerator, COUNTY);
     app.seed_user("far", Role::Supervisor, OTHER_COUNTY);
-    for (village, code) in [
-        (VILLAGE, "A-2"),
-        (VILLAGE, "A-1"),
-        ("210922201204", "B-1"),
-    ] {
+    for (village, code) in [(VILLAGE, "A-2"), (VILLAGE, "A-1"), ("210922201204", "B-1")] {
         app.seed_household(input(&household_in(village, code)));
     }
     let sup = app.token("sup");
@@ -116,7 +140,10 @@ fn a_samples_households_list_reads_by_village_and_exports_with_chinese_headers()
     assert_eq!(r.body["households"].as_array().unwrap().len(), 3);
     let villages = r.body["villages"].as_array().unwrap();
     assert_eq!(villages.len(), 2);
-    assert_eq!((villages[0]["code"].as_str(), villages[1]["name"].as_str()), (Some(VILLAGE), Some("新华村")));
+    assert_eq!(
+        (villages[0]["code"].as_str(), villages[1]["name"].as_str()),
+        (Some(VILLAGE), Some("新华村"))
+    );
     let first: Vec<&str> = villages[0]["households"]
         .as_array()
         .unwrap()
@@ -125,24 +152,44 @@ fn a_samples_households_list_reads_by_village_and_exports_with_chinese_headers()
         .collect();
     assert_eq!(first, ["A-1", "A-2"]);
     let h = &villages[0]["households"][0];
-    assert_eq!((h["head_name"].as_str(), h["member_count"].as_i64()), (Some("张建国"), Some(3)));
+    assert_eq!(
+        (h["head_name"].as_str(), h["member_count"].as_i64()),
+        (Some("张建国"), Some(3))
+    );
     assert!(!r.text.contains("210922196805120119"));
 
-    let (status, ct, csv) = app.get_bytes(&format!("/api/v1/samples/{id}/households.csv"), Some(&sup));
+    let (status, ct, csv) =
+        app.get_bytes(&format!("/api/v1/samples/{id}/households.csv"), Some(&sup));
     assert_eq!((status, ct.as_str()), (200, "text/csv"));
     let csv = String::from_utf8(csv).unwrap();
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
     assert!(csv.starts_with('\u{feff}'));
-    assert_eq!(lines[0], "乡（镇）,村,区划代码,户编号,户主,村民小组,脱贫状态,家庭人数");
+    assert_eq!(
+        lines[0],
+        "乡（镇）,村,区划代码,户编号,户主,村民小组,脱贫状态,家庭人数"
+    );
     assert_eq!(lines.len(), 4, "{csv}");
-    assert!(lines[1].contains("A-1") && lines[1].contains("张建国") && lines[1].contains("已脱贫"), "{}", lines[1]);
+    assert!(
+        lines[1].contains("A-1") && lines[1].contains("张建国") && lines[1].contains("已脱贫"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[3].contains("新华村") && lines[3].contains("B-1"));
-    let en = app.get(&format!("/api/v1/samples/{id}/households.csv?headers=en"), Some(&sup));
-    assert!(en.text.contains("town,village,division_code,household_code,head,group,poverty_status,members"));
+    let en = app.get(
+        &format!("/api/v1/samples/{id}/households.csv?headers=en"),
+        Some(&sup),
+    );
+    assert!(en
+        .text
+        .contains("town,village,division_code,household_code,head,group,poverty_status,members"));
 
-    let (status, ct, xlsx) = app.get_bytes(&format!("/api/v1/samples/{id}/households.xlsx"), Some(&sup));
+    let (status, ct, xlsx) =
+        app.get_bytes(&format!("/api/v1/samples/{id}/households.xlsx"), Some(&sup));
     assert_eq!(status, 200);
-    assert_eq!(ct, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert_eq!(
+        ct,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
     use calamine::Reader;
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
     let sheet = book.worksheet_range("抽查名单").unwrap();
@@ -151,7 +198,10 @@ fn a_samples_households_list_reads_by_village_and_exports_with_chinese_headers()
     assert_eq!(sheet.get((3, 3)).unwrap().to_string(), "B-1");
 
     // Every export is an audit row naming the sample.
-    let audit_rows = app.get(&format!("/api/v1/audit?scope={TOWN}&action=export"), Some(&sup));
+    let audit_rows = app.get(
+        &format!("/api/v1/audit?scope={TOWN}&action=export"),
+        Some(&sup),
+    );
     let details: Vec<&str> = audit_rows.body["items"]
         .as_array()
         .unwrap()
@@ -162,17 +212,30 @@ fn a_samples_households_list_reads_by_village_and_exports_with_chinese_headers()
     assert!(details.iter().all(|d| d.contains(&id)));
 
     let enumerator = app.token("enum");
-    assert_eq!(app.get(&format!("/api/v1/samples/{id}"), Some(&enumerator)).status, 200);
-    app.get(&format!("/api/v1/samples/{id}/households.csv"), Some(&enumerator))
-        .assert_problem(403, "auth.role_forbidden");
+    assert_eq!(
+        app.get(&format!("/api/v1/samples/{id}"), Some(&enumerator))
+            .status,
+        200
+    );
+    app.get(
+        &format!("/api/v1/samples/{id}/households.csv"),
+        Some(&enumerator),
+    )
+    .assert_problem(403, "auth.role_forbidden");
     app.get(&format!("/api/v1/samples/{id}"), Some(&app.token("office")))
         .assert_problem(403, "auth.out_of_scope");
     app.get(&format!("/api/v1/samples/{id}"), Some(&app.token("far")))
         .assert_problem(403, "auth.out_of_scope");
-    app.get("/api/v1/samples/6f1c1c1e-0000-4000-8000-000000000000", Some(&sup))
-        .assert_problem(404, "not_found");
-    app.get(&format!("/api/v1/samples/{id}/households.csv?headers=fr"), Some(&sup))
-        .assert_problem(400, "query.invalid");
+    app.get(
+        "/api/v1/samples/6f1c1c1e-0000-4000-8000-000000000000",
+        Some(&sup),
+    )
+    .assert_problem(404, "not_found");
+    app.get(
+        &format!("/api/v1/samples/{id}/households.csv?headers=fr"),
+        Some(&sup),
+    )
+    .assert_problem(400, "query.invalid");
 }
 
 const ROSTER_HEADER: &str = "户编号,区划代码,村民小组,识别年度,脱贫状态,脱贫年度,贫困户属性,主要致贫原因,姓名,证件号码,与户主关系,帮扶责任人,帮扶单位,帮扶人职务,帮扶人电话";
@@ -195,7 +258,13 @@ fn good_roster(village: &str) -> Vec<u8> {
     roster(&[
         roster_row("IMP-1", village, "张建国", "210922196805120119", "户主"),
         roster_row("IMP-1", village, "李桂兰", "210922197003080228", "配偶"),
-        roster_row("IMP-2", village, "王五", &id_with_check("21092219800101123"), "户主"),
+        roster_row(
+            "IMP-2",
+            village,
+            "王五",
+            &id_with_check("21092219800101123"),
+            "户主",
+        ),
     ])
 }
 
@@ -213,7 +282,8 @@ fn the_office_imports_a_roster_over_http_checking_every_row_and_storing_all_or_n
         )
     };
     let stored = || {
-        app.post("/api/v1/households/search", Some(&office), &json!({})).body["total"]
+        app.post("/api/v1/households/search", Some(&office), &json!({}))
+            .body["total"]
             .as_i64()
             .unwrap()
     };
@@ -230,7 +300,13 @@ fn the_office_imports_a_roster_over_http_checking_every_row_and_storing_all_or_n
     let bad = roster(&[
         roster_row("IMP-1", VILLAGE, "张建国", "210922196805120118", "户主"),
         roster_row("IMP-1", VILLAGE, "李桂兰", "210922197003080228", "配偶"),
-        roster_row("IMP-2", VILLAGE, "王五", &id_with_check("21092219800101123"), "邻居"),
+        roster_row(
+            "IMP-2",
+            VILLAGE,
+            "王五",
+            &id_with_check("21092219800101123"),
+            "邻居",
+        ),
     ]);
     for dry_run in ["true", "false"] {
         let r = upload(&office, dry_run, "text/csv; charset=utf-8", &bad);
@@ -269,7 +345,10 @@ fn the_office_imports_a_roster_over_http_checking_every_row_and_storing_all_or_n
         &[("Accept-Language", "en")],
         Some(Body::Raw("text/csv", &bad)),
     );
-    assert_eq!(en.body["errors"][0]["message"], "ID number check character is wrong");
+    assert_eq!(
+        en.body["errors"][0]["message"],
+        "ID number check character is wrong"
+    );
 
     // A village outside the caller's scope: 403, naming the rows.
     let outside = upload(&office, "true", "text/csv", &good_roster(OTHER_VILLAGE));
@@ -296,24 +375,39 @@ fn the_office_imports_a_roster_over_http_checking_every_row_and_storing_all_or_n
         .iter()
         .any(|e| e["entity"] == "household" && e["actor"] == "office"));
 
-    upload(&app.token("enum"), "true", "text/csv", &good_roster(VILLAGE))
-        .assert_problem(403, "auth.role_forbidden");
+    upload(
+        &app.token("enum"),
+        "true",
+        "text/csv",
+        &good_roster(VILLAGE),
+    )
+    .assert_problem(403, "auth.role_forbidden");
     upload(&office, "true", "application/json", b"{}")
         .assert_problem(415, "request.unsupported_media_type");
-    upload(&office, "maybe", "text/csv", &good_roster(VILLAGE)).assert_problem(400, "query.invalid");
+    upload(&office, "maybe", "text/csv", &good_roster(VILLAGE))
+        .assert_problem(400, "query.invalid");
     let unreadable = upload(&office, "true", XLSX, b"not a workbook");
     unreadable.assert_problem(422, "request.validation_failed");
     assert_eq!(unreadable.body["errors"][0]["code"], "import.unreadable");
-    upload(&office, "true", "text/csv", b"\xff\xfe\x00garbage\n\xc3\x28")
-        .assert_problem(422, "request.validation_failed");
+    upload(
+        &office,
+        "true",
+        "text/csv",
+        b"\xff\xfe\x00garbage\n\xc3\x28",
+    )
+    .assert_problem(422, "request.validation_failed");
 
     // The templates: the Chinese headers, which the import itself reads back.
     let (status, ct, csv) = app.get_bytes("/api/v1/imports/template.csv", Some(&office));
     assert_eq!((status, ct.as_str()), (200, "text/csv"));
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.starts_with("\u{feff}户编号,区划代码,村民小组,识别年度,脱贫状态"), "{csv}");
+    assert!(
+        csv.starts_with("\u{feff}户编号,区划代码,村民小组,识别年度,脱贫状态"),
+        "{csv}"
+    );
     assert!(csv.contains("证件号码") && csv.contains("帮扶人电话"));
-    let (status, ct, xlsx) = app.get_bytes("/api/v1/imports/template.xlsx", Some(&app.token("enum")));
+    let (status, ct, xlsx) =
+        app.get_bytes("/api/v1/imports/template.xlsx", Some(&app.token("enum")));
     assert_eq!((status, ct.as_str()), (200, XLSX));
     use calamine::Reader;
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.clone())).unwrap();

@@ -275,7 +275,11 @@ fn a_findings_list_row_carries_what_the_console_shows_and_filters_by_raised_date
         Some(&f.office),
         &serde_json::json!({"note": "已接通自来水"}),
     );
-    assert_eq!(rectified.body["last_note"], "已接通自来水", "{}", rectified.text);
+    assert_eq!(
+        rectified.body["last_note"], "已接通自来水",
+        "{}",
+        rectified.text
+    );
     let r = f.app.get("/api/v1/findings", Some(&f.office));
     assert_eq!(r.status, 200, "{}", r.text);
     let row = &r.body["items"][0];
@@ -291,14 +295,19 @@ fn a_findings_list_row_carries_what_the_console_shows_and_filters_by_raised_date
 
     let raised = row["raised_at"].as_str().unwrap().to_string();
     let count = |query: String| {
-        let r = f.app.get(&format!("/api/v1/findings?{query}"), Some(&f.office));
+        let r = f
+            .app
+            .get(&format!("/api/v1/findings?{query}"), Some(&f.office));
         assert_eq!(r.status, 200, "{}", r.text);
         r.body["items"].as_array().unwrap().len()
     };
     let enc = |t: &str| t.replace('+', "%2B");
     assert_eq!(count(format!("from={}", enc(&raised))), 1);
     assert_eq!(count(format!("to={}", enc(&raised))), 0);
-    assert_eq!(count("from=2020-01-01T00:00:00%2B08:00&to=2020-12-31T00:00:00Z".into()), 0);
+    assert_eq!(
+        count("from=2020-01-01T00:00:00%2B08:00&to=2020-12-31T00:00:00Z".into()),
+        0
+    );
     assert_eq!(count("from=2020-01-01T00:00:00%2B08:00".into()), 1);
     f.app
         .get("/api/v1/findings?from=yesterday", Some(&f.office))

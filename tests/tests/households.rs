@@ -305,7 +305,11 @@ fn the_office_searches_its_households_by_code_name_status_and_group_a_page_at_a_
     let r = search(&office, json!({"per_page": 10, "page": 3}));
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
-        (r.body["total"].clone(), r.body["page"].clone(), r.body["per_page"].clone()),
+        (
+            r.body["total"].clone(),
+            r.body["page"].clone(),
+            r.body["per_page"].clone()
+        ),
         (json!(25), json!(3), json!(10))
     );
     assert_eq!(r.body["items"].as_array().unwrap().len(), 5);
@@ -373,8 +377,7 @@ fn the_office_searches_its_households_by_code_name_status_and_group_a_page_at_a_
         ]
     );
     search(&office, json!({"name": "张"})).assert_problem(422, "request.validation_failed");
-    search(&app.token("far"), json!({"scope": VILLAGE}))
-        .assert_problem(403, "auth.out_of_scope");
+    search(&app.token("far"), json!({"scope": VILLAGE})).assert_problem(403, "auth.out_of_scope");
     search(&office, json!({"scope": COUNTY})).assert_problem(403, "auth.out_of_scope");
 }
 

@@ -245,7 +245,9 @@ impl SearchBody {
         }
         let text = |name: &str, v: Option<String>, errors: &mut Vec<FieldError>| {
             let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-            if v.as_ref().is_some_and(|s| s.chars().count() > SEARCH_TEXT_MAX) {
+            if v.as_ref()
+                .is_some_and(|s| s.chars().count() > SEARCH_TEXT_MAX)
+            {
                 errors.push(FieldError::new(name, Code::SchemaInvalid));
             }
             v

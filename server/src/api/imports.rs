@@ -61,8 +61,7 @@ pub async fn households(
     .map_err(|_| ApiError::invalid(vec![FieldError::new("", Code::ImportUnreadable)]))?;
     let db = state.db.clone();
     let report = web::block(move || {
-        let in_scope =
-            |code: &str| RegionCode::parse(code).is_none_or(|c| user.scope.contains(&c));
+        let in_scope = |code: &str| RegionCode::parse(code).is_none_or(|c| user.scope.contains(&c));
         import::import_table(
             &db,
             &table,

@@ -195,7 +195,10 @@ async fn export(
         .content_type(content_type)
         .insert_header((
             actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"sample-{}-households.{ext}\"", sample.scope),
+            format!(
+                "attachment; filename=\"sample-{}-households.{ext}\"",
+                sample.scope
+            ),
         ))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .streaming(body))
@@ -208,7 +211,14 @@ pub async fn households_csv(
     id: web::Path<uuid::Uuid>,
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    export(state, user, id.into_inner(), q.into_inner(), crate::export::Format::Csv).await
+    export(
+        state,
+        user,
+        id.into_inner(),
+        q.into_inner(),
+        crate::export::Format::Csv,
+    )
+    .await
 }
 
 /// `GET /samples/{id}/households.xlsx`.
@@ -218,5 +228,12 @@ pub async fn households_xlsx(
     id: web::Path<uuid::Uuid>,
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    export(state, user, id.into_inner(), q.into_inner(), crate::export::Format::Xlsx).await
+    export(
+        state,
+        user,
+        id.into_inner(),
+        q.into_inner(),
+        crate::export::Format::Xlsx,
+    )
+    .await
 }

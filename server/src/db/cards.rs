@@ -225,7 +225,14 @@ pub struct PrintRecord {
 }
 
 fn parse_print(
-    (id, at, actor, what, scope, detail): (i64, NaiveDateTime, String, String, Option<String>, String),
+    (id, at, actor, what, scope, detail): (
+        i64,
+        NaiveDateTime,
+        String,
+        String,
+        Option<String>,
+        String,
+    ),
 ) -> PrintRecord {
     #[derive(serde::Deserialize, Default)]
     struct Detail {
@@ -294,8 +301,18 @@ pub fn reprint(conn: &mut AnyConnection, region: &RegionCode) -> Result<Vec<Repr
     let (low, high) = region.code_range();
     let current: Vec<(String, String, String, String, i32)> = h::table
         .filter(h::division_code.between(&low, &high))
-        .order((h::division_code.asc(), h::group_name.asc(), h::household_code.asc()))
-        .select((h::id, h::household_code, h::division_code, h::group_name, h::card_version))
+        .order((
+            h::division_code.asc(),
+            h::group_name.asc(),
+            h::household_code.asc(),
+        ))
+        .select((
+            h::id,
+            h::household_code,
+            h::division_code,
+            h::group_name,
+            h::card_version,
+        ))
         .load(conn)?;
     let mut above = Vec::new();
     let mut up = region.parent();
@@ -338,15 +355,19 @@ pub fn reprint(conn: &mut AnyConnection, region: &RegionCode) -> Result<Vec<Repr
         .collect();
     Ok(due
         .into_iter()
-        .map(|((id, household_code, division_code, group_name, card_version), printed, at)| Reprint {
-            head_name: heads.get(&id).cloned(),
-            id,
-            household_code,
-            division_code,
-            group_name,
-            card_version,
-            printed_version: printed,
-            printed_at: super::rfc3339(at),
-        })
+        .map(
+            |((id, household_code, division_code, group_name, card_version), printed, at)| {
+                Reprint {
+                    head_name: heads.get(&id).cloned(),
+                    id,
+                    household_code,
+                    division_code,
+                    group_name,
+                    card_version,
+                    printed_version: printed,
+                    printed_at: super::rfc3339(at),
+                }
+            },
+        )
         .collect())
 }

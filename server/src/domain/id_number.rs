@@ -97,7 +97,13 @@ pub fn mask(number: &str) -> String {
     chars
         .iter()
         .enumerate()
-        .map(|(i, c)| if n > 8 && (i < 4 || i >= n - 4) { *c } else { '*' })
+        .map(|(i, c)| {
+            if n > 8 && (i < 4 || i >= n - 4) {
+                *c
+            } else {
+                '*'
+            }
+        })
         .collect()
 }
 
