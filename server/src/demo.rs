@@ -106,7 +106,7 @@ pub fn seed_if_empty(db: &Db, rules: &RuleConfig) -> Result<bool, String> {
                 for _ in 0..HOUSEHOLDS_PER_VILLAGE {
                     serial += 1;
                     let input = demo_household(&village, serial, &mut rng);
-                    let h = households::check(c, input, crate::api::today_cn())?;
+                    let h = households::check(c, input, crate::clock::today_cn())?;
                     roster.push(households::insert(c, &h, Actor("demo"))?);
                 }
             }
@@ -330,7 +330,7 @@ fn rectify_note(code: &str) -> &'static str {
 
 impl<'a> Campaign<'a> {
     fn new(rules: &'a RuleConfig) -> Result<Campaign<'a>, ApiError> {
-        let now = crate::api::now_cn();
+        let now = crate::clock::now_cn();
         Ok(Campaign {
             rules,
             now,

@@ -145,7 +145,7 @@ pub fn households_file(db: &Db, path: &Path, dry_run: bool) -> Result<Report, St
         db,
         &table,
         dry_run,
-        crate::api::today_cn(),
+        crate::clock::today_cn(),
         "cli:import",
         &|_| true,
     )

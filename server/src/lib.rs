@@ -7,6 +7,7 @@ pub mod blobs;
 pub mod cards;
 pub mod checklist;
 pub mod cli;
+pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod domain;

@@ -106,7 +106,7 @@ impl PrintRun {
         if let Some(only) = &self.only {
             sources.retain(|s| only.contains(&s.household.id));
         }
-        let now = crate::api::now_cn();
+        let now = crate::clock::now_cn();
         let cards = sources
             .iter()
             .map(|s| card_of(s, &place, &self.settings, &self.rules, now))
@@ -276,7 +276,7 @@ fn put(buf: &mut Vec<u8>, value: u32, width: usize) {
 /// Now as MS-DOS time and date (China time, as the files are read there).
 fn dos_now() -> (u32, u32) {
     use chrono::{Datelike, Timelike};
-    let t = crate::api::now_cn();
+    let t = crate::clock::now_cn();
     let time = (t.hour() << 11) | (t.minute() << 5) | (t.second() / 2);
     let date = ((t.year().clamp(1980, 2107) - 1980) as u32) << 9 | (t.month() << 5) | t.day();
     (time, date)

@@ -214,7 +214,7 @@ impl TestApp {
         self.state
             .db
             .write_blocking(|c| {
-                let h: Household = households::check(c, input, sancha_server::api::today_cn())?;
+                let h: Household = households::check(c, input, sancha_server::clock::today_cn())?;
                 households::insert(c, &h, Actor("test")).map(|r| r.id)
             })
             .expect("seed household")

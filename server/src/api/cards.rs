@@ -62,7 +62,7 @@ async fn household_card(
         &place,
         &state.cards,
         &state.rules,
-        crate::api::now_cn(),
+        crate::clock::now_cn(),
     );
     Ok((src, card))
 }

@@ -6,7 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::json::Json;
-use super::{params, today_cn};
+use super::params;
+use crate::clock::today_cn;
 use crate::auth::AuthUser;
 use crate::db::households::{self, Actor, HouseholdRecord};
 use crate::domain::household::HouseholdInput;

@@ -66,7 +66,7 @@ pub async fn households(
             &db,
             &table,
             dry_run,
-            super::today_cn(),
+            crate::clock::today_cn(),
             &user.username,
             &in_scope,
         )

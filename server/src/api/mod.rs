@@ -191,17 +191,6 @@ fn fallback_problem(status: StatusCode) -> ApiError {
     )
 }
 
-/// The server's clock in China time, which visit times are checked against.
-pub fn now_cn() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset"))
-}
-
-/// Today in China (UTC+8): bounds birth dates and years.
-pub fn today_cn() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
 /// 400 for a bad path or query parameter; `field` is the parameter's name.
 pub fn param_error(name: &str, code: Code) -> ApiError {
     ApiError {

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::json::{self, Json};
-use super::{now_cn, param_error, params};
+use super::{param_error, params};
+use crate::clock::now_cn;
 use crate::auth::AuthUser;
 use crate::checklist::{Finding, FindingCode};
 use crate::db::rfc3339;
