@@ -30,13 +30,9 @@ struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
     /// What the cards' QR codes point at: `{URL}/c/{token}` (the resident's page).
-    #[arg(
-        long,
-        env = "SANCHA_PUBLIC_BASE_URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
-    public_base_url: String,
+    /// Default: `https://{bind}` when serving HTTPS, else http://127.0.0.1:8080.
+    #[arg(long, env = "SANCHA_PUBLIC_BASE_URL", global = true)]
+    public_base_url: Option<String>,
     /// A CJK font (.otf/.ttf/.ttc) for the cards instead of the embedded GBK subset of Noto Sans CJK SC.
     #[arg(long, env = "SANCHA_CARD_FONT", global = true)]
     font: Option<PathBuf>,
@@ -60,6 +56,12 @@ enum Command {
         /// A TOML file overriding checklist thresholds (keys of GET /api/v1/rules).
         #[arg(long, env = "SANCHA_RULES")]
         rules: Option<PathBuf>,
+        /// Serve HTTPS with this PEM certificate chain (the server's certificate first); needs --tls-key.
+        #[arg(long, env = "SANCHA_TLS_CERT", value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key (PKCS#8, RSA or EC) of --tls-cert.
+        #[arg(long, env = "SANCHA_TLS_KEY", value_name = "FILE")]
+        tls_key: Option<PathBuf>,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
@@ -152,14 +154,21 @@ fn init_tracing() {
         .try_init();
 }
 
+/// The QR codes' base URL when none is given on a plain-HTTP server or a command
+/// other than `serve`.
+const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8080";
+
 fn run(cli: Cli) -> Result<(), String> {
+    let public_base_url = cli.public_base_url;
     let config = Config {
         data_dir: cli.data_dir,
         database_url: cli.database_url,
         jwt_secret: std::env::var("SANCHA_JWT_SECRET").ok(),
         workers: None,
         rules_file: None,
-        public_base_url: cli.public_base_url,
+        public_base_url: public_base_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PUBLIC_BASE_URL.into()),
         card_font: cli.font,
     };
     match cli.command {
@@ -168,15 +177,31 @@ fn run(cli: Cli) -> Result<(), String> {
             demo: seed_demo,
             workers,
             rules,
-        } => serve(
-            Config {
-                workers,
-                rules_file: rules,
-                ..config
-            },
-            &bind,
-            seed_demo,
-        ),
+            tls_cert,
+            tls_key,
+        } => {
+            // Read before anything else: a bad certificate stops the start at once.
+            let tls = match crate::tls::paths(tls_cert.as_deref(), tls_key.as_deref())? {
+                Some((cert, key)) => Some(crate::tls::load(cert, key)?),
+                None => None,
+            };
+            let public_base_url = match (public_base_url, &tls) {
+                (Some(url), _) => url,
+                (None, Some(_)) => format!("https://{bind}"),
+                (None, None) => DEFAULT_PUBLIC_BASE_URL.into(),
+            };
+            serve(
+                Config {
+                    workers,
+                    rules_file: rules,
+                    public_base_url,
+                    ..config
+                },
+                &bind,
+                seed_demo,
+                tls,
+            )
+        }
         Command::Migrate => AppState::open(&config).map(|s| {
             println!(
                 "数据库已是最新 / schema up to date ({})",
@@ -203,18 +228,24 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn serve(config: Config, bind: &str, seed_demo: bool) -> Result<(), String> {
+fn serve(
+    config: Config,
+    bind: &str,
+    seed_demo: bool,
+    tls: Option<rustls::ServerConfig>,
+) -> Result<(), String> {
     let state = AppState::open(&config)?;
     let seeded = seed_demo && demo::seed_if_empty(&state.db, &state.rules)?;
     let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%addr, db = state.db.backend().as_str(), "sancha listening");
+    let base = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
+    tracing::info!(%base, db = state.db.backend().as_str(), "sancha listening");
     say(format!(
-        "sancha 正在监听 / listening on http://{addr} ({})",
+        "sancha 正在监听 / listening on {base} ({})",
         state.db.backend().as_str()
     ));
     if seeded {
-        demo::print_welcome(&addr.to_string());
+        demo::print_welcome(&base);
     } else if seed_demo {
         say(
             "数据库已有数据，未写入演示数据 / the database is not empty: demo data not seeded"
@@ -223,7 +254,7 @@ fn serve(config: Config, bind: &str, seed_demo: bool) -> Result<(), String> {
     }
     let workers = config.workers;
     actix_web::rt::System::new().block_on(async move {
-        crate::server(listener, web::Data::new(state), workers)
+        crate::server_tls(listener, web::Data::new(state), workers, tls)
             .map_err(|e| e.to_string())?
             .await
             .map_err(|e| e.to_string())

@@ -819,8 +819,8 @@ impl<'a> Campaign<'a> {
 }
 
 /// Prints what the demo holds, where to open it, the demo users and example
-/// requests to stdout.
-pub fn print_welcome(addr: &str) {
+/// requests to stdout. `base` is where the server listens (`http://127.0.0.1:8080`).
+pub fn print_welcome(base: &str) {
     say(format!(
         "\nsancha 演示数据已就绪 / demo data ready: 彰武县, 3 towns, 12 villages, {} households",
         12 * HOUSEHOLDS_PER_VILLAGE
@@ -836,10 +836,10 @@ pub fn print_welcome(addr: &str) {
     say("  - 整改清单中有待整改、已整改和已销号的问题 / findings open, rectified and closed, with notes in the audit log".into());
     say("  - enumerator 有一条被督导退回的走访待修改 / one of enumerator's visits rejected by the supervisor, to correct".into());
     say(format!(
-        "\n在浏览器中打开办公台 / open the office console in a browser: http://{addr}/"
+        "\n在浏览器中打开办公台 / open the office console in a browser: {base}/"
     ));
     say(format!(
-        "核查员手机端（后续提供）/ the field app (later): http://{addr}/app/"
+        "核查员手机端（后续提供）/ the field app (later): {base}/app/"
     ));
     say(format!(
         "\n演示账号 / demo users (password \"{DEMO_PASSWORD}\"):"
@@ -856,12 +856,12 @@ pub fn print_welcome(addr: &str) {
             .into(),
     );
     say("\nTry:".into());
-    say(format!("  curl http://{addr}/healthz"));
+    say(format!("  curl {base}/healthz"));
     say(format!(
-        "  TOKEN=$(curl -s -H 'Content-Type: application/json' -d '{{\"username\":\"supervisor\",\"password\":\"{DEMO_PASSWORD}\"}}' http://{addr}/api/v1/auth/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')"
+        "  TOKEN=$(curl -s -H 'Content-Type: application/json' -d '{{\"username\":\"supervisor\",\"password\":\"{DEMO_PASSWORD}\"}}' {base}/api/v1/auth/token | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')"
     ));
-    say(format!("  curl -H \"Authorization: Bearer $TOKEN\" 'http://{addr}/api/v1/households?scope=210922201203&limit=2'"));
+    say(format!("  curl -H \"Authorization: Bearer $TOKEN\" '{base}/api/v1/households?scope=210922201203&limit=2'"));
     say(format!(
-        "  curl -H \"Authorization: Bearer $TOKEN\" 'http://{addr}/api/v1/findings?scope=210922201203&status=open&limit=5'\n"
+        "  curl -H \"Authorization: Bearer $TOKEN\" '{base}/api/v1/findings?scope=210922201203&status=open&limit=5'\n"
     ));
 }

@@ -19,6 +19,7 @@ pub mod print;
 pub mod public;
 pub mod screens;
 pub mod stream;
+pub mod tls;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -104,11 +105,22 @@ impl AppState {
 }
 
 /// Serves the API on `listener` until the server is stopped. `main` and the
-/// end-to-end tests both start the server through here.
+/// end-to-end tests both start the server through here (or [`server_tls`]).
 pub fn server(
     listener: TcpListener,
     state: web::Data<AppState>,
     workers: Option<usize>,
+) -> std::io::Result<actix_web::dev::Server> {
+    server_tls(listener, state, workers, None)
+}
+
+/// [`server`], speaking HTTPS on `listener` when given a TLS configuration
+/// ([`tls::load`]), plain HTTP without one.
+pub fn server_tls(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    workers: Option<usize>,
+    tls: Option<rustls::ServerConfig>,
 ) -> std::io::Result<actix_web::dev::Server> {
     let mut server = HttpServer::new(move || {
         App::new()
@@ -122,8 +134,11 @@ pub fn server(
     // have their own size limits and a two-minute deadline (api::json).
     .client_request_timeout(std::time::Duration::from_secs(10))
     .client_disconnect_timeout(std::time::Duration::from_secs(2))
-    .keep_alive(std::time::Duration::from_secs(30))
-    .listen(listener)?;
+    .keep_alive(std::time::Duration::from_secs(30));
+    server = match tls {
+        Some(config) => server.listen_rustls_0_23(listener, config)?,
+        None => server.listen(listener)?,
+    };
     if let Some(n) = workers {
         server = server.workers(n);
     }

@@ -610,7 +610,8 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `binary serve --bind 127.0.0.1:0 [extra]` and waits for its address.
+    /// Starts `binary serve --bind 127.0.0.1:0 [extra]` and waits for its address
+    /// (`http://…`, or `https://…` with `--tls-cert`).
     pub fn start(
         binary: &std::path::Path,
         data_dir: &std::path::Path,
@@ -643,7 +644,7 @@ impl ServerProcess {
                 .next()
                 .expect("the server printed its address")
                 .expect("read stdout");
-            if let Some(at) = line.find("http://") {
+            if let Some(at) = line.find("http://").or_else(|| line.find("https://")) {
                 break line[at..]
                     .split_whitespace()
                     .next()

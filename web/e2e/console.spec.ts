@@ -172,15 +172,14 @@ test('审核: a supervisor reads a visit section by section and sends it back wi
   for (const section of ['家庭成员', '查政策落实', '查收入核实', '查脱贫质量', '访满意度']) {
     await expect(detail.getByRole('heading', { name: new RegExp(section) })).toBeVisible()
   }
-  const visitId = await page.evaluate(() => new URL(location.href).searchParams.get('visit'))
+  await expect(page).toHaveURL(/[?&]visit=[0-9a-f-]{36}/)
+  const visitId = new URL(page.url()).searchParams.get('visit')
   await detail.getByRole('button', { name: '退回' }).click()
   await page.getByLabel('说明（必填）').fill('收入核算有误，请重新核实')
   await page.getByRole('dialog').getByRole('button', { name: '退回' }).click()
   await expect(page.getByRole('dialog')).toBeHidden()
-  if (visitId) {
-    const v = await server.api<{ review: string }>('supervisor', `/api/v1/visits/${visitId}`)
-    expect(v.review).toBe('rejected')
-  }
+  const v = await server.api<{ review: string }>('supervisor', `/api/v1/visits/${visitId}`)
+  expect(v.review).toBe('rejected')
 })
 
 test('抽样: a supervisor draws a town sample and downloads its household list', async ({ page }) => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 // The client is made for the page's origin when it loads.
 vi.hoisted(() => {
-  ;(globalThis as { location?: URL }).location = new URL('http://sancha.test/findings')
+  ;(globalThis as unknown as { location: URL }).location = new URL('http://sancha.test/findings')
 })
 import { authedFetch, ok, api, ApiProblem } from './api'
 import { session, signedIn, signedOut } from './session'

@@ -4,7 +4,7 @@
 //! of 100,000 visits as CSV and XLSX.
 //!
 //! cargo build --release -p sancha-server --bin sancha
-//! cargo run --release -p sancha-tests --bin bench-supervision
+//! cargo run --release -p sancha-tests --bin bench-supervision [-- --data-dir DIR [--seed-only]]
 //!
 //! The last measurement is the phone sync over HTTP: it starts the release
 //! `sancha` binary (`--server PATH` to use another) on the seeded database.
@@ -163,9 +163,19 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    // `--data-dir DIR` seeds into DIR (empty or absent) and keeps it, so the
+    // console's browser benchmark (web/bench/console.mjs) can serve it;
+    // `--seed-only` stops after seeding.
+    let args: Vec<String> = std::env::args().collect();
+    let kept = args
+        .iter()
+        .position(|a| a == "--data-dir")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let data_dir = kept.unwrap_or_else(|| temp.path().to_path_buf());
     let config = Config {
-        data_dir: dir.path().to_path_buf(),
+        data_dir: data_dir.clone(),
         database_url: None,
         jwt_secret: Some("bench-secret-bench-secret-bench-secret-0".into()),
         workers: None,
@@ -175,6 +185,10 @@ fn main() {
     };
     let state = AppState::open(&config).expect("open");
     let households = seed(&state);
+    if args.iter().any(|a| a == "--seed-only") {
+        println!("seeded into {}", data_dir.display());
+        return;
+    }
     let city = RegionCode::parse("2109").expect("city");
 
     let runs: Vec<f64> = (0..5)
@@ -268,7 +282,7 @@ fn main() {
     }
 
     drop(state);
-    sync_over_http(dir.path());
+    sync_over_http(&data_dir);
 }
 
 /// The phone's sync as a phone does it: the real server, signed in, pages

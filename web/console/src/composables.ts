@@ -81,3 +81,11 @@ function filenameOf(disposition: string | null): string | null {
 
 export const formatBytes = (n: number) =>
   n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`
+
+/** True on a phone-sized screen (under 720 px), kept current as the window changes. */
+export function useNarrow() {
+  const query = window.matchMedia('(max-width: 720px)')
+  const narrow = ref(query.matches)
+  query.addEventListener('change', (e) => (narrow.value = e.matches))
+  return narrow
+}

@@ -1,0 +1,155 @@
+// The console's speed, measured in real Chromium against the release binary
+// (BENCHMARKS.md records the figures; nothing here is a pass/fail test):
+//   1. JavaScript sent for the sign-in page and for 工作台 (gzip/brotli bytes
+//      on the wire), charts excluded;
+//   2. 工作台 interactive for a returning user on a cold cache over 1.6 Mbps /
+//      150 ms RTT with 4x CPU throttling, on the demo county;
+//   3. on the seeded city of bench-supervision (44,196 households, 20,000
+//      findings): the city's 工作台 and a 整改清单 page, click to rows, each
+//      beside the API call alone in the same run as the baseline.
+//
+// cargo build --release -p sancha-server --bin sancha
+// cargo run --release -p sancha-tests --bin bench-supervision -- --data-dir /tmp/city --seed-only
+// node web/bench/console.mjs --city /tmp/city
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
+const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined }
+const BIN = arg('--server') ?? join(ROOT, 'target/release/sancha')
+const CITY = arg('--city')
+const RUNS = 5
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`
+
+async function freePort() {
+  return new Promise((ok) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)) }) })
+}
+
+async function serve(dataDir, demo) {
+  const port = await freePort()
+  const args = ['serve', '--bind', `127.0.0.1:${port}`, ...(demo ? ['--demo'] : [])]
+  const child = spawn(BIN, args, { env: { ...process.env, SANCHA_DATA_DIR: dataDir, RUST_LOG: 'warn' }, stdio: 'ignore' })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 600; i++) {
+    try { if ((await fetch(`${url}/healthz`)).ok) return { url, stop: () => child.kill() } } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('server did not start')
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.SANCHA_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+
+async function signIn(page, username, password) {
+  await page.getByLabel('用户名').fill(username)
+  await page.getByLabel('密码').fill(password)
+  await page.getByRole('button', { name: '登录' }).click()
+  await page.getByText('建档立卡户').waitFor()
+}
+
+function countScripts(page, into) {
+  page.on('requestfinished', async (req) => {
+    if (req.resourceType() !== 'script') return
+    const sizes = await req.sizes()
+    into.push({ url: req.url(), bytes: sizes.responseBodySize })
+  })
+}
+
+// --- 1 and 2: the demo county ------------------------------------------------------
+const demoDir = mkdtempSync(join(tmpdir(), 'sancha-bench-'))
+const demo = await serve(demoDir, true)
+{
+  const context = await browser.newContext({ baseURL: demo.url })
+  const page = await context.newPage()
+  const scripts = []
+  countScripts(page, scripts)
+  await page.goto('/')
+  await page.getByRole('button', { name: '登录' }).waitFor()
+  await page.waitForLoadState('networkidle')
+  const login = scripts.reduce((n, s) => n + s.bytes, 0)
+  await signIn(page, 'supervisor', 'sancha-demo')
+  await page.waitForLoadState('networkidle')
+  const charts = scripts.filter((s) => /\/charts-[^/]+\.js$/.test(s.url)).reduce((n, s) => n + s.bytes, 0)
+  const dashboard = scripts.reduce((n, s) => n + s.bytes, 0) - charts
+  console.log(`JS on the wire: sign-in page ${kb(login)}; sign-in + 工作台 ${kb(dashboard)} (charts, loaded after: ${kb(charts)}); budget 250 KB: ${(dashboard / (250 * 1024)).toFixed(2)} of it`)
+
+  const state = await context.storageState()
+  const times = []
+  for (let i = 0; i < RUNS; i++) {
+    const cold = await browser.newContext({ baseURL: demo.url, storageState: state })
+    const p = await cold.newPage()
+    const cdp = await cold.newCDPSession(p)
+    await cdp.send('Network.enable')
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true })
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 1.6e6 / 8 })
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 })
+    const t = Date.now()
+    await p.goto('/')
+    await p.getByText('建档立卡户').waitFor({ timeout: 60_000 })
+    await p.getByRole('link', { name: '整改清单' }).waitFor()
+    times.push((Date.now() - t) / 1000)
+    await cold.close()
+  }
+  console.log(`工作台 interactive, returning user, cold cache, 1.6 Mbps / 150 ms RTT, 4x CPU: median of ${RUNS} = ${median(times).toFixed(2)} s (runs ${times.map((x) => x.toFixed(2)).join(', ')}); budget 3 s: ${(median(times) / 3).toFixed(2)} of it`)
+  await context.close()
+}
+demo.stop()
+rmSync(demoDir, { recursive: true, force: true })
+
+// --- 3: the seeded city --------------------------------------------------------------
+if (CITY) {
+  const city = await serve(CITY, false)
+  const token = (await (await fetch(`${city.url}/api/v1/auth/token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench-password' }),
+  })).json()).access_token
+  const apiTime = async (path) => {
+    const t = performance.now()
+    const res = await fetch(`${city.url}${path}`, { headers: { Authorization: `Bearer ${token}` } })
+    await res.arrayBuffer()
+    return (performance.now() - t) / 1000
+  }
+  const context = await browser.newContext({ baseURL: city.url, viewport: { width: 1366, height: 768 } })
+  const page = await context.newPage()
+  await page.goto('/')
+  await signIn(page, 'bench', 'bench-password')
+
+  const board = []
+  const boardApi = []
+  for (let i = 0; i < RUNS; i++) {
+    boardApi.push(await apiTime('/api/v1/progress?scope=2109'))
+    const t = Date.now()
+    await page.goto('/')
+    await page.getByText('下级地区').waitFor({ timeout: 60_000 })
+    board.push((Date.now() - t) / 1000)
+  }
+  console.log(`city 工作台 (2109: 44,196 households), reload to regions shown: median of ${RUNS} = ${median(board).toFixed(3)} s; GET /progress alone ${median(boardApi).toFixed(3)} s (screen/API ${(median(board) / median(boardApi)).toFixed(1)}x); budget 2 s: ${(median(board) / 2).toFixed(2)} of it`)
+
+  await page.getByRole('link', { name: '整改清单' }).click()
+  await page.locator('.el-table__body tr').first().waitFor()
+  const list = []
+  const listApi = []
+  for (let i = 0; i < RUNS; i++) {
+    listApi.push(await apiTime('/api/v1/findings?scope=2109&status=open&limit=50'))
+    const before = await page.evaluate(() => document.querySelector('.el-table__body')?.textContent ?? '')
+    const t = Date.now()
+    await page.getByRole('button', { name: i % 2 ? '上一页' : '下一页' }).click()
+    await page.waitForFunction((b) => {
+      const now = document.querySelector('.el-table__body')?.textContent ?? ''
+      return now !== b && !document.querySelector('.el-loading-mask') && document.querySelector('.el-table__body tr')
+    }, before, { timeout: 30_000, polling: 'raf' })
+    list.push((Date.now() - t) / 1000)
+  }
+  console.log(`整改清单 page of 50 on the city (20,000 findings), click to rows: median of ${RUNS} = ${(median(list) * 1000).toFixed(0)} ms; GET /findings alone ${(median(listApi) * 1000).toFixed(0)} ms; budget 300 ms: ${(median(list) / 0.3).toFixed(2)} of it`)
+  await context.close()
+  city.stop()
+}
+await browser.close()
