@@ -8,7 +8,13 @@ use serde_json::{json, Map, Value};
 
 use sancha_server::checklist::FindingCode;
 use sancha_server::domain::household::{Attribute, Cause, IdType, PovertyStatus, Relation};
-use sancha_server::domain::visit::{BenefitCategory, VisitLevel};
+use sancha_server::domain::visit::{
+    AnswerCode, AnswerValue, BenefitCategory, ChronicKind, Defect, Education, EmploymentStatus,
+    ExcludedReason, GeoDatum, Grade, Health, Labor, MedicalInsurance, MonitorType, OperatingKind,
+    Pension, PhotoKind, Place, PropertyKind, Provider, RenovationKind, SchoolStatus, SignMethod,
+    SignatureRole, Structure, TransferKind, VerifiedBy, VisitLevel, WageKind, WaterQuality,
+    WaterSource,
+};
 use sancha_server::domain::{Role, Sex};
 use sancha_server::error::Lang;
 
@@ -40,6 +46,37 @@ fn table() -> Value {
         "role": labels!(Role),
         "visit_level": labels!(VisitLevel),
         "benefit_category": labels!(BenefitCategory),
+        // The enums of the visit document, keyed by the field they fill
+        // (or the enum's name where the field name alone is ambiguous).
+        "monitor_type": labels!(MonitorType),
+        "education": labels!(Education),
+        "school_status": labels!(SchoolStatus),
+        "health": labels!(Health),
+        "chronic_kind": labels!(ChronicKind),
+        "labor": labels!(Labor),
+        "employment_status": labels!(EmploymentStatus),
+        "place": labels!(Place),
+        "medical_insurance": labels!(MedicalInsurance),
+        "pension": labels!(Pension),
+        "verified_by": labels!(VerifiedBy),
+        "wage_kind": labels!(WageKind),
+        "operating_kind": labels!(OperatingKind),
+        "property_kind": labels!(PropertyKind),
+        "transfer_kind": labels!(TransferKind),
+        "excluded_reason": labels!(ExcludedReason),
+        "structure": labels!(Structure),
+        "grade": labels!(Grade),
+        "renovation_kind": labels!(RenovationKind),
+        "defect": labels!(Defect),
+        "water_source": labels!(WaterSource),
+        "water_quality": labels!(WaterQuality),
+        "answer_code": labels!(AnswerCode),
+        "answer_value": labels!(AnswerValue),
+        "signature_role": labels!(SignatureRole),
+        "sign_method": labels!(SignMethod),
+        "photo_kind": labels!(PhotoKind),
+        "provider": labels!(Provider),
+        "datum": labels!(GeoDatum),
     })
 }
 

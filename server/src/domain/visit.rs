@@ -39,12 +39,6 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
 
 type L<T> = Lenient<T>;
 
-macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal),* $(,)? }) => {
-        crate::str_enum! { $(#[$m])* $name { $($variant => $code, $code;)* } }
-    };
-}
-
 crate::str_enum! {
     /// The four levels of checking (DOMAIN.md § Visit levels).
     VisitLevel {
@@ -80,15 +74,100 @@ impl VisitLevel {
     }
 }
 
-wire_enum!(Education { Illiterate => "illiterate", Preschool => "preschool", Primary => "primary", Junior => "junior", Senior => "senior", Vocational => "vocational", College => "college" });
-wire_enum!(SchoolStatus { NotStudent => "not_student", Preschool => "preschool", Primary => "primary", JuniorSecondary => "junior_secondary", SeniorSecondary => "senior_secondary", Vocational => "vocational", Higher => "higher", DroppedOut => "dropped_out", HomeTeaching => "home_teaching", ExemptPhysical => "exempt_physical" });
-wire_enum!(Health { Healthy => "healthy", Chronic => "chronic", Serious => "serious", Disabled => "disabled" });
-wire_enum!(ChronicKind { Hypertension => "hypertension", Diabetes => "diabetes", Tuberculosis => "tuberculosis", SevereMental => "severe_mental", Other => "other" });
-wire_enum!(Labor { Normal => "normal", Skilled => "skilled", Lost => "lost", None => "none" });
-wire_enum!(EmploymentStatus { Farming => "farming", Migrant => "migrant", LocalWork => "local_work", Business => "business", PublicPost => "public_post", Student => "student", Unemployed => "unemployed", NotWorking => "not_working" });
-wire_enum!(Place { InCounty => "in_county", InProvince => "in_province", OutProvince => "out_province" });
-wire_enum!(MedicalInsurance { Resident => "resident", Employee => "employee", None => "none", ExemptNewborn => "exempt_newborn", ExemptMilitary => "exempt_military" });
-wire_enum!(Pension { Resident => "resident", Employee => "employee", None => "none" });
+crate::str_enum! {
+    /// 文化程度 (`members[].education`).
+    Education {
+        Illiterate => "illiterate", "文盲";
+        Preschool => "preschool", "学前";
+        Primary => "primary", "小学";
+        Junior => "junior", "初中";
+        Senior => "senior", "高中";
+        Vocational => "vocational", "中职";
+        College => "college", "大专及以上";
+    }
+}
+crate::str_enum! {
+    /// 在校生状况 (`members[].school_status`).
+    SchoolStatus {
+        NotStudent => "not_student", "非在校生";
+        Preschool => "preschool", "学前教育";
+        Primary => "primary", "小学";
+        JuniorSecondary => "junior_secondary", "初中";
+        SeniorSecondary => "senior_secondary", "高中";
+        Vocational => "vocational", "中职";
+        Higher => "higher", "高等教育";
+        DroppedOut => "dropped_out", "辍学";
+        HomeTeaching => "home_teaching", "送教上门";
+        ExemptPhysical => "exempt_physical", "因身体原因免于入学";
+    }
+}
+crate::str_enum! {
+    /// 健康状况 (`members[].health`).
+    Health {
+        Healthy => "healthy", "健康";
+        Chronic => "chronic", "长期慢性病";
+        Serious => "serious", "患大病";
+        Disabled => "disabled", "残疾";
+    }
+}
+crate::str_enum! {
+    /// 慢性病种类 (`members[].chronic_kinds`): the four that 家庭医生签约 covers, or another.
+    ChronicKind {
+        Hypertension => "hypertension", "高血压";
+        Diabetes => "diabetes", "糖尿病";
+        Tuberculosis => "tuberculosis", "肺结核";
+        SevereMental => "severe_mental", "严重精神障碍";
+        Other => "other", "其他";
+    }
+}
+crate::str_enum! {
+    /// 劳动技能 (`members[].labor`).
+    Labor {
+        Normal => "normal", "普通劳动力";
+        Skilled => "skilled", "技能劳动力";
+        Lost => "lost", "丧失劳动力";
+        None => "none", "无劳动力";
+    }
+}
+crate::str_enum! {
+    /// 务工状况 (`members[].employment.status`).
+    EmploymentStatus {
+        Farming => "farming", "务农";
+        Migrant => "migrant", "外出务工";
+        LocalWork => "local_work", "本地务工";
+        Business => "business", "个体经营";
+        PublicPost => "public_post", "公益性岗位";
+        Student => "student", "在校学生";
+        Unemployed => "unemployed", "待业";
+        NotWorking => "not_working", "不在业";
+    }
+}
+crate::str_enum! {
+    /// 务工地点 (`members[].employment.place`).
+    Place {
+        InCounty => "in_county", "县内";
+        InProvince => "in_province", "省内县外";
+        OutProvince => "out_province", "省外";
+    }
+}
+crate::str_enum! {
+    /// 基本医疗保险 (`members[].medical_insurance`).
+    MedicalInsurance {
+        Resident => "resident", "城乡居民基本医疗保险";
+        Employee => "employee", "职工基本医疗保险";
+        None => "none", "未参保";
+        ExemptNewborn => "exempt_newborn", "新生儿免缴";
+        ExemptMilitary => "exempt_military", "现役军人";
+    }
+}
+crate::str_enum! {
+    /// 养老保险 (`members[].pension_insurance`).
+    Pension {
+        Resident => "resident", "城乡居民基本养老保险";
+        Employee => "employee", "职工基本养老保险";
+        None => "none", "未参保";
+    }
+}
 crate::str_enum! {
     /// 帮扶政策类别, as the card prints them.
     BenefitCategory {
@@ -108,51 +187,208 @@ crate::str_enum! {
         Other => "other", "其他";
     }
 }
-wire_enum!(VerifiedBy { Passbook => "passbook", Contract => "contract", Receipt => "receipt", Oral => "oral" });
-wire_enum!(WageKind { Migrant => "migrant", Local => "local", PublicPost => "public_post", Other => "other" });
-wire_enum!(OperatingKind { Planting => "planting", Livestock => "livestock", Forestry => "forestry", Business => "business", Other => "other" });
-wire_enum!(PropertyKind { LandRent => "land_rent", Dividend => "dividend", Interest => "interest", Photovoltaic => "photovoltaic", Other => "other" });
-wire_enum!(TransferKind { SupportFromChildren => "support_from_children", Pension => "pension", Dibao => "dibao", Tekun => "tekun", EcoCompensation => "eco_compensation", FarmSubsidy => "farm_subsidy", HousingSubsidy => "housing_subsidy", RelocationSubsidy => "relocation_subsidy", Condolence => "condolence", TempAssist => "temp_assist", Other => "other" });
-wire_enum!(ExcludedReason { Earmarked => "earmarked", OneOff => "one_off", Other => "other" });
-wire_enum!(Structure { Rc => "rc", BrickConcrete => "brick_concrete", BrickWood => "brick_wood", EarthAdobe => "earth_adobe", Other => "other" });
-wire_enum!(Grade { A => "A", B => "B", C => "C", D => "D", Unassessed => "unassessed" });
-wire_enum!(RenovationKind { DilapidatedRenovation => "dilapidated_renovation", Relocation => "relocation", None => "none" });
-wire_enum!(Defect { Leaks => "leaks", WallCracks => "wall_cracks", None => "none" });
-wire_enum!(WaterSource { CentralPiped => "central_piped", OwnWell => "own_well", SharedWell => "shared_well", Spring => "spring", Cistern => "cistern", Trucked => "trucked", Other => "other" });
-wire_enum!(WaterQuality { Ok => "ok", Suspect => "suspect", Fail => "fail" });
-wire_enum!(AnswerCode { SatTeam => "SAT_TEAM", SatHelper => "SAT_HELPER", SatPolicyDone => "SAT_POLICY_DONE", SatIndustry => "SAT_INDUSTRY", AckPolicy => "ACK_POLICY", AckMeasures => "ACK_MEASURES", AckCadre => "ACK_CADRE", KnowHelper => "KNOW_HELPER" });
-wire_enum!(SignatureRole { Inspector => "inspector", CoInspector => "co_inspector", Respondent => "respondent", VillageCadre => "village_cadre" });
-wire_enum!(SignMethod { Handwritten => "handwritten", Thumbprint => "thumbprint", Refused => "refused" });
-wire_enum!(PhotoKind { HouseFront => "house_front", InspectorWithHousehold => "inspector_with_household", CardOnWall => "card_on_wall", WaterPoint => "water_point", HouseDefect => "house_defect", Document => "document" });
-wire_enum!(MonitorType { UnstableExited => "unstable_exited", Marginal => "marginal" });
-wire_enum!(Provider { Gnss => "gnss", Network => "network", Fused => "fused" });
-wire_enum!(GeoDatum { Wgs84 => "WGS84", Gcj02 => "GCJ02" });
+crate::str_enum! {
+    /// 核实方式 (`policy.benefits[].verified_by`).
+    VerifiedBy {
+        Passbook => "passbook", "银行存折";
+        Contract => "contract", "合同协议";
+        Receipt => "receipt", "票据凭证";
+        Oral => "oral", "口头询问";
+    }
+}
+crate::str_enum! {
+    /// 工资性收入类型 (`income.wage[].kind`).
+    WageKind {
+        Migrant => "migrant", "外出务工";
+        Local => "local", "本地务工";
+        PublicPost => "public_post", "公益性岗位";
+        Other => "other", "其他";
+    }
+}
+crate::str_enum! {
+    /// 生产经营性收入类型 (`income.operating[].kind`).
+    OperatingKind {
+        Planting => "planting", "种植业";
+        Livestock => "livestock", "养殖业";
+        Forestry => "forestry", "林业";
+        Business => "business", "个体经营";
+        Other => "other", "其他";
+    }
+}
+crate::str_enum! {
+    /// 财产性收入类型 (`income.property[].kind`).
+    PropertyKind {
+        LandRent => "land_rent", "土地流转租金";
+        Dividend => "dividend", "入股分红";
+        Interest => "interest", "利息";
+        Photovoltaic => "photovoltaic", "光伏收益";
+        Other => "other", "其他";
+    }
+}
+crate::str_enum! {
+    /// 转移性收入类型 (`income.transfer[].kind`).
+    TransferKind {
+        SupportFromChildren => "support_from_children", "赡养费";
+        Pension => "pension", "养老金";
+        Dibao => "dibao", "低保金";
+        Tekun => "tekun", "特困供养金";
+        EcoCompensation => "eco_compensation", "生态补偿";
+        FarmSubsidy => "farm_subsidy", "农业补贴";
+        HousingSubsidy => "housing_subsidy", "住房补贴";
+        RelocationSubsidy => "relocation_subsidy", "搬迁补助";
+        Condolence => "condolence", "慰问金";
+        TempAssist => "temp_assist", "临时救助";
+        Other => "other", "其他";
+    }
+}
+crate::str_enum! {
+    /// 不计入收入的原因 (`income.excluded[].reason`).
+    ExcludedReason {
+        Earmarked => "earmarked", "有固定用途";
+        OneOff => "one_off", "一次性";
+        Other => "other", "其他";
+    }
+}
+crate::str_enum! {
+    /// 住房结构 (`quality.housing.structure`).
+    Structure {
+        Rc => "rc", "钢混";
+        BrickConcrete => "brick_concrete", "砖混";
+        BrickWood => "brick_wood", "砖木";
+        EarthAdobe => "earth_adobe", "土坯";
+        Other => "other", "其他";
+    }
+}
+crate::str_enum! {
+    /// 房屋安全鉴定等级 (`quality.housing.grade`).
+    Grade {
+        A => "A", "A级";
+        B => "B", "B级";
+        C => "C", "C级";
+        D => "D", "D级";
+        Unassessed => "unassessed", "未鉴定";
+    }
+}
+crate::str_enum! {
+    /// 住房保障方式 (`quality.housing.renovation.kind`).
+    RenovationKind {
+        DilapidatedRenovation => "dilapidated_renovation", "危房改造";
+        Relocation => "relocation", "易地扶贫搬迁";
+        None => "none", "无";
+    }
+}
+crate::str_enum! {
+    /// 明显破损 (`quality.housing.visible_defects`).
+    Defect {
+        Leaks => "leaks", "跑风漏雨";
+        WallCracks => "wall_cracks", "墙体开裂";
+        None => "none", "无";
+    }
+}
+crate::str_enum! {
+    /// 饮水来源 (`quality.water.source`).
+    WaterSource {
+        CentralPiped => "central_piped", "集中供水";
+        OwnWell => "own_well", "自家水井";
+        SharedWell => "shared_well", "公用水井";
+        Spring => "spring", "山泉水";
+        Cistern => "cistern", "水窖";
+        Trucked => "trucked", "拉水送水";
+        Other => "other", "其他";
+    }
+}
+crate::str_enum! {
+    /// 水质 (`quality.water.quality`).
+    WaterQuality {
+        Ok => "ok", "合格";
+        Suspect => "suspect", "存疑";
+        Fail => "fail", "不合格";
+    }
+}
+crate::str_enum! {
+    /// 访满意度 questions (`revisit.answers[].code`).
+    AnswerCode {
+        SatTeam => "SAT_TEAM", "对驻村工作队帮扶是否满意";
+        SatHelper => "SAT_HELPER", "对结对帮扶责任人是否满意";
+        SatPolicyDone => "SAT_POLICY_DONE", "帮扶政策是否落实到位";
+        SatIndustry => "SAT_INDUSTRY", "产业帮扶对家庭增收是否有效";
+        AckPolicy => "ACK_POLICY", "对脱贫攻坚政策是否认可";
+        AckMeasures => "ACK_MEASURES", "对帮扶措施及成效是否认可";
+        AckCadre => "ACK_CADRE", "对干部帮扶是否认可";
+        KnowHelper => "KNOW_HELPER", "是否知道帮扶责任人及联系方式";
+    }
+}
+crate::str_enum! {
+    /// 签名人 (`signatures[].role`).
+    SignatureRole {
+        Inspector => "inspector", "核查人";
+        CoInspector => "co_inspector", "共同核查人";
+        Respondent => "respondent", "受访人";
+        VillageCadre => "village_cadre", "村干部";
+    }
+}
+crate::str_enum! {
+    /// 签名方式 (`signatures[].method`).
+    SignMethod {
+        Handwritten => "handwritten", "手写签名";
+        Thumbprint => "thumbprint", "按手印";
+        Refused => "refused", "拒签";
+    }
+}
+crate::str_enum! {
+    /// 照片类型 (`photos[].kind`).
+    PhotoKind {
+        HouseFront => "house_front", "房屋正面";
+        InspectorWithHousehold => "inspector_with_household", "核查人与农户合影";
+        CardOnWall => "card_on_wall", "明白卡上墙";
+        WaterPoint => "water_point", "取水点";
+        HouseDefect => "house_defect", "房屋破损处";
+        Document => "document", "证明材料";
+    }
+}
+crate::str_enum! {
+    /// 防返贫监测对象类型 (`household.monitoring.type`).
+    MonitorType {
+        UnstableExited => "unstable_exited", "脱贫不稳定户";
+        Marginal => "marginal", "边缘易致贫户";
+    }
+}
+crate::str_enum! {
+    /// 定位方式 (`geo.provider`).
+    Provider {
+        Gnss => "gnss", "卫星定位";
+        Network => "network", "网络定位";
+        Fused => "fused", "融合定位";
+    }
+}
+crate::str_enum! {
+    /// 坐标系 (`geo.datum`).
+    GeoDatum {
+        Wgs84 => "WGS84", "WGS-84";
+        Gcj02 => "GCJ02", "GCJ-02（国测局）";
+    }
+}
 
-/// A satisfaction answer: the 5-level scale, or yes/no for `KNOW_HELPER`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnswerValue {
-    VerySatisfied,
-    Satisfied,
-    Neutral,
-    Dissatisfied,
-    VeryDissatisfied,
-    Yes,
-    No,
+crate::str_enum! {
+    /// A satisfaction answer (`revisit.answers[].value`): the 5-level scale,
+    /// or yes/no for `KNOW_HELPER` ([`AnswerValue::parse_for`]).
+    AnswerValue {
+        VerySatisfied => "very_satisfied", "非常满意";
+        Satisfied => "satisfied", "满意";
+        Neutral => "neutral", "一般";
+        Dissatisfied => "dissatisfied", "不满意";
+        VeryDissatisfied => "very_dissatisfied", "非常不满意";
+        Yes => "yes", "是";
+        No => "no", "否";
+    }
 }
 
 impl AnswerValue {
-    fn parse(code: AnswerCode, s: &str) -> Option<AnswerValue> {
-        use AnswerValue::*;
-        match (code == AnswerCode::KnowHelper, s) {
-            (true, "yes") => Some(Yes),
-            (true, "no") => Some(No),
-            (false, "very_satisfied") => Some(VerySatisfied),
-            (false, "satisfied") => Some(Satisfied),
-            (false, "neutral") => Some(Neutral),
-            (false, "dissatisfied") => Some(Dissatisfied),
-            (false, "very_dissatisfied") => Some(VeryDissatisfied),
-            _ => None,
-        }
+    /// The answer to `code`: yes/no for `KNOW_HELPER`, the scale for the others.
+    fn parse_for(code: AnswerCode, s: &str) -> Option<AnswerValue> {
+        let v = AnswerValue::parse(s)?;
+        let yes_no = matches!(v, AnswerValue::Yes | AnswerValue::No);
+        (yes_no == (code == AnswerCode::KnowHelper)).then_some(v)
     }
 
     pub fn is_dissatisfied(self) -> bool {
@@ -922,7 +1158,7 @@ impl Visit {
                 code,
                 value
                     .as_deref()
-                    .and_then(|v| code.and_then(|k| AnswerValue::parse(k, v))),
+                    .and_then(|v| code.and_then(|k| AnswerValue::parse_for(k, v))),
             ) {
                 (Some(code), Some(v)) => answers.push((code, v)),
                 (Some(_), None) if value.is_some() => {
@@ -1482,6 +1718,22 @@ mod tests {
         let input: VisitInput = serde_json::from_value(v).expect("the shape deserialises");
         Visit::parse(input, now())
             .map_err(|e| e.into_iter().map(|f| (f.field, f.code.as_str())).collect())
+    }
+
+    #[test]
+    fn yes_no_answers_only_the_helper_question_and_the_scale_the_others() {
+        use AnswerCode::{KnowHelper, SatTeam};
+        assert_eq!(
+            AnswerValue::parse_for(KnowHelper, "no"),
+            Some(AnswerValue::No)
+        );
+        assert_eq!(AnswerValue::parse_for(KnowHelper, "satisfied"), None);
+        assert_eq!(
+            AnswerValue::parse_for(SatTeam, "very_dissatisfied"),
+            Some(AnswerValue::VeryDissatisfied)
+        );
+        assert_eq!(AnswerValue::parse_for(SatTeam, "yes"), None);
+        assert_eq!(AnswerValue::parse_for(SatTeam, "happy"), None);
     }
 
     #[test]
