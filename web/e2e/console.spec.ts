@@ -274,3 +274,74 @@ test('a lapsed session asks to sign in again over the page and keeps the half-ty
   const f = await server.api<Finding>('village', `/api/v1/findings?scope=${VILLAGE}&status=rectified&limit=500`)
   expect(JSON.stringify(f)).toContain(open.items[0].id)
 })
+
+/** An 18-character ID number: 17 digits and their ISO 7064 MOD 11-2 check character. */
+function withCheck(first17: string): string {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+  const sum = [...first17].reduce((s, d, i) => s + Number(d) * weights[i], 0)
+  return first17 + '10X98765432'[sum % 11]
+}
+
+test('导入: the office checks a roster file, sees each bad row, and stores the corrected file whole', async ({ page, server }) => {
+  const row = (id: string) => ({
+    户编号: '2109222012039901', 区划代码: VILLAGE, 村民小组: '五组', 识别年度: '2016', 脱贫状态: '已脱贫', 脱贫年度: '2019',
+    贫困户属性: '一般贫困户', 主要致贫原因: '因病', 成员序号: '1', 姓名: '韩立新', 证件号码: id, 与户主关系: '户主',
+    性别: '男', 出生日期: '1980-01-01', 帮扶责任人: '王建军', 帮扶单位: '彰武县农业农村局', 帮扶人电话: '13904180001',
+  })
+  const good = withCheck('21092219800101001')
+  const bad = good.slice(0, 17) + (good[17] === '0' ? '1' : '0')
+  const csv = (id: string) => {
+    const r = row(id) as Record<string, string>
+    const headers = Object.keys(r)
+    return '\ufeff' + headers.join(',') + '\r\n' + headers.map((h) => r[h]).join(',') + '\r\n'
+  }
+  const before = await server.api<{ total: number }>('village', '/api/v1/households/search', { method: 'POST', body: JSON.stringify({ scope: VILLAGE }) })
+
+  await signInToConsole(page, 'village')
+  await page.getByRole('link', { name: '户档案' }).click()
+  await page.getByRole('button', { name: '导入' }).click()
+  const dialog = page.getByRole('dialog', { name: '导入户档案' })
+  await dialog.getByLabel('选择文件（CSV 或 Excel）').setInputFiles({ name: 'roster.csv', mimeType: 'text/csv', buffer: Buffer.from(csv(bad)) })
+  await dialog.getByRole('button', { name: '校验' }).click()
+  await expect(dialog.getByRole('alert')).toBeVisible()
+  await expect(dialog.locator('.el-table')).toContainText('身份证号校验码错误')
+  await expect(dialog.locator('.el-table')).toContainText('证件号码')
+  await expect(dialog.getByRole('button', { name: '确认导入' })).toBeDisabled()
+
+  await dialog.getByLabel('选择文件（CSV 或 Excel）').setInputFiles({ name: 'roster.csv', mimeType: 'text/csv', buffer: Buffer.from(csv(good)) })
+  await dialog.getByRole('button', { name: '校验' }).click()
+  await expect(dialog.getByText('校验通过：1 户、1 人')).toBeVisible()
+  await dialog.getByRole('button', { name: '确认导入' }).click()
+  await expect(dialog.getByText('已导入 1 户、1 人')).toBeVisible()
+  await dialog.screenshot({ path: join(ROOT, 'target/e2e/console-import-dialog.png') })
+  const after = await server.api<{ total: number }>('village', '/api/v1/households/search', { method: 'POST', body: JSON.stringify({ scope: VILLAGE }) })
+  expect(after.total).toBe(before.total + 1)
+})
+
+test('from the keyboard alone: the office opens 整改清单 and rectifies a finding with a note', async ({ page, server }) => {
+  await signInToConsole(page, 'village')
+  const tabTo = async (name: string, max = 80) => {
+    for (let i = 0; i < max; i++) {
+      const text = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText?.trim() ?? '')
+      if (text === name) return
+      await page.keyboard.press('Tab')
+    }
+    throw new Error(`Tab never reached ${name}`)
+  }
+  await tabTo('整改清单')
+  await page.keyboard.press('Enter')
+  await expect(page.getByRole('heading', { level: 1, name: '整改清单' })).toBeVisible()
+  await expect(page.locator('.el-table__body tr').first()).toBeVisible()
+  const before = await server.api<{ items: Finding[] }>('village', `/api/v1/findings?scope=${VILLAGE}&status=rectified&limit=500`)
+  await tabTo('整改')
+  await page.keyboard.press('Enter')
+  await expect(page.getByLabel('说明（必填）')).toBeVisible()
+  for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.tagName === 'TEXTAREA')); i++) await page.keyboard.press('Tab')
+  await expect(page.getByLabel('说明（必填）')).toBeFocused()
+  await page.keyboard.type('已入户核实并整改')
+  await tabTo('整改')
+  await page.keyboard.press('Enter')
+  await expect(page.getByLabel('说明（必填）')).toBeHidden()
+  const after = await server.api<{ items: Finding[] }>('village', `/api/v1/findings?scope=${VILLAGE}&status=rectified&limit=500`)
+  expect(after.items.length).toBe(before.items.length + 1)
+})

@@ -32,4 +32,12 @@ test('every page an admin may open is accessible and fits a phone', async ({ pag
     await expectAccessible(page, title)
     await screenshots(page, name)
   }
+  // A household's own page, reached from the list.
+  await page.goto('/households?village=210922201203')
+  await page.locator('table a').first().click()
+  await expect(page.getByRole('heading', { name: /家庭成员/ })).toBeVisible()
+  await expect(page.getByAltText('本户明白卡')).toBeVisible()
+  await page.waitForLoadState('networkidle')
+  await expectAccessible(page, '户档案 of one household')
+  await screenshots(page, 'household')
 })

@@ -3,6 +3,9 @@
 // (server/tests/screen_codes.rs); only the screens' own words are written here.
 import codes from './codes.json'
 
+/** Every table of codes.json but the finding codes: value → Chinese name. */
+export const CODE_TABLES = codes as unknown as Record<string, Record<string, string>>
+
 export const FINDING_CODES: Record<string, { zh: string; severity: string }> = codes.finding_codes
 /** In the order the campaign checks: 村自查, 乡镇互检, 县区交叉互检, 市级督导. */
 export const LEVELS: Record<string, string> = Object.fromEntries(

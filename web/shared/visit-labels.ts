@@ -41,20 +41,40 @@ export const VISIT_FIELDS: Record<string, string> = {
   refused: '拒签', refusal_reason: '拒签原因', lat: '纬度', lon: '经度', datum: '坐标系', accuracy_m: '精度（米）',
   fix_at: '定位时间', provider: '定位方式', started_at: '开始', ended_at: '结束', sha256: '图片', taken_at: '拍摄时间',
   token: '卡片令牌', scanned_at: '扫描时间',
+  agreement_ref: '赡养协议编号', app_version: '应用版本', appraisal: '住房鉴定', as_of: '截至', by: '鉴定单位',
+  chronic_card: '慢性病卡', chronic_kinds: '慢性病种类', risk_types: '风险类型', computed_findings: '手机端预检问题',
+  date: '日期', device_hash: '设备标识', disability_cert_no: '残疾证号', education_fen: '教育支出', ethnicity: '民族',
+  excluded: '不计入收入的项目', exempt_cert_ref: '免于入学认定材料', includes_excluded: '含不计入项目',
+  medical_oop_fen: '医疗自付支出', member_count: '人口数', method: '方式', net_fen: '纯收入', pending_reason: '待证明原因',
+  per_capita_fen: '人均纯收入', reason: '原因', ref: '编号', school_name: '学校', submitted_at: '提交时间',
+  transfer_total_fen: '转移性收入合计', upload_ref: '上传编号',
 }
 
-export const REVISIT_QUESTIONS: Record<string, string> = {
-  SAT_TEAM: '对驻村工作队满意度',
-  SAT_HELPER: '对帮扶责任人满意度',
-  SAT_POLICY_DONE: '对政策落实满意度',
-  SAT_INDUSTRY: '对产业帮扶满意度',
-  ACK_POLICY: '对扶贫政策认可度',
-  ACK_MEASURES: '对帮扶措施认可度',
-  ACK_CADRE: '对干部作风认可度',
-  KNOW_HELPER: '是否知道帮扶责任人',
+/** What one item of a list is called: 家庭成员 1, 工资性收入 2… */
+export const VISIT_ITEMS: Record<string, string> = {
+  members: '成员', helpers: '帮扶责任人', benefits: '政策', wage: '工资性收入', operating: '经营收入',
+  operating_cost: '经营支出', property: '财产性收入', transfer: '转移性收入', excluded: '不计入项目', answers: '问题',
+  signatures: '签名', photos: '照片',
 }
 
-export const ANSWER_VALUES: Record<string, string> = {
-  very_satisfied: '非常满意', satisfied: '满意', neutral: '一般', dissatisfied: '不满意', very_dissatisfied: '非常不满意',
-  yes: '是', no: '否',
+/**
+ * Which table of codes.json names a field's values: by the field's own key, or
+ * by its container and key where one key means different things (`kind` of a
+ * wage line, of a photo…).
+ */
+const VALUE_TABLES: Record<string, string> = {
+  poverty_status: 'poverty_status', attribute: 'attribute', main_cause: 'cause', other_causes: 'cause',
+  relation: 'relation', sex: 'sex', id_type: 'id_type', education: 'education', school_status: 'school_status',
+  health: 'health', chronic_kinds: 'chronic_kind', labor: 'labor', 'employment/status': 'employment_status',
+  'employment/place': 'place', medical_insurance: 'medical_insurance', pension_insurance: 'pension',
+  category: 'benefit_category', verified_by: 'verified_by', 'wage/kind': 'wage_kind', 'operating/kind': 'operating_kind',
+  'property/kind': 'property_kind', 'transfer/kind': 'transfer_kind', 'excluded/reason': 'excluded_reason',
+  structure: 'structure', grade: 'grade', 'renovation/kind': 'renovation_kind', visible_defects: 'defect',
+  'water/source': 'water_source', 'water/quality': 'water_quality', 'monitoring/type': 'monitor_type',
+  'answers/code': 'answer_code', 'answers/value': 'answer_value', 'signatures/role': 'signature_role',
+  'signatures/method': 'sign_method', 'photos/kind': 'photo_kind', provider: 'provider', datum: 'datum', level: 'visit_level',
 }
+
+/** The codes.json table for `key` inside `container`, if there is one. */
+export const valueTable = (container: string, key: string): string | undefined =>
+  VALUE_TABLES[`${container}/${key}`] ?? VALUE_TABLES[key]
