@@ -314,6 +314,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/households": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a roster file (CSV or XLSX), checking every row, storing all or nothing
+         * @description village_office and admin (others `403 auth.role_forbidden`). The body is the
+         *     roster file itself, as `text/csv` (UTF-8, with or without a BOM) or
+         *     `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (its first
+         *     sheet); anything else is `415`, a body over 16 MiB `413`, a file that cannot be read
+         *     `422` with `import.unreadable` at `""`. One row per member, grouped by household code,
+         *     headers in English or Chinese as in `GET /api/v1/imports/template.csv`; each
+         *     household is checked exactly as `POST /api/v1/households` checks it.
+         *
+         *     Every bad row is answered at once, and nothing is stored unless every row is good:
+         *     `422 request.validation_failed` whose `errors` each carry `row` (1-based, the
+         *     header is row 1), `column` (the header as written), `code`, `message` and `field`
+         *     (`/rows/{row}/{column}`). Rows whose village lies outside the caller's scope make
+         *     it `403 auth.out_of_scope`, listing just those rows. `dry_run=true` checks and
+         *     stores nothing; otherwise every household is stored in one transaction, each an
+         *     audit row (`create`) by the caller. Success: `200` with the counts.
+         */
+        post: operations["importHouseholds"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The empty roster template as CSV
+         * @description Any signed-in role. The header row of the roster in Chinese (户编号, 区划代码, 村民小组,
+         *     识别年度, 脱贫状态, 脱贫年度, 贫困户属性, 主要致贫原因, 其他致贫原因, 成员序号, 姓名,
+         *     证件类型, 证件号码, 与户主关系, 性别, 出生日期, 待证明原因, 帮扶责任人, 帮扶单位,
+         *     帮扶人职务, 帮扶人电话, 纬度, 经度), UTF-8 with a BOM.
+         */
+        get: operations["getImportTemplateCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The empty roster template as XLSX
+         * @description Any signed-in role. The same Chinese header row in a workbook (sheet 户籍名册, header
+         *     frozen), with the 户编号, 区划代码, 证件号码 and 帮扶人电话 columns formatted as text
+         *     so that Excel keeps their digits.
+         */
+        get: operations["getImportTemplateXlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1465,6 +1544,22 @@ export interface components {
             /** @description Only for malformed JSON, the parser's position (`第 2 行第 8 列` / `line 2 column 8`). */
             detail?: string;
         };
+        /**
+         * @description A `Problem` about a roster file: each of `errors` names the row and column.
+         *     `households` and `members` count what the file holds.
+         */
+        ImportProblem: components["schemas"]["Problem"] & {
+            households?: number;
+            members?: number;
+            errors?: {
+                /** @description `/rows/{row}/{column}`, or `""` for the whole file. */
+                field: string;
+                row?: number;
+                column?: string;
+                code: components["schemas"]["ErrorCode"];
+                message: string;
+            }[];
+        };
         FieldError: {
             /**
              * @description A JSON Pointer into the request body (`/members/0/id_number`; `""` would be
@@ -1524,6 +1619,7 @@ export interface components {
          *     | `report.text_invalid` | 422 | report text empty or over 500 characters (QR page form) |
          *     | `report.contact_invalid` | 422 | report contact not a phone number (QR page form) |
          *     | `report.form_expired` | 422 | form token missing, forged or expired (QR page form) |
+         *     | `import.unreadable` | 422 | an uploaded roster file that is not readable CSV (UTF-8) or XLSX |
          *     | `auth.role_forbidden` | 403 | role may not do this |
          *     | `auth.out_of_scope` | 403 | outside the caller's region scope |
          *     | `not_found` | 404 | no such resource or route |
@@ -1542,7 +1638,7 @@ export interface components {
          *     | `unavailable` | 503 | database unreachable |
          * @enum {string}
          */
-        ErrorCode: "schema.invalid" | "id_number.checksum" | "id_number.format" | "id_number.mismatch" | "id_number.duplicate" | "members.head" | "members.ref" | "money.negative" | "money.too_large" | "range" | "timing.order" | "signature.missing" | "causes.too_many" | "region.code_invalid" | "region.unknown" | "region.not_village" | "user.username_invalid" | "user.password_too_short" | "user.role_invalid" | "query.cursor_invalid" | "query.invalid" | "request.malformed_json" | "request.unsupported_media_type" | "request.timeout" | "request.too_large" | "request.validation_failed" | "auth.unauthenticated" | "auth.invalid_credentials" | "auth.invalid_refresh_token" | "auth.too_many_attempts" | "finding.state" | "finding.note_required" | "visit.superseded" | "visit.replaces_unknown" | "request.too_many" | "report.kind_invalid" | "report.text_invalid" | "report.contact_invalid" | "report.form_expired" | "auth.role_forbidden" | "auth.out_of_scope" | "not_found" | "visit.level_forbidden" | "blob.hash_mismatch" | "blob.not_image" | "visit.id_conflict" | "household.code_taken" | "user.username_taken" | "user.cannot_disable_self" | "conflict" | "precondition.version_mismatch" | "precondition.if_match_required" | "method_not_allowed" | "internal" | "unavailable";
+        ErrorCode: "schema.invalid" | "id_number.checksum" | "id_number.format" | "id_number.mismatch" | "id_number.duplicate" | "members.head" | "members.ref" | "money.negative" | "money.too_large" | "range" | "timing.order" | "signature.missing" | "causes.too_many" | "region.code_invalid" | "region.unknown" | "region.not_village" | "user.username_invalid" | "user.password_too_short" | "user.role_invalid" | "query.cursor_invalid" | "query.invalid" | "request.malformed_json" | "request.unsupported_media_type" | "request.timeout" | "request.too_large" | "request.validation_failed" | "auth.unauthenticated" | "auth.invalid_credentials" | "auth.invalid_refresh_token" | "auth.too_many_attempts" | "finding.state" | "finding.note_required" | "visit.superseded" | "visit.replaces_unknown" | "request.too_many" | "report.kind_invalid" | "report.text_invalid" | "report.contact_invalid" | "report.form_expired" | "import.unreadable" | "auth.role_forbidden" | "auth.out_of_scope" | "not_found" | "visit.level_forbidden" | "blob.hash_mismatch" | "blob.not_image" | "visit.id_conflict" | "household.code_taken" | "user.username_taken" | "user.cannot_disable_self" | "conflict" | "precondition.version_mismatch" | "precondition.if_match_required" | "method_not_allowed" | "internal" | "unavailable";
         /**
          * @description A 12-digit 统计用区划代码 (statistical division code), as the API returns it.
          * @example 210922201203
@@ -2991,6 +3087,25 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description `request.timeout`: the request body did not arrive in time (a stalled upload); send it again. */
+        RequestTimeout: {
+            headers: {
+                "Content-Language": components["headers"]["ContentLanguage"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:sancha:problem:request.timeout",
+                 *       "title": "请求体传输超时，请在网络较好时重试",
+                 *       "status": 408,
+                 *       "code": "request.timeout",
+                 *       "errors": []
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description `request.too_large`: the body is over 1 MiB (1,048,576 bytes). */
         PayloadTooLarge: {
             headers: {
@@ -3957,6 +4072,129 @@ export interface operations {
             428: components["responses"]["PreconditionRequired"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importHouseholds: {
+        parameters: {
+            query?: {
+                /** @description `true` checks only. Anything but `true` or `false` → `400 query.invalid`. */
+                dry_run?: boolean;
+            };
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+            };
+        };
+        responses: {
+            /** @description Every row is good; stored unless `dry_run`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dry_run: boolean;
+                        stored: boolean;
+                        households: number;
+                        members: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The role may not import, or rows whose village is outside the caller's scope (listed in `errors`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ImportProblem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Bad rows, every one (`errors`), or a file that cannot be read (`import.unreadable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ImportProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getImportTemplateCsv: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getImportTemplateXlsx: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
         };
     };
     listUsers: {
