@@ -144,11 +144,15 @@ export async function screenshots(page: Page, name: string) {
   mkdirSync(SHOTS, { recursive: true })
   await page.screenshot({ path: join(SHOTS, `console-${name}-desktop.png`), fullPage: true })
   await page.setViewportSize({ width: 360, height: 740 })
-  await page.waitForTimeout(300)
+  // Tables lay themselves out again after a resize; wait for that before judging.
+  await expect
+    .poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), {
+      message: `${name} overflows a 360 px screen`,
+      timeout: 5000,
+    })
+    .toBeLessThanOrEqual(0)
   await page.screenshot({ path: join(SHOTS, `console-${name}-phone.png`), fullPage: true })
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
   await page.setViewportSize({ width: 1366, height: 768 })
-  expect(overflow, `${name} overflows a 360 px screen by ${overflow}px`).toBeLessThanOrEqual(0)
 }
 
 /** Picks `option` in the Element Plus select labelled `label` (the label names its input). */

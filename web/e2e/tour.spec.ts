@@ -12,6 +12,7 @@ test('the sign-in page is labelled, accessible and fits a phone', async ({ page 
 })
 
 test('every page an admin may open is accessible and fits a phone', async ({ page }) => {
+  test.setTimeout(300_000) // eleven pages, each through axe and two full-page screenshots
   await signInToConsole(page, 'admin')
   const pages: [string, string, string][] = [
     ['工作台', '/', 'dashboard'],
