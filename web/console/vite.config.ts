@@ -1,13 +1,16 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
+import ElementPlus from 'unplugin-element-plus/vite'
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
 export default defineConfig({
   root: here('.'),
   base: '/',
-  plugins: [vue()],
+  // Each Element Plus component brings its own CSS (not the whole sheet), so a
+  // page loads the styles of what it shows.
+  plugins: [vue(), ElementPlus({})],
   resolve: { alias: { '@shared': here('../shared') } },
   build: {
     outDir: here('../dist/console'),
