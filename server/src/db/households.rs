@@ -597,7 +597,6 @@ fn search_query(s: &Search) -> households::BoxedQuery<'static, Backend> {
 /// and how many households match in all.
 pub fn search(conn: &mut AnyConnection, s: &Search) -> Result<(Vec<SearchRow>, i64), ApiError> {
     use super::schema::visits;
-    use diesel::dsl::count_star;
     let total: i64 = search_query(s).count().get_result(conn)?;
     let rows: Vec<(String, String, String, String, String, i32)> = search_query(s)
         .order((
@@ -617,20 +616,7 @@ pub fn search(conn: &mut AnyConnection, s: &Search) -> Result<(Vec<SearchRow>, i
         ))
         .load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    let counts: HashMap<String, i64> = household_members::table
-        .filter(household_members::household_id.eq_any(&ids))
-        .group_by(household_members::household_id)
-        .select((household_members::household_id, count_star()))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
-    let heads: HashMap<String, String> = household_members::table
-        .filter(household_members::household_id.eq_any(&ids))
-        .filter(household_members::relation.eq("head"))
-        .select((household_members::household_id, household_members::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+    let (heads, counts) = heads_and_sizes(conn, &ids)?;
     let standing: Vec<(String, String)> = visits::table
         .filter(visits::household_id.eq_any(&ids))
         .filter(visits::superseded_by.is_null())
@@ -712,4 +698,28 @@ pub fn reveal_id_number(
         },
     )?;
     Ok(number)
+}
+
+/// For a page of households: each one's head of household (name) and its
+/// number of members, in two grouped queries.
+pub fn heads_and_sizes(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<(HashMap<String, String>, HashMap<String, i64>), ApiError> {
+    use diesel::dsl::count_star;
+    let heads = household_members::table
+        .filter(household_members::household_id.eq_any(ids))
+        .filter(household_members::relation.eq("head"))
+        .select((household_members::household_id, household_members::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let sizes = household_members::table
+        .filter(household_members::household_id.eq_any(ids))
+        .group_by(household_members::household_id)
+        .select((household_members::household_id, count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok((heads, sizes))
 }

@@ -311,8 +311,6 @@ pub fn households_page(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<SampleHousehold>, ApiError> {
-    use super::schema::household_members as m;
-    use diesel::dsl::count_star;
     let picked = sample_households::table
         .filter(sample_households::sample_id.eq(sample_id.to_string()))
         .select(sample_households::household_id);
@@ -334,20 +332,7 @@ pub fn households_page(
         ))
         .load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    let heads: HashMap<String, String> = m::table
-        .filter(m::household_id.eq_any(&ids))
-        .filter(m::relation.eq("head"))
-        .select((m::household_id, m::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-    let counts: HashMap<String, i64> = m::table
-        .filter(m::household_id.eq_any(&ids))
-        .group_by(m::household_id)
-        .select((m::household_id, count_star()))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
+    let (heads, counts) = super::households::heads_and_sizes(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(
