@@ -1,0 +1,2 @@
+DROP INDEX findings_progress;
+DROP INDEX visits_progress;
