@@ -384,3 +384,18 @@ test('整改清单: the office rectifies a selection of findings with one note',
   const after = await server.api<{ items: Finding[] }>('village', `/api/v1/findings?scope=${VILLAGE}&status=rectified&limit=500`)
   expect(after.items.length).toBe(before.items.length + 2)
 })
+
+test('导出: a slow export shows it is under way and can be cancelled', async ({ page }) => {
+  await signInToConsole(page, 'supervisor')
+  await page.getByRole('link', { name: '导出' }).click()
+  // The county's line is slow today: the file's first byte is five seconds away.
+  await page.route('**/api/v1/exports/**', async (r) => {
+    await new Promise((done) => setTimeout(done, 5000))
+    await r.continue().catch(() => undefined)
+  })
+  await page.getByRole('button', { name: '下载', exact: true }).click()
+  await expect(page.getByRole('status').filter({ hasText: '已接收' })).toBeVisible()
+  await page.getByRole('button', { name: '取消' }).click()
+  await expect(page.getByRole('alert')).toHaveText('已取消导出')
+  await expect(page.getByRole('button', { name: '取消' })).toBeHidden()
+})
