@@ -104,10 +104,7 @@ pub fn authenticate(
     username: &str,
     password: &str,
 ) -> Result<Option<AuthUser>, ApiError> {
-    let row = users::table
-        .filter(users::username.eq(username))
-        .first::<UserRow>(conn)
-        .optional()?;
+    let row = row_of(conn, username)?;
     let ok = auth::verify_password(password, row.as_ref().map(|r| r.password_hash.as_str()));
     Ok(row.filter(|r| ok && !r.disabled).and_then(to_auth_user))
 }
@@ -121,22 +118,22 @@ fn to_auth_user(r: UserRow) -> Option<AuthUser> {
     })
 }
 
+/// The user's stored row, if there is one by that name.
+fn row_of(conn: &mut AnyConnection, username: &str) -> Result<Option<UserRow>, ApiError> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .first::<UserRow>(conn)
+        .optional()?)
+}
+
 /// The user as a signed-in [`AuthUser`], without a password: for the demo
 /// seed, which acts as its users.
 pub fn auth_user(conn: &mut AnyConnection, username: &str) -> Result<Option<AuthUser>, ApiError> {
-    Ok(users::table
-        .filter(users::username.eq(username))
-        .first::<UserRow>(conn)
-        .optional()?
-        .and_then(to_auth_user))
+    Ok(row_of(conn, username)?.and_then(to_auth_user))
 }
 
 pub fn find(conn: &mut AnyConnection, username: &str) -> Result<Option<UserView>, ApiError> {
-    Ok(users::table
-        .filter(users::username.eq(username))
-        .first::<UserRow>(conn)
-        .optional()?
-        .map(UserView::from))
+    Ok(row_of(conn, username)?.map(UserView::from))
 }
 
 /// Users whose scope lies inside `scope`.
@@ -155,11 +152,7 @@ pub fn set_disabled(
     disabled: bool,
     actor: &str,
 ) -> Result<UserView, ApiError> {
-    let row = users::table
-        .filter(users::username.eq(username))
-        .first::<UserRow>(conn)
-        .optional()?;
-    let row = row.ok_or_else(ApiError::not_found)?;
+    let row = row_of(conn, username)?.ok_or_else(ApiError::not_found)?;
     if row.disabled == disabled {
         return Ok(row.into());
     }
@@ -204,11 +197,7 @@ pub fn set_password(
     password_hash: &str,
     actor: &str,
 ) -> Result<UserView, ApiError> {
-    let row = users::table
-        .filter(users::username.eq(username))
-        .first::<UserRow>(conn)
-        .optional()?
-        .ok_or_else(ApiError::not_found)?;
+    let row = row_of(conn, username)?.ok_or_else(ApiError::not_found)?;
     let t = now();
     diesel::update(users::table.find(&row.id))
         .set((
