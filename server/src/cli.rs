@@ -1,4 +1,4 @@
-//! The `sancha` command line: serve, migrate, user, import, cards.
+//! The `sancha` command line: serve, migrate, user, import (households, visits), cards.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -9,7 +9,7 @@ use actix_web::web;
 use clap::{Parser, Subcommand};
 
 use crate::db::users;
-use crate::{api, demo, import, AppState, Config};
+use crate::{api, demo, import, outbox, AppState, Config};
 
 #[derive(Parser)]
 #[command(
@@ -122,6 +122,14 @@ enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Visits and their images from a field app's backup file (导出备份, sancha.outbox.v1),
+    /// each stored exactly as PUT /api/v1/visits/{visit_id} and PUT /api/v1/blobs/{sha256} would.
+    Visits {
+        file: PathBuf,
+        /// Submit as this user instead of the file's `username` (an existing, enabled user).
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: Option<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -222,6 +230,23 @@ fn run(cli: Cli) -> Result<(), String> {
                 Err(format!(
                     "{} 行有误，未导入任何数据 / rows with errors, nothing imported",
                     report.errors.len()
+                ))
+            }
+        }
+        Command::Import {
+            command: ImportCommand::Visits { file, as_user },
+        } => {
+            // The file is read and checked before the database is opened.
+            let backup = outbox::read(&file)?;
+            let state = AppState::open(&config)?;
+            let report = outbox::load(&state, backup, as_user.as_deref())?;
+            println!("{report}");
+            if report.is_clean() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} 项未入库（见上）/ items not stored (listed above)",
+                    report.refused.len()
                 ))
             }
         }

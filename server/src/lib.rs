@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod fuzzing;
 pub mod import;
+pub mod outbox;
 pub mod print;
 pub mod public;
 pub mod screens;

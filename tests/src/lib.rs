@@ -155,6 +155,12 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// The PostgreSQL database's URL (`None` on SQLite, whose file is in
+    /// [`TestApp::dir`]): for a `sancha` process on the same database.
+    pub fn database_url(&self) -> Option<&str> {
+        self._pg.as_ref().map(|p| p.url.as_str())
+    }
+
     /// Registers regions straight in the database (city, county, town, village of the example).
     pub fn seed_regions(&self, codes: &[(&str, &str)]) {
         self.state

@@ -2,6 +2,7 @@
 //! Wi-Fi) and reading them back with their thumbnails.
 
 use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
@@ -31,19 +32,43 @@ pub async fn put(
     sha: web::Path<String>,
     super::json::TimedBytes(body): super::json::TimedBytes,
 ) -> Result<HttpResponse, ApiError> {
-    let sha = digest(&sha)?;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let format = image_format(&content_type).ok_or_else(|| {
+        .unwrap_or("");
+    let created = store(&state, &sha, content_type, body).await?;
+    Ok(HttpResponse::build(if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
+    .finish())
+}
+
+/// Stores a blob exactly as `PUT /blobs/{sha256}` does: the digest, type,
+/// size and image checks, the bytes and their thumbnail, then the row.
+/// `true` when it is new, `false` when it was already stored. Also used by
+/// the import of a phone's backup (`crate::outbox`).
+pub async fn store(
+    state: &AppState,
+    sha: &str,
+    content_type: &str,
+    body: Bytes,
+) -> Result<bool, ApiError> {
+    let sha = digest(sha)?;
+    let format = image_format(content_type).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::UnsupportedMediaType,
         )
     })?;
+    if body.len() > BLOB_LIMIT {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Code::PayloadTooLarge,
+        ));
+    }
     let actual: String = Sha256::digest(&body)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -66,16 +91,10 @@ pub async fn put(
     })
     .await
     .map_err(ApiError::internal)??;
-    let created = state
+    state
         .db
         .write(move |c| visits::insert_blob(c, &sha, image_format_name(format), size))
-        .await?;
-    Ok(HttpResponse::build(if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    })
-    .finish())
+        .await
 }
 
 fn image_format_name(f: image::ImageFormat) -> &'static str {

@@ -128,7 +128,8 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
     })
 }
 
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
+/// A serde path as a JSON Pointer (`/members/0/sex`).
+pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
     for seg in path.iter() {

@@ -107,6 +107,10 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 }
 
 pub use users::{check_new_user, UserBody};
+// The ingest of `PUT /blobs/{sha256}` and `PUT /visits/{visit_id}`, shared with the
+// import of a phone's backup (`crate::outbox`).
+pub use blobs::store as store_blob;
+pub use visits::submit as submit_visit;
 
 /// Every route of the API, with the extractor settings they share. What no
 /// route matches goes to the screens ([`crate::screens::serve`]).

@@ -46,8 +46,9 @@ fn receipt(s: &Stored, lang: Lang) -> Value {
 }
 
 /// Submits one visit exactly as `PUT /visits/{visit_id}` does: the status
-/// and the receipt, or the error.
-async fn submit(
+/// and the receipt, or the error. Also the ingest of a phone's backup
+/// (`crate::outbox`).
+pub async fn submit(
     state: &AppState,
     user: &AuthUser,
     visit_id: uuid::Uuid,
