@@ -1,6 +1,7 @@
 //! The screens show codes and enum values by their Chinese names from
 //! `web/shared/codes.json`; this test keeps that table equal to the server's
-//! registries (finding codes and the `str_enum!` enums), so the two cannot
+//! registries (finding codes, the `str_enum!` enums, the messages of the hard
+//! errors the phone finds offline and the province codes), so the two cannot
 //! drift. `SANCHA_BLESS=1 cargo test -p sancha-server --test screen_codes`
 //! rewrites it after a code is added.
 
@@ -8,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use sancha_server::checklist::FindingCode;
 use sancha_server::domain::household::{Attribute, Cause, IdType, PovertyStatus, Relation};
+use sancha_server::domain::region::PROVINCES;
 use sancha_server::domain::visit::{
     AnswerCode, AnswerValue, BenefitCategory, ChronicKind, Defect, Education, EmploymentStatus,
     ExcludedReason, GeoDatum, Grade, Health, Labor, MedicalInsurance, MonitorType, OperatingKind,
@@ -16,7 +18,27 @@ use sancha_server::domain::visit::{
     WaterSource,
 };
 use sancha_server::domain::{Role, Sex};
-use sancha_server::error::Lang;
+use sancha_server::error::{Code, Lang};
+
+/// The hard errors of a visit that need no storage (`Visit::parse`), which
+/// `web/shared/checks.ts` gives offline with the server's own messages.
+const OFFLINE_HARD_ERRORS: &[Code] = &[
+    Code::SchemaInvalid,
+    Code::IdNumberChecksum,
+    Code::IdNumberFormat,
+    Code::IdNumberMismatch,
+    Code::IdNumberDuplicate,
+    Code::MembersHead,
+    Code::MembersRef,
+    Code::MoneyNegative,
+    Code::MoneyTooLarge,
+    Code::Range,
+    Code::TimingOrder,
+    Code::SignatureMissing,
+    Code::CausesTooMany,
+    Code::RegionCodeInvalid,
+    Code::RegionNotVillage,
+];
 
 macro_rules! labels {
     ($ty:ty) => {
@@ -35,8 +57,16 @@ fn table() -> Value {
             (c.as_str().to_string(), entry)
         })
         .collect();
+    let hard_errors: Map<String, Value> = OFFLINE_HARD_ERRORS
+        .iter()
+        .map(|c| (c.as_str().to_string(), Value::from(c.message(Lang::Zh))))
+        .collect();
+    let provinces: Vec<String> = PROVINCES.iter().map(|p| format!("{p:02}")).collect();
     json!({
         "finding_codes": findings,
+        "hard_errors": hard_errors,
+        // The first two digits an ID number or a region code may start with.
+        "provinces": provinces,
         "poverty_status": labels!(PovertyStatus),
         "attribute": labels!(Attribute),
         "cause": labels!(Cause),
