@@ -96,23 +96,34 @@ export const test = base.extend<{ server: Server; guarded: void }>({
   // Every request stays on the server's origin; no CSP violation, no uncaught error.
   guarded: [
     async ({ page, server }, use) => {
-      const strays: string[] = []
-      const faults: string[] = []
-      page.on('request', (r) => {
-        const u = r.url()
-        if (!u.startsWith(server.url) && !u.startsWith('blob:') && !u.startsWith('data:')) strays.push(u)
-      })
-      page.on('console', (m) => {
-        if (/Content Security Policy|Refused to/i.test(m.text())) faults.push(m.text())
-      })
-      page.on('pageerror', (e) => faults.push(String(e)))
+      const check = guard(page, server.url)
       await use()
-      expect(strays, 'requests that left the server origin').toEqual([])
-      expect(faults, 'CSP violations or uncaught errors').toEqual([])
+      check()
     },
     { auto: true },
   ],
 })
+
+/**
+ * Watches a page: every request stays on `origin`, no CSP violation, no
+ * uncaught error. Call what it returns at the end to assert that.
+ */
+export function guard(page: Page, origin: string): () => void {
+  const strays: string[] = []
+  const faults: string[] = []
+  page.on('request', (r) => {
+    const u = r.url()
+    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) strays.push(u)
+  })
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) faults.push(m.text())
+  })
+  page.on('pageerror', (e) => faults.push(String(e)))
+  return () => {
+    expect(strays, 'requests that left the server origin').toEqual([])
+    expect(faults, 'CSP violations or uncaught errors').toEqual([])
+  }
+}
 
 export { expect }
 

@@ -1,6 +1,7 @@
 // Browser tests of the screens: Debian's Chromium (never a downloaded one),
 // the real sancha binary on a fresh demo database per test (fixtures.ts).
 import { defineConfig } from '@playwright/test'
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium'
 
 export default defineConfig({
   testDir: '.',
@@ -17,12 +18,6 @@ export default defineConfig({
     timezoneId: 'Asia/Shanghai',
     viewport: { width: 1366, height: 768 },
     acceptDownloads: true,
-    launchOptions: {
-      executablePath: process.env.SANCHA_CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    },
+    launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS },
   },
 })

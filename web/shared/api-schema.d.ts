@@ -2230,6 +2230,13 @@ export interface components {
             review: components["schemas"]["ReviewState"];
             /** Format: uuid */
             superseded_by: string | null;
+            /** @description The reviewer's note, for a visit sent back (`rejected`) or approved with one. */
+            review_note?: string | null;
+            /**
+             * Format: uuid
+             * @description The earlier visit this one corrects, as sent in the document.
+             */
+            replaces?: string | null;
         };
         VisitPage: {
             /** @description Visits in commit order. */

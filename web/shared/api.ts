@@ -40,6 +40,13 @@ export async function problemOf(res: Response): Promise<ApiProblem> {
   }
 }
 
+/** One line for a failed call: the server's title and its details, or the network. */
+export function describe(e: unknown): string {
+  if (!(e instanceof ApiProblem)) return '无法连接服务器，请检查网络后重试'
+  const details = e.errors.map((f) => f.message).filter((m) => m && m !== e.title)
+  return details.length ? `${e.title}：${[...new Set(details)].join('；')}` : e.title
+}
+
 let refreshing: Promise<boolean> | null = null
 
 /** Trades the refresh cookie for a new access token; one at a time. */

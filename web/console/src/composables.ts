@@ -1,13 +1,8 @@
 // Small pieces the pages share.
 import { ref } from 'vue'
-import { ApiProblem } from '@shared/api'
+import { describe } from '@shared/api'
 
-/** A problem as one line of Chinese: the title and each field's message. */
-export function describe(e: unknown): string {
-  if (!(e instanceof ApiProblem)) return '无法连接服务器，请检查网络后重试'
-  const details = e.errors.map((f) => f.message).filter((m) => m && m !== e.title)
-  return details.length ? `${e.title}：${[...new Set(details)].join('；')}` : e.title
-}
+export { describe }
 
 /**
  * Cursor paging over a list endpoint: `load(cursor)` fetches one page; the
