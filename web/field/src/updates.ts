@@ -16,6 +16,7 @@ export function watchForUpdates() {
     location.reload()
   })
   void navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).then((reg) => {
+    if (!reg) return
     const offer = (w: ServiceWorker | null) => {
       if (w && navigator.serviceWorker.controller) update.waiting = w
     }
