@@ -1,12 +1,13 @@
 // The field app (核查员手机端) on the real binary: a day offline, a bad
 // network, a visit the server refuses, and the card scan with Chromium's fake
 // camera playing the household's own card as sancha rendered it.
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Page } from '@playwright/test'
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium'
-import { expect, expectAccessible, guard, test, type Server } from './fixtures'
+import { BIN, expect, expectAccessible, guard, test, type Server } from './fixtures'
 import {
   PHONE_CONTEXT, answerSteps, completeVisit, goOffline, goOnline, goToStep, householdsOf, pending, persistentPhone,
   phoneShot, row, signInAndSync, storedVisits, STEP_NAMES, submit, type Household,
@@ -251,4 +252,97 @@ test('the card scan: the household\'s own card marks the visit verified on site;
     check()
     await browser.close()
   }
+})
+
+test('every screen at 360×740, each without a serious accessibility fault', async ({ page, server }) => {
+  test.setTimeout(240_000)
+  const h = (await householdsOf(server))[10]
+  await page.goto('/app/')
+  await expectAccessible(page, 'sign-in')
+  await phoneShot(page, 'login')
+  await signInAndSync(page)
+
+  await row(page, h).getByRole('button', { name: '明白卡' }).click()
+  await expect(page.getByRole('dialog', { name: '明白卡' }).getByRole('img')).toBeVisible()
+  await phoneShot(page, 'card')
+  await page.getByRole('button', { name: '关闭' }).click()
+
+  await row(page, h).getByRole('button', { name: '开始核查' }).click()
+  for (const [i, name] of STEP_NAMES.entries()) {
+    await goToStep(page, name)
+    await expectAccessible(page, `the visit step ${name}`)
+    await phoneShot(page, `visit-${i + 1}`)
+  }
+  await page.getByRole('button', { name: '保存草稿' }).click()
+  await expect(row(page, h).getByText('草稿')).toBeVisible()
+
+  // 需修改: the demo's visit a supervisor sent back, with the note; 更正 starts a visit that replaces it.
+  await page.getByRole('link', { name: '需修改' }).click()
+  await expect(page.getByText(/审核意见：/)).toBeVisible()
+  await expectAccessible(page, '需修改')
+  await phoneShot(page, 'rejected')
+  await page.getByRole('button', { name: '更正' }).first().click()
+  await expect(page.getByText('更正退回记录')).toBeVisible()
+  await page.getByRole('button', { name: '保存草稿' }).click()
+
+  await page.getByRole('link', { name: '我的' }).click()
+  await expect(page.getByRole('button', { name: '导出备份' })).toBeVisible()
+  await expectAccessible(page, '我的')
+  await phoneShot(page, 'me')
+})
+
+test('a supervisor picks a sample and gets only its households, at its level', async ({ page, server }) => {
+  await signInAndSync(page, 'supervisor')
+  const samples = await server.api<{ items: { id: string; level: string; households: string[] }[] }>('supervisor', '/api/v1/samples')
+  const sample = samples.items[0]
+  await page.getByLabel('抽查样本').selectOption(sample.id)
+  await expect(page.getByText('核查层级：乡镇互检')).toBeVisible()
+  await expect(page.getByText(`共 ${sample.households.length} 户`)).toBeVisible()
+  await expectAccessible(page, 'a supervisor\'s sample')
+  await phoneShot(page, 'supervisor-sample')
+})
+
+test('a lapsed session keeps the unsent visit, asks for the password again, then sends it', async ({ page, context, server }) => {
+  const h = (await householdsOf(server))[12]
+  await signInAndSync(page)
+  await goOffline(context)
+  await completeVisit(page, h, await photoOf(page))
+  // The refresh cookie is gone (expired, or the user's sessions were ended) and the app restarts.
+  await context.clearCookies()
+  await page.reload()
+  await expect(pending(page)).toHaveText(/待发送 1/)
+  await goOnline(context)
+  const dialog = page.getByRole('dialog', { name: '请重新登录' })
+  await expect(dialog).toBeVisible({ timeout: 30_000 })
+  await expect(pending(page)).toHaveText(/待发送 1/)
+  await expectAccessible(page, 'signing in again')
+  await phoneShot(page, 'sign-in-again')
+  await dialog.getByLabel('密码').fill('sancha-demo')
+  await dialog.getByRole('button', { name: '登录' }).click()
+  await expect(pending(page)).toHaveText(/待发送 0/, { timeout: 30_000 })
+  expect(await storedVisits(server, h, new Date(Date.now() - 600_000).toISOString())).toHaveLength(1)
+})
+
+test('导出备份 from a phone that cannot send, loaded with sancha import visits: stored once, and the phone\'s own resend is then a no-op', async ({ page, context, server }) => {
+  const h = (await householdsOf(server))[13]
+  await signInAndSync(page)
+  await goOffline(context)
+  await completeVisit(page, h, await photoOf(page))
+  await page.getByRole('link', { name: '我的' }).click()
+  const download = page.waitForEvent('download')
+  await page.getByRole('button', { name: '导出备份' }).click()
+  const file = join(mkdtempSync(join(tmpdir(), 'sancha-backup-')), 'backup.json')
+  await (await download).saveAs(file)
+  await expect(page.getByText('已导出 1 条未发送记录')).toBeVisible()
+
+  const out = execFileSync(BIN, ['import', 'visits', file], { env: { ...process.env, SANCHA_DATA_DIR: server.dataDir }, encoding: 'utf8' })
+  expect(out).toMatch(/入库 \/ stored 1/)
+  expect(await storedVisits(server, h, new Date(Date.now() - 600_000).toISOString())).toHaveLength(1)
+
+  // Back online, the phone sends it too; the server already has it, answers 200, and it leaves.
+  await goOnline(context)
+  await expect(pending(page)).toHaveText(/待发送 0/, { timeout: 30_000 })
+  const stored = await storedVisits(server, h, new Date(Date.now() - 600_000).toISOString())
+  expect(stored).toHaveLength(1)
+  expect(stored[0].missing_blobs).toEqual([])
 })

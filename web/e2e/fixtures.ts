@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export const SHOTS = join(ROOT, 'target/e2e')
 export const PASSWORD = 'sancha-demo'
-const BIN = process.env.SANCHA_BIN ?? join(ROOT, 'target/debug/sancha')
+export const BIN = process.env.SANCHA_BIN ?? join(ROOT, 'target/debug/sancha')
 
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -29,6 +29,8 @@ function freePort(): Promise<number> {
 
 export interface Server {
   url: string
+  /** The server's data dir, for the command line on the same database. */
+  dataDir: string
   /** A bearer token for API calls the test makes itself (set-up and checks). */
   token(username: string): Promise<string>
   api<T = unknown>(username: string, path: string, init?: RequestInit): Promise<T>
@@ -55,6 +57,7 @@ async function startServer(): Promise<{ server: Server; stop: () => void }> {
   const tokens = new Map<string, string>()
   const server: Server = {
     url,
+    dataDir: dir,
     async token(username) {
       if (!tokens.has(username)) {
         const res = await fetch(`${url}/api/v1/auth/token`, {

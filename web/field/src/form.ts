@@ -78,6 +78,8 @@ export const yuanOf = (fen: unknown) => (typeof fen === 'number' ? String(fen / 
 /** A DOM id from a JSON Pointer. */
 export const idOf = (pointer: string) => `f${pointer.replace(/[^A-Za-z0-9]/g, '-')}`
 
+export const UNANSWERED = '此项必填，请填写'
+
 /**
  * Every required field left empty, each on its own field. The server reports
  * a document's schema problems one object at a time; the form shows them all
@@ -90,10 +92,21 @@ export function unanswered(value: unknown, node: SchemaNode = VISIT_SCHEMA, path
       const v = obj[p.key]
       const nullable = 'nullable' in p && p.nullable
       const empty = v === undefined || v === '' || (v === null && !nullable && p.t !== 'object')
-      if (empty && p.required && p.t !== 'const') return [{ field: `${path}/${p.key}`, code: 'schema.invalid', message: '此项必填，请填写' }]
+      if (empty && p.required && p.t !== 'const') return [{ field: `${path}/${p.key}`, code: 'schema.invalid', message: UNANSWERED }]
       return unanswered(v, p, `${path}/${p.key}`)
     })
   }
   if (node.t === 'array' && Array.isArray(value)) return value.flatMap((v, i) => unanswered(v, node.items, `${path}/${i}`))
   return []
+}
+
+/** Where a JSON Pointer points, in words: `/members/0/education` → 成员 1 · 文化程度. */
+export function placeOf(pointer: string, sections: Record<string, string>): string {
+  const parts = pointer.split('/').slice(1)
+  const words: string[] = []
+  parts.forEach((part, i) => {
+    if (/^\d+$/.test(part)) words[words.length - 1] = `${itemName(parts[i - 1])} ${Number(part) + 1}`
+    else words.push(i === 0 ? (sections[part] ?? fieldName(part)) : fieldName(part))
+  })
+  return words.join(' · ') || '整条记录'
 }

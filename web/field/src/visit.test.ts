@@ -83,3 +83,19 @@ describe('a new visit', () => {
     expect(v.timing).toEqual({ started_at: '2026-11-20T09:00:00+08:00', ended_at: '2026-11-20T09:40:00+08:00', submitted_at: '2026-11-20T09:40:00+08:00' })
   })
 })
+
+describe('what is still to answer', () => {
+  it('names each empty required field by its pointer, and nothing optional', async () => {
+    const { unanswered, placeOf } = await import('./form')
+    const doc = { members: [{ member_no: 1, name: '张建国', education: 'junior' }], timing: { started_at: 'x' } }
+    const fields = unanswered(doc).map((p) => p.field)
+    expect(fields).toContain('/members/0/school_status')
+    expect(fields).toContain('/timing/ended_at')
+    expect(fields).toContain('/policy')
+    expect(fields).not.toContain('/members/0/education')
+    expect(fields).not.toContain('/members/0/ethnicity')
+    expect(fields).not.toContain('/timing/submitted_at')
+    expect(placeOf('/members/0/education', { members: '家庭成员' })).toBe('成员 1 · 文化程度')
+    expect(placeOf('', {})).toBe('整条记录')
+  })
+})

@@ -1,0 +1,250 @@
+// The field app's speed, in real Chromium against the sancha binary
+// (BENCHMARKS.md records the figures; nothing here is a pass/fail test):
+//   1. bytes on the wire for the first load of /app/ (before the QR decoder),
+//      and the decoder's own;
+//   2. a reload with no signal once the service worker holds the app;
+//   3. 同步 of the demo county's 504 households over emulated 3G
+//      (750 kbps, 300 ms RTT), beside the same pages fetched by Node with no
+//      emulation in the same run as the baseline;
+//   4. opening a household's form, and the longest keystroke, under 6x CPU throttling;
+//   5. the outbox sending 100 queued visits with one photo each over the same 3G.
+//
+// cargo build --release -p sancha-server --bin sancha
+// node web/bench/field.mjs [--server target/release/sancha]
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
+const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined }
+const BIN = arg('--server') ?? join(ROOT, 'target/release/sancha')
+const RUNS = Number(arg('--runs') ?? 3)
+const THREE_G = { offline: false, latency: 300, downloadThroughput: (750 * 1000) / 8, uploadThroughput: (750 * 1000) / 8 }
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`
+const s = (ms) => `${(ms / 1000).toFixed(2)} s`
+
+async function freePort() {
+  return new Promise((ok) => { const srv = createServer(); srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => ok(p)) }) })
+}
+
+async function serve() {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'sancha-bench-field-'))
+  const child = spawn(BIN, ['serve', '--demo', '--bind', `127.0.0.1:${port}`], { env: { ...process.env, SANCHA_DATA_DIR: dir, RUST_LOG: 'warn' }, stdio: 'ignore' })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 600; i++) {
+    try { if ((await fetch(`${url}/healthz`)).ok) return { url, stop: () => child.kill() } } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('server did not start')
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.SANCHA_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+const PHONE = { viewport: { width: 360, height: 740 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }
+
+async function signIn(page, url, username) {
+  await page.goto(`${url}/app/`)
+  await page.getByLabel('用户名').fill(username)
+  await page.getByLabel('密码').fill('sancha-demo')
+  await page.getByRole('button', { name: '登录' }).click()
+  await page.getByRole('button', { name: '同步' }).waitFor()
+}
+
+async function sync(page) {
+  await page.getByRole('button', { name: '同步' }).click()
+  await page.getByText(/已同步 \d+ 户的变化/).waitFor({ timeout: 120_000 })
+}
+
+/** Bytes on the wire of what the page fetched, split by the decoder and the rest. */
+async function wireBytes(page) {
+  return page.evaluate(() => {
+    const entries = performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
+    const app = entries.filter((e) => new URL(e.name).pathname.startsWith('/app/'))
+    const decoder = app.filter((e) => /ponyfill|zxing/.test(e.name))
+    const sum = (xs) => xs.reduce((n, e) => n + e.transferSize, 0)
+    return { first: sum(app.filter((e) => !decoder.includes(e))), decoder: sum(decoder) }
+  })
+}
+
+const server = await serve()
+const results = {}
+try {
+  // 1 and 2: first load, then a reload with no signal.
+  {
+    const ctx = await browser.newContext(PHONE)
+    const page = await ctx.newPage()
+    await signIn(page, server.url, 'enumerator')
+    results.first = await wireBytes(page)
+    await page.evaluate(() => navigator.serviceWorker.ready)
+    await page.reload()
+    await sync(page)
+    await page.getByRole('button', { name: '开始核查' }).first().click()
+    await page.locator('.steps').getByRole('button', { name: /^现场核实/ }).click()
+    await page.getByRole('button', { name: '扫描明白卡' }).click()
+    await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('.wasm')), null, { timeout: 30_000 }).catch(() => undefined)
+    results.decoder = (await wireBytes(page)).decoder
+    await page.getByRole('button', { name: '取消' }).click()
+    await page.getByRole('button', { name: '保存草稿' }).click()
+    await ctx.setOffline(true)
+    await ctx.route('**', (r) => r.abort('internetdisconnected'))
+    const times = []
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = Date.now()
+      await page.reload()
+      await page.locator('.household').first().waitFor()
+      times.push(Date.now() - t0)
+    }
+    results.offlineReload = times
+    await ctx.close()
+  }
+
+  // 3: 同步 of the county's households over 3G, and the same pages over loopback from Node.
+  {
+    const times = []
+    let count = 0
+    for (let i = 0; i < RUNS; i++) {
+      const ctx = await browser.newContext({ ...PHONE, serviceWorkers: 'block' })
+      const page = await ctx.newPage()
+      await signIn(page, server.url, 'supervisor')
+      const cdp = await ctx.newCDPSession(page)
+      await cdp.send('Network.enable')
+      await cdp.send('Network.emulateNetworkConditions', THREE_G)
+      const t0 = Date.now()
+      await sync(page)
+      times.push(Date.now() - t0)
+      count = Number((await page.getByText(/已同步 \d+ 户/).textContent()).match(/\d+/)[0])
+      await ctx.close()
+    }
+    const token = (await (await fetch(`${server.url}/api/v1/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'supervisor', password: 'sancha-demo' }) })).json()).access_token
+    const base = []
+    let bytes = 0
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = Date.now()
+      let cursor = ''
+      bytes = 0
+      for (;;) {
+        const res = await fetch(`${server.url}/api/v1/households?limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip, br' } })
+        const text = await res.text()
+        bytes += text.length
+        const page = JSON.parse(text)
+        cursor = page.next_cursor
+        if (!page.has_more) break
+      }
+      base.push(Date.now() - t0)
+    }
+    results.sync = { times, count, base, bytes }
+  }
+
+  // 4: the form and typing under 6x CPU throttling.
+  {
+    const ctx = await browser.newContext(PHONE)
+    const page = await ctx.newPage()
+    await signIn(page, server.url, 'enumerator')
+    await sync(page)
+    const cdp = await ctx.newCDPSession(page)
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 })
+    const opens = []
+    const rows = page.locator('.household')
+    for (let i = 0; i < RUNS; i++) {
+      await page.getByRole('link', { name: '农户' }).click()
+      const t0 = Date.now()
+      await rows.nth(10 + i).getByRole('button', { name: '开始核查' }).click()
+      await page.getByLabel('收入年度').waitFor()
+      opens.push(Date.now() - t0)
+    }
+    await page.locator('.steps').getByRole('button', { name: /^家庭成员/ }).click()
+    await page.evaluate(() => {
+      window.__events = []
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__events.push([e.name, e.duration]) }).observe({ type: 'event', durationThreshold: 16, buffered: false })
+    })
+    const name = page.getByLabel('民族').first()
+    await name.click()
+    await page.keyboard.type('汉族汉族汉族汉族汉族汉族', { delay: 80 })
+    await page.waitForTimeout(500)
+    const events = await page.evaluate(() => window.__events)
+    const keys = events.filter(([n]) => ['keydown', 'keyup', 'keypress', 'input', 'beforeinput'].includes(n)).map(([, d]) => d)
+    results.form = { opens, keys: keys.length ? Math.max(...keys) : 0, slowKeys: keys.length }
+    await ctx.close()
+  }
+
+  // 5: 100 queued visits with one photo each, over 3G.
+  {
+    const ctx = await browser.newContext({ ...PHONE, serviceWorkers: 'block' })
+    const page = await ctx.newPage()
+    await signIn(page, server.url, 'enumerator')
+    await sync(page)
+    const example = JSON.parse(readFileSync(join(ROOT, 'api-spec/examples/visit-clean.json'), 'utf8'))
+    // A camera photo after the app's downscale: a 1600×1200 JPEG at 0.8 of a
+    // noisy, textured scene, which compresses about as badly as a real one.
+    const photoBytes = await page.evaluate(async (example) => {
+      const open = () => new Promise((ok, fail) => { const r = indexedDB.open('sancha-field'); r.onsuccess = () => ok(r.result); r.onerror = fail })
+      const db = await open()
+      const all = (store) => new Promise((ok) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => ok(r.result) })
+      const households = (await all('households')).slice(0, 100)
+      let total = 0
+      for (const [i, h] of households.entries()) {
+        const c = document.createElement('canvas')
+        c.width = 1600
+        c.height = 1200
+        const g = c.getContext('2d')
+        const img = g.createImageData(1600, 1200)
+        let x = i * 7919 + 1
+        for (let k = 0; k < img.data.length; k += 4) {
+          x = (x * 1103515245 + 12345) & 0x7fffffff
+          const base = ((k / 4) % 1600) / 8 + ((k / 6400) | 0) / 8
+          img.data[k] = (base + (x & 63)) & 255
+          img.data[k + 1] = (base * 0.8 + ((x >> 6) & 63)) & 255
+          img.data[k + 2] = (base * 0.5 + ((x >> 12) & 63)) & 255
+          img.data[k + 3] = 255
+        }
+        g.putImageData(img, 0, 0)
+        const blob = await new Promise((ok) => c.toBlob(ok, 'image/jpeg', 0.8))
+        total += blob.size
+        const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))].map((b) => b.toString(16).padStart(2, '0')).join('')
+        const now = new Date(Date.now() + 8 * 3600e3 - 60_000).toISOString().slice(0, 19) + '+08:00'
+        const body = {
+          ...example, household_id: h.id,
+          household: { ...example.household, division_code: h.division_code },
+          members: example.members, photos: [{ kind: 'house_front', sha256: sha, taken_at: now }],
+          signatures: example.signatures.map((s) => ({ ...s, image_sha256: null, ...(s.role === 'respondent' ? { method: 'refused', refusal_reason: '不愿签字' } : {}) })),
+          timing: { started_at: now, ended_at: now },
+        }
+        const tx = db.transaction(['outbox', 'blobs'], 'readwrite')
+        tx.objectStore('blobs').put({ sha256: sha, type: 'image/jpeg', data: blob, uploaded: false })
+        tx.objectStore('outbox').put({ visit_id: crypto.randomUUID(), household_id: h.id, level: 'village_self', body, state: 'queued', problems: [], problem_title: null, attempts: 0, next_at: 0, queued_at: i })
+        await new Promise((ok) => (tx.oncomplete = ok))
+      }
+      return total
+    }, example)
+    const cdp = await ctx.newCDPSession(page)
+    await cdp.send('Network.enable')
+    await cdp.send('Network.emulateNetworkConditions', THREE_G)
+    await page.getByRole('link', { name: '待发送' }).first().click()
+    const t0 = Date.now()
+    await page.getByRole('button', { name: '发送' }).click()
+    await page.getByText('全部已发送').waitFor({ timeout: 900_000 })
+    const problems = await page.locator('.tag.danger').count()
+    results.outbox = { ms: Date.now() - t0, photoBytes, problems }
+    await ctx.close()
+  }
+} finally {
+  await browser.close()
+  server.stop()
+}
+
+const r = results
+console.log(`binary: ${BIN}`)
+console.log(`1. first load of /app/ (sign-in page): ${kb(r.first.first)} on the wire; the QR decoder when first scanning: ${kb(r.decoder)}`)
+console.log(`2. reload with no signal, to the household list: median ${s(median(r.offlineReload))} (${r.offlineReload.map(s).join(', ')})`)
+console.log(`3. 同步 of ${r.sync.count} households over 3G: median ${s(median(r.sync.times))} (${r.sync.times.map(s).join(', ')}); the same pages from Node over loopback: ${s(median(r.sync.base))}, ${kb(r.sync.bytes)} of JSON`)
+console.log(`4. opening a household's form at 6x CPU: median ${s(median(r.form.opens))} (${r.form.opens.map(s).join(', ')}); longest keystroke event ${r.form.keys.toFixed(0)} ms (${r.form.slowKeys} over 16 ms)`)
+console.log(`5. 100 queued visits with one photo each (${kb(r.outbox.photoBytes / 100)} per photo) over 3G: ${s(r.outbox.ms)}, ${r.outbox.problems} refused`)
