@@ -11,13 +11,11 @@
 // cargo build --release -p sancha-server --bin sancha
 // cargo run --release -p sancha-tests --bin bench-supervision -- --data-dir /tmp/city --seed-only
 // node web/bench/console.mjs --city /tmp/city
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { kb, launch, median, serve } from './common.mjs'
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined }
@@ -25,29 +23,7 @@ const BIN = arg('--server') ?? join(ROOT, 'target/release/sancha')
 const CITY = arg('--city')
 const RUNS = 5
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`
-
-async function freePort() {
-  return new Promise((ok) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)) }) })
-}
-
-async function serve(dataDir, demo) {
-  const port = await freePort()
-  const args = ['serve', '--bind', `127.0.0.1:${port}`, ...(demo ? ['--demo'] : [])]
-  const child = spawn(BIN, args, { env: { ...process.env, SANCHA_DATA_DIR: dataDir, RUST_LOG: 'warn' }, stdio: 'ignore' })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 600; i++) {
-    try { if ((await fetch(`${url}/healthz`)).ok) return { url, stop: () => child.kill() } } catch { /* starting */ }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('server did not start')
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.SANCHA_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-})
+const browser = await launch()
 
 async function signIn(page, username, password) {
   await page.getByLabel('用户名').fill(username)
@@ -64,7 +40,7 @@ const scriptsOf = (page) =>
 
 // --- 1 and 2: the demo county ------------------------------------------------------
 const demoDir = mkdtempSync(join(tmpdir(), 'sancha-bench-'))
-const demo = await serve(demoDir, true)
+const demo = await serve(BIN, demoDir, true)
 {
   const context = await browser.newContext({ baseURL: demo.url })
   const page = await context.newPage()
@@ -112,7 +88,7 @@ rmSync(demoDir, { recursive: true, force: true })
 
 // --- 3: the seeded city --------------------------------------------------------------
 if (CITY) {
-  const city = await serve(CITY, false)
+  const city = await serve(BIN, CITY, false)
   const token = (await (await fetch(`${city.url}/api/v1/auth/token`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench-password' }),
   })).json()).access_token

@@ -11,13 +11,11 @@
 //
 // cargo build --release -p sancha-server --bin sancha
 // node web/bench/field.mjs [--server target/release/sancha]
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { kb, launch, median, serve } from './common.mjs'
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined }
@@ -25,30 +23,9 @@ const BIN = arg('--server') ?? join(ROOT, 'target/release/sancha')
 const RUNS = Number(arg('--runs') ?? 3)
 const THREE_G = { offline: false, latency: 300, downloadThroughput: (750 * 1000) / 8, uploadThroughput: (750 * 1000) / 8 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`
 
-async function freePort() {
-  return new Promise((ok) => { const srv = createServer(); srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => ok(p)) }) })
-}
-
-async function serve() {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'sancha-bench-field-'))
-  const child = spawn(BIN, ['serve', '--demo', '--bind', `127.0.0.1:${port}`], { env: { ...process.env, SANCHA_DATA_DIR: dir, RUST_LOG: 'warn' }, stdio: 'ignore' })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 600; i++) {
-    try { if ((await fetch(`${url}/healthz`)).ok) return { url, stop: () => child.kill() } } catch { /* starting */ }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('server did not start')
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.SANCHA_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-})
+const browser = await launch()
 const PHONE = { viewport: { width: 360, height: 740 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }
 
 async function signIn(page, url, username) {
@@ -75,7 +52,7 @@ async function wireBytes(page) {
   })
 }
 
-const server = await serve()
+const server = await serve(BIN, mkdtempSync(join(tmpdir(), 'sancha-bench-field-')), true)
 const results = {}
 try {
   // 1 and 2: first load, then a reload with no signal.
@@ -220,7 +197,7 @@ try {
         }
         const tx = db.transaction(['outbox', 'blobs'], 'readwrite')
         tx.objectStore('blobs').put({ sha256: sha, type: 'image/jpeg', data: blob, uploaded: false })
-        tx.objectStore('outbox').put({ visit_id: crypto.randomUUID(), household_id: h.id, level: 'village_self', body, state: 'queued', problems: [], problem_title: null, attempts: 0, next_at: 0, queued_at: i })
+        tx.objectStore('outbox').put({ visit_id: crypto.randomUUID(), username: 'enumerator', household_id: h.id, level: 'village_self', body, state: 'queued', problems: [], problem_title: null, attempts: 0, next_at: 0, queued_at: i })
         await new Promise((ok) => (tx.oncomplete = ok))
       }
       return total

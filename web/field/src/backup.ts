@@ -22,14 +22,16 @@ async function base64(data: Blob): Promise<string> {
   return btoa(text)
 }
 
+/** The signed-in user's unsent visits (a file is one user's: they are submitted as them). */
 export async function backup(): Promise<Backup> {
-  const outbox = await db.outbox.orderBy('queued_at').toArray()
+  const username = session.user?.username ?? ''
+  const outbox = (await db.outbox.orderBy('queued_at').toArray()).filter((q) => q.username === username)
   const hashes = [...new Set(outbox.flatMap((q) => imagesOf(q.body)))]
   const blobs = (await db.blobs.bulkGet(hashes)).filter((b) => b !== undefined)
   return {
     format: 'sancha.outbox.v1',
     exported_at: isoCn(),
-    username: session.user?.username ?? '',
+    username,
     app_version: APP_VERSION,
     visits: outbox.map((q) => ({ visit_id: q.visit_id, body: q.body })),
     blobs: await Promise.all(blobs.map(async (b) => ({ sha256: b.sha256, content_type: b.type, data_base64: await base64(b.data) }))),

@@ -24,6 +24,8 @@ export interface Draft {
 /** A submitted visit waiting for the server's 200/201. */
 export interface Queued {
   visit_id: string
+  /** Who submitted it: only they may send it (谁检查、谁签字、谁负责), whoever signs in on this phone. */
+  username: string
   household_id: string
   level: string
   body: Record<string, unknown>

@@ -10,6 +10,7 @@ vi.hoisted(() => {
 import { db } from './db'
 import { backoff, enqueue, flush, MAX_BACKOFF_MS, outcomeOf, sendNow } from './outbox'
 import { keepImage } from './images'
+import { signedIn } from '@shared/session'
 
 type Handler = (req: Request) => Response | Promise<Response>
 let seen: string[] = []
@@ -24,6 +25,7 @@ const body = (photo?: string) => ({ household_id: 'h1', level: 'village_self', p
 
 beforeEach(async () => {
   seen = []
+  signedIn({ username: 'enumerator', role: 'enumerator', scope: '210922201203' }, 'token')
   await Promise.all([db.outbox.clear(), db.sent.clear(), db.blobs.clear(), db.drafts.clear()])
 })
 afterEach(() => vi.unstubAllGlobals())
@@ -97,7 +99,7 @@ describe('the outbox', () => {
     })
     await db.outbox.bulkPut(
       ['b1', 'b2', 'b3'].map((id, i) => ({
-        visit_id: id, household_id: `h${i}`, level: 'village_self', body: body(), state: 'queued' as const,
+        visit_id: id, username: 'enumerator', household_id: `h${i}`, level: 'village_self', body: body(), state: 'queued' as const,
         problems: [], problem_title: null, attempts: 0, next_at: 0, queued_at: i,
       })),
     )
@@ -105,5 +107,17 @@ describe('the outbox', () => {
     expect(seen).toEqual(['POST /api/v1/visits/batch'])
     expect((await db.outbox.toArray()).map((q) => [q.visit_id, q.state])).toEqual([['b2', 'problem']])
     expect((await db.sent.toArray()).map((s) => s.visit_id).sort()).toEqual(['b1', 'b3'])
+  })
+
+  it('sends only the signed-in user\'s visits; another user\'s wait for them', async () => {
+    server(() => json(201, {}))
+    await db.outbox.put({
+      visit_id: 'theirs', username: 'enum-210922201204', household_id: 'h1', level: 'village_self', body: body(),
+      state: 'queued', problems: [], problem_title: null, attempts: 0, next_at: 0, queued_at: 0,
+    })
+    await enqueue('mine', 'h2', 'village_self', body())
+    await flush()
+    expect(seen).toEqual(['PUT /api/v1/visits/mine'])
+    expect((await db.outbox.toArray()).map((q) => q.visit_id)).toEqual(['theirs'])
   })
 })

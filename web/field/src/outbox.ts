@@ -5,6 +5,7 @@
 // server's messages; a 401 keeps it while the user signs in again.
 import { reactive } from 'vue'
 import { authedFetch, type FieldProblem } from '@shared/api'
+import { session } from '@shared/session'
 import { db, type Queued } from './db'
 import { imagesOf } from './images'
 
@@ -46,14 +47,21 @@ export function flush(): Promise<void> {
 
 /** 发送: try everything now, whatever its backoff. */
 export async function sendNow(): Promise<void> {
-  await db.outbox.where('state').equals('queued').modify({ next_at: 0 })
+  await db.outbox.where('state').equals('queued').modify((q) => {
+    if (q.username === session.user?.username) q.next_at = 0
+  })
   await flush()
+}
+
+/** The signed-in user's queued visits; another user's wait for them to sign in. */
+async function queuedOfUser(): Promise<Queued[]> {
+  const queued = await db.outbox.where('state').equals('queued').sortBy('queued_at')
+  return queued.filter((q) => q.username === session.user?.username)
 }
 
 async function due(): Promise<Queued[]> {
   const now = Date.now()
-  const queued = await db.outbox.where('state').equals('queued').sortBy('queued_at')
-  return queued.filter((q) => q.next_at <= now)
+  return (await queuedOfUser()).filter((q) => q.next_at <= now)
 }
 
 async function drain() {
@@ -170,7 +178,7 @@ async function settle(q: Queued, outcome: Outcome) {
 
 async function schedule() {
   clearTimeout(timer)
-  const queued = await db.outbox.where('state').equals('queued').toArray()
+  const queued = await queuedOfUser()
   if (!queued.length) return
   const wait = Math.max(0, Math.min(...queued.map((q) => q.next_at)) - Date.now())
   timer = setTimeout(() => void flush(), Math.min(wait, MAX_BACKOFF_MS) + 50)
@@ -182,6 +190,7 @@ export async function enqueue(visitId: string, householdId: string, level: strin
     const existing = await db.outbox.get(visitId)
     await db.outbox.put({
       visit_id: visitId,
+      username: session.user?.username ?? '',
       household_id: householdId,
       level,
       body,
