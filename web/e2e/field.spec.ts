@@ -234,7 +234,7 @@ test('the card scan: the household\'s own card marks the visit verified on site;
     await goToStep(phone, '现场核实')
     await phone.getByRole('button', { name: '扫描明白卡' }).click()
     await expect(phone.getByRole('dialog', { name: '扫描明白卡' })).toBeVisible()
-    if (own) await phoneShot(phone, 'scan')
+    if (own) await phoneShot(phone, 'scan', false)
     if (own) {
       await expect(phone.getByText('是本户当前的明白卡，记为现场核实')).toBeVisible({ timeout: 30_000 })
       await answerSteps(phone, 6, STEP_NAMES.length - 2, { photo: await photoOf(phone) })
@@ -264,7 +264,7 @@ test('every screen at 360×740, each without a serious accessibility fault', asy
 
   await row(page, h).getByRole('button', { name: '明白卡' }).click()
   await expect(page.getByRole('dialog', { name: '明白卡' }).getByRole('img')).toBeVisible()
-  await phoneShot(page, 'card')
+  await phoneShot(page, 'card', false)
   await page.getByRole('button', { name: '关闭' }).click()
 
   await row(page, h).getByRole('button', { name: '开始核查' }).click()
@@ -316,7 +316,7 @@ test('a lapsed session keeps the unsent visit, asks for the password again, then
   await expect(dialog).toBeVisible({ timeout: 30_000 })
   await expect(pending(page)).toHaveText(/待发送 1/)
   await expectAccessible(page, 'signing in again')
-  await phoneShot(page, 'sign-in-again')
+  await phoneShot(page, 'sign-in-again', false)
   await dialog.getByLabel('密码').fill('sancha-demo')
   await dialog.getByRole('button', { name: '登录' }).click()
   await expect(pending(page)).toHaveText(/待发送 0/, { timeout: 30_000 })

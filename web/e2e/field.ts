@@ -61,8 +61,17 @@ export async function goOnline(context: BrowserContext) {
 /** The household's row in the list. */
 export const row = (page: Page, h: Household) => page.locator('.household', { hasText: h.household_code })
 
-/** Answers every question still open on the current step, the first choice each time. */
+/** Answers every question still open on the current step, the first choice each time, item by item. */
 async function answerStep(page: Page) {
+  const heads = page.locator('.form button.item-head')
+  for (let i = 0; i < (await heads.count()); i++) {
+    if ((await heads.nth(i).getAttribute('aria-expanded')) !== 'true') await heads.nth(i).click()
+    await answerShown(page)
+  }
+  await answerShown(page)
+}
+
+async function answerShown(page: Page) {
   const form = page.locator('.form')
   for (const select of await form.locator('select').all()) {
     const first = (await select.locator('option').first().textContent()) ?? ''
@@ -134,13 +143,13 @@ export async function completeVisit(page: Page, h: Household, photo: Buffer) {
 /** The count in the 待发送 pill of the top bar. */
 export const pending = (page: Page) => page.locator('header.bar').getByRole('link', { name: '待发送' })
 
-/** A 360×740 screenshot, after checking that nothing is wider than the screen. */
-export async function phoneShot(page: Page, name: string) {
+/** A 360×740 screenshot (the whole page, or what is on screen: a dialog), after checking that nothing is wider than the screen. */
+export async function phoneShot(page: Page, name: string, fullPage = true) {
   mkdirSync(SHOTS, { recursive: true })
   await expect
     .poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), { message: `${name} overflows a 360 px screen` })
     .toBeLessThanOrEqual(0)
-  await page.screenshot({ path: join(SHOTS, `field-${name}.png`), fullPage: true })
+  await page.screenshot({ path: join(SHOTS, `field-${name}.png`), fullPage })
 }
 
 /** The visits stored for a household since `since` (RFC 3339), read back through the API. */
