@@ -2,8 +2,8 @@
 // in IndexedDB and requests to /api/ always go to the network, so the worker
 // never answers for the server. A new worker waits until the page says no
 // draft is open ("skip-waiting"); the page then reloads once.
-const VERSION = 'db41679fe2e9'
-const SHELL = ["/app/","/app/manifest.webmanifest","/app/icon-192.png","/app/assets/HouseholdsPage-Byu5tD56.js","/app/assets/LoginPage-DOGvVHB9.js","/app/assets/MePage-D3OWdpuj.js","/app/assets/OutboxPage-CohZwDzu.js","/app/assets/RejectedPage-CwIqbqaf.js","/app/assets/VisitPage-DI_hTUCl.js","/app/assets/db-Drfrnpsi.js","/app/assets/drafts-ClqSxbEy.js","/app/assets/form-DWHDXLaU.js","/app/assets/index-BxE4XYZf.js","/app/assets/index-hasmwyNQ.css","/app/assets/ponyfill-D1xGApM1.js","/app/assets/visit-IgoTdLr6.js"]
+const VERSION = 'a483d1c632d2'
+const SHELL = ["/app/","/app/manifest.webmanifest","/app/icon-192.png","/app/assets/HouseholdsPage-CAL29peJ.js","/app/assets/LoginPage-DT92ofeq.js","/app/assets/MePage-DBcmsxuS.js","/app/assets/OutboxPage-DqsqzA46.js","/app/assets/RejectedPage-CwIqbqaf.js","/app/assets/VisitPage-DZZYvXwk.js","/app/assets/db-Drfrnpsi.js","/app/assets/drafts-ClqSxbEy.js","/app/assets/form-DWHDXLaU.js","/app/assets/index-BN99SWvu.js","/app/assets/index-BqnTIVMH.css","/app/assets/ponyfill-D1xGApM1.js","/app/assets/visit-IgoTdLr6.js"]
 const CACHE = `sancha-field-${VERSION}`
 const LAZY = 'sancha-field-lazy'
 
