@@ -2,8 +2,8 @@
 // in IndexedDB and requests to /api/ always go to the network, so the worker
 // never answers for the server. A new worker waits until the page says no
 // draft is open ("skip-waiting"); the page then reloads once.
-const VERSION = 'a483d1c632d2'
-const SHELL = ["/app/","/app/manifest.webmanifest","/app/icon-192.png","/app/assets/HouseholdsPage-CAL29peJ.js","/app/assets/LoginPage-DT92ofeq.js","/app/assets/MePage-DBcmsxuS.js","/app/assets/OutboxPage-DqsqzA46.js","/app/assets/RejectedPage-CwIqbqaf.js","/app/assets/VisitPage-DZZYvXwk.js","/app/assets/db-Drfrnpsi.js","/app/assets/drafts-ClqSxbEy.js","/app/assets/form-DWHDXLaU.js","/app/assets/index-BN99SWvu.js","/app/assets/index-BqnTIVMH.css","/app/assets/ponyfill-D1xGApM1.js","/app/assets/visit-IgoTdLr6.js"]
+const VERSION = '1d3cc52c50b7'
+const SHELL = ["/app/","/app/manifest.webmanifest","/app/icon-192.png","/app/assets/HouseholdsPage-BHmAwA5d.js","/app/assets/LoginPage-Bw6AvvsM.js","/app/assets/MePage-C0uaIwx8.js","/app/assets/OutboxPage-Lvv1le2s.js","/app/assets/RejectedPage-Dfl5ERlX.js","/app/assets/VisitPage-B4dIzlKb.js","/app/assets/db-Drfrnpsi.js","/app/assets/drafts-BrkAoW1D.js","/app/assets/form-DWHDXLaU.js","/app/assets/index-BqnTIVMH.css","/app/assets/index-DCDvFbY_.js","/app/assets/ponyfill-D1xGApM1.js","/app/assets/visit-IgoTdLr6.js"]
 const CACHE = `sancha-field-${VERSION}`
 const LAZY = 'sancha-field-lazy'
 

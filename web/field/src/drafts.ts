@@ -1,7 +1,23 @@
 // Starting and reopening visits: each gets its id (crypto.randomUUID) the
 // moment it starts, and keeps it through drafts, the outbox and every resend.
-import { db, type HouseholdRecord } from './db'
+import { db, type Draft, type HouseholdRecord } from './db'
 import { newVisit } from './visit'
+
+/**
+ * The visit just started from the list, handed to the form in memory so that
+ * opening it waits for no read; `stored` settles once IndexedDB has it.
+ */
+let justStarted: { draft: Draft; household: HouseholdRecord; stored: Promise<unknown> } | null = null
+
+/** The draft `visitId` and its household: from memory once, right after it was started, else from IndexedDB. */
+export async function openDraft(visitId: string): Promise<{ draft?: Draft; household?: HouseholdRecord; stored: Promise<unknown> }> {
+  const started = justStarted
+  justStarted = null
+  if (started?.draft.visit_id === visitId) return started
+  const draft = await db.drafts.get(visitId)
+  const household = draft ? await db.households.get(draft.household_id) : undefined
+  return { draft, household, stored: Promise.resolve() }
+}
 
 /** The latest visit this phone had stored for the household at the level (沿用上次). */
 export async function previousVisit(householdId: string, level: string) {
@@ -15,7 +31,9 @@ export async function startVisit(h: HouseholdRecord, level: string, reuse = fals
   if (open) return open.visit_id
   const previous = reuse ? await previousVisit(h.id, level) : undefined
   const visit_id = crypto.randomUUID()
-  await db.drafts.put({ visit_id, household_id: h.id, level, doc: newVisit(h, level, previous?.body), section: 0, updated_at: Date.now() })
+  const draft: Draft = { visit_id, household_id: h.id, level, doc: newVisit(h, level, previous?.body), section: 0, updated_at: Date.now() }
+  // Written while the form opens; the form's first save waits for it.
+  justStarted = { draft: structuredClone(draft), household: h, stored: db.drafts.put(draft) }
   return visit_id
 }
 
