@@ -171,8 +171,10 @@ async function cardVideo(page: Page, server: Server, h: Household): Promise<stri
   expect(res.status).toBe(200)
   const png = Buffer.from(await res.arrayBuffer()).toString('base64')
   const [w, h2] = [960, 1280]
-  // The browser decodes the PNG and draws it the way a camera held at the wall sees it.
-  const rgba: number[] = await page.evaluate(
+  // The browser decodes the PNG, draws it the way a camera held at the wall sees
+  // it, and converts it to one 4:2:0 frame (Y, then U, then V), returned as
+  // base64: a string crosses the protocol at once, an array of pixels does not.
+  const yuv: string = await page.evaluate(
     async ({ png, w, h }) => {
       const img = new Image()
       img.src = `data:image/png;base64,${png}`
@@ -185,26 +187,28 @@ async function cardVideo(page: Page, server: Server, h: Household): Promise<stri
       g.fillRect(0, 0, w, h)
       const s = Math.min(w / img.width, h / img.height)
       g.drawImage(img, (w - img.width * s) / 2, (h - img.height * s) / 2, img.width * s, img.height * s)
-      return Array.from(g.getImageData(0, 0, w, h).data)
+      const rgba = g.getImageData(0, 0, w, h).data
+      const out = new Uint8Array(w * h * 1.5)
+      const [u0, v0] = [w * h, w * h * 1.25]
+      for (let j = 0; j < h; j++) {
+        for (let i = 0; i < w; i++) {
+          const k = (j * w + i) * 4
+          const [r, gr, b] = [rgba[k], rgba[k + 1], rgba[k + 2]]
+          out[j * w + i] = Math.round(0.299 * r + 0.587 * gr + 0.114 * b)
+          if (j % 2 === 0 && i % 2 === 0) {
+            const q = (j / 2) * (w / 2) + i / 2
+            out[u0 + q] = Math.round(128 - 0.168736 * r - 0.331264 * gr + 0.5 * b)
+            out[v0 + q] = Math.round(128 + 0.5 * r - 0.418688 * gr - 0.081312 * b)
+          }
+        }
+      }
+      let bin = ''
+      for (let i = 0; i < out.length; i += 0x8000) bin += String.fromCharCode(...out.subarray(i, i + 0x8000))
+      return btoa(bin)
     },
     { png, w, h: h2 },
   )
-  const y = Buffer.alloc(w * h2)
-  const u = Buffer.alloc((w / 2) * (h2 / 2))
-  const v = Buffer.alloc((w / 2) * (h2 / 2))
-  for (let j = 0; j < h2; j++) {
-    for (let i = 0; i < w; i++) {
-      const k = (j * w + i) * 4
-      const [r, g, b] = [rgba[k], rgba[k + 1], rgba[k + 2]]
-      y[j * w + i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b)
-      if (j % 2 === 0 && i % 2 === 0) {
-        const q = (j / 2) * (w / 2) + i / 2
-        u[q] = Math.round(128 - 0.168736 * r - 0.331264 * g + 0.5 * b)
-        v[q] = Math.round(128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
-      }
-    }
-  }
-  const frame = Buffer.concat([Buffer.from('FRAME\n'), y, u, v])
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), Buffer.from(yuv, 'base64')])
   const file = join(mkdtempSync(join(tmpdir(), 'sancha-card-')), 'card.y4m')
   writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${w} H${h2} F5:1 Ip A1:1 C420jpeg\n`), frame, frame]))
   return file
