@@ -165,6 +165,8 @@ pub enum Role {
     QrCaption,
     CheckCode,
     Complaint,
+    /// A line of an enrolment slip ([`crate::sheet`]).
+    Slip,
 }
 
 #[derive(Clone, Debug, PartialEq)]

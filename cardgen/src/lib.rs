@@ -12,6 +12,7 @@ mod pdf;
 mod png;
 pub mod qr;
 pub mod sample;
+mod sheet;
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,6 +22,7 @@ pub use font::Font;
 pub use layout::{layout, CardLayout, Element, ElementKind, Rect, Role};
 pub use pdf::{write_pdf, write_pdf_with_progress};
 pub use png::{write_png, PNG_WIDTH};
+pub use sheet::{slip_layout, write_sheet_pdf, Slip};
 
 /// How cards are put on paper (or pixels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -37,7 +37,7 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
     cards: &[Card],
     layout_kind: Layout,
     font: &Font,
-    mut out: W,
+    out: W,
     progress: P,
 ) -> Result<Report, Error> {
     let per_page = match layout_kind {
@@ -49,15 +49,7 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
             ))
         }
     };
-    let mut doc = PdfDocument::new("三查一访 明白卡");
-    // A short resource name, repeated at every size change in every page. printpdf
-    // also makes it the subset tag, which must be six capital letters.
-    let random_id = doc.add_font(&font.pdf);
-    let font_id = FontId(subset_tag(cards));
-    if let Some(f) = doc.resources.fonts.map.remove(&random_id) {
-        doc.resources.fonts.map.insert(font_id.clone(), f);
-    }
-    let handle = PdfFontHandle::External(font_id);
+    let (doc, handle) = document("三查一访 明白卡", font, subset_tag(cards));
 
     let chunks: Vec<&[Card]> = cards.chunks(per_page).collect();
     let workers = std::thread::available_parallelism()
@@ -96,6 +88,29 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
         report.missing_glyphs.extend(r.missing);
         pages.push(r.page);
     }
+    finish(doc, pages, report, out)
+}
+
+/// A document with `font` embedded under the resource name `tag`.
+fn document(title: &str, font: &Font, tag: String) -> (PdfDocument, PdfFontHandle) {
+    let mut doc = PdfDocument::new(title);
+    // A short resource name, repeated at every size change in every page. printpdf
+    // also makes it the subset tag, which must be six capital letters.
+    let random_id = doc.add_font(&font.pdf);
+    let font_id = FontId(tag);
+    if let Some(f) = doc.resources.fonts.map.remove(&random_id) {
+        doc.resources.fonts.map.insert(font_id.clone(), f);
+    }
+    (doc, PdfFontHandle::External(font_id))
+}
+
+/// Writes `doc` with `pages` (a blank page when there are none) to `out`.
+fn finish<W: Write>(
+    mut doc: PdfDocument,
+    mut pages: Vec<PdfPage>,
+    mut report: Report,
+    mut out: W,
+) -> Result<Report, Error> {
     if pages.is_empty() {
         pages.push(PdfPage::new(Mm(A4_W), Mm(A4_H), Vec::new()));
     }
@@ -106,6 +121,35 @@ pub fn write_pdf_with_progress<W: Write, P: Fn(usize) + Sync>(
     out.flush()?;
     report.bytes = bytes.len() as u64;
     Ok(report)
+}
+
+/// The enrolment sheet: slips laid out A6 ([`crate::sheet`]), four to an A4 page
+/// with the print run's cut marks. `tag` names the font subset (six capitals).
+pub(crate) fn write_slips<W: Write>(
+    slips: &[CardLayout],
+    tag: String,
+    font: &Font,
+    out: W,
+) -> Result<Report, Error> {
+    let (doc, handle) = document("三查 手机登记码", font, tag);
+    let pages = slips
+        .chunks(4)
+        .map(|page| {
+            let mut ops = Vec::new();
+            for (i, l) in page.iter().enumerate() {
+                let ox = (i % 2) as f32 * l.width;
+                let oy = (A4_H - 2.0 * l.height) / 2.0 + (i / 2) as f32 * l.height;
+                card_ops(l, ox, oy, &handle, &mut ops);
+            }
+            cut_marks(&mut ops);
+            PdfPage::new(Mm(A4_W), Mm(A4_H), ops)
+        })
+        .collect();
+    let report = Report {
+        cards: slips.len(),
+        ..Report::default()
+    };
+    finish(doc, pages, report, out)
 }
 
 /// The document as PDF bytes: printpdf builds the objects (subsetting the font), the
