@@ -36,6 +36,9 @@ struct Cli {
     /// A CJK font (.otf/.ttf/.ttc) for the cards instead of the embedded GBK subset of Noto Sans CJK SC.
     #[arg(long, env = "SANCHA_CARD_FONT", global = true)]
     font: Option<PathBuf>,
+    /// How long a phone enrolment code (手机登记码) works, in hours.
+    #[arg(long, env = "SANCHA_ENROLMENT_TTL_HOURS", default_value_t = 24, global = true)]
+    enrolment_ttl_hours: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -178,6 +181,7 @@ fn run(cli: Cli) -> Result<(), String> {
             .clone()
             .unwrap_or_else(|| DEFAULT_PUBLIC_BASE_URL.into()),
         card_font: cli.font,
+        enrolment_ttl_hours: cli.enrolment_ttl_hours,
     };
     match cli.command {
         Command::Serve {

@@ -11,3 +11,10 @@ pub fn now_cn() -> chrono::DateTime<chrono::FixedOffset> {
 pub fn today_cn() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
+
+/// A stored UTC time to the minute in China time, as printed: "2026-12-03 09:30".
+pub fn minute_cn(t: chrono::NaiveDateTime) -> String {
+    (t + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}

@@ -105,6 +105,12 @@ codes! {
     InvalidRefreshToken => "auth.invalid_refresh_token", "刷新令牌无效、已使用或已过期，请重新登录", "refresh token is invalid, used or expired; sign in again";
     TooManyRequests => "request.too_many", "操作过于频繁，请稍后再试", "too many requests; try again later";
     TooManyAttempts => "auth.too_many_attempts", "登录失败次数过多，请15分钟后再试", "too many failed sign-ins; try again in 15 minutes";
+    DeviceRevoked => "auth.device_revoked", "此手机已被停用，请联系村办公室；未发送的核查记录仍在本机，可导出备份", "this phone has been revoked; ask the village office (unsent visits stay on the phone and can be exported)";
+    EnrolmentUnknown => "enrolment.unknown", "登记码无效，请向村办公室重新领取", "unknown enrolment code; ask the village office for a new one";
+    EnrolmentUsed => "enrolment.used", "此登记码已用过（一码只能登记一部手机），请重新领取", "this enrolment code was used already (one code, one phone); ask for a new one";
+    EnrolmentExpired => "enrolment.expired", "登记码已过期，请向村办公室重新领取", "this enrolment code has expired; ask the village office for a new one";
+    EnrolmentTooManyAttempts => "enrolment.too_many_attempts", "登记失败次数过多，请15分钟后再试", "too many failed enrolments; try again in 15 minutes";
+    DeviceNotEnrolled => "device.not_enrolled", "当前登录不是扫码登记的手机", "this session is not an enrolled phone's";
     RoleForbidden => "auth.role_forbidden", "当前角色无权执行此操作", "your role may not do this";
     OutOfScope => "auth.out_of_scope", "超出本账号的管辖范围", "outside your account's region scope";
     NotFound => "not_found", "资源不存在", "not found";
@@ -115,6 +121,10 @@ codes! {
     FindingState => "finding.state", "该问题当前状态不允许此操作", "the finding's current status does not allow this move";
     VisitSuperseded => "visit.superseded", "该核查记录已被更正后的记录取代", "this visit has been superseded by a corrected one";
     HouseholdCodeTaken => "household.code_taken", "户编号已被其他户使用", "household code is already used by another household";
+    UserUnknown => "user.unknown", "没有这个用户", "no such user";
+    UserDisabled => "user.disabled", "该用户已停用", "this user is disabled";
+    UsernamesInvalid => "enrolment.usernames_invalid", "请选择1至200个用户", "give 1 to 200 usernames";
+    TextTooLong => "request.text_too_long", "内容过长", "text is too long";
     UsernameTaken => "user.username_taken", "用户名已存在", "username already exists";
     SelfDisable => "user.cannot_disable_self", "不能停用自己的账号", "you cannot disable your own account";
     Conflict => "conflict", "与现有数据冲突", "conflicts with existing data";

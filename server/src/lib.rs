@@ -42,6 +42,8 @@ pub struct Config {
     pub public_base_url: String,
     /// A fuller CJK font for the cards than the embedded GBK subset.
     pub card_font: Option<PathBuf>,
+    /// How long an enrolment code works (default 24 hours).
+    pub enrolment_ttl_hours: u32,
 }
 
 /// What every handler shares.
@@ -57,6 +59,10 @@ pub struct AppState {
     pub card_font: &'static sancha_cardgen::Font,
     /// Clients guessing card tokens on the QR page.
     pub unknown_tokens: Arc<public::UnknownTokens>,
+    /// Which enrolled phones are revoked, as last read ([`auth::Revocations`]).
+    pub revocations: Arc<auth::Revocations>,
+    /// How long an enrolment code (手机登记码) works.
+    pub enrolment_ttl: chrono::Duration,
 }
 
 impl AppState {
@@ -101,6 +107,8 @@ impl AppState {
             cards,
             card_font,
             unknown_tokens: Arc::default(),
+            revocations: Arc::default(),
+            enrolment_ttl: chrono::Duration::hours(config.enrolment_ttl_hours.into()),
         })
     }
 }

@@ -36,6 +36,7 @@ fn state(dir: &Path) -> AppState {
         rules_file: None,
         public_base_url: "https://sancha.example.cn".into(),
         card_font: None,
+        enrolment_ttl_hours: 24,
     })
     .expect("open state")
 }

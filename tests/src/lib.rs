@@ -115,6 +115,7 @@ impl TestApp {
             rules_file: None,
             public_base_url: PUBLIC_BASE_URL.into(),
             card_font: None,
+            enrolment_ttl_hours: 24,
         };
         let state = web::Data::new(AppState::open(&config).expect("open app state"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

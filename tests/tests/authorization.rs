@@ -62,6 +62,14 @@ fn supervisors(ok: u16) -> impl Fn(Role, bool) -> u16 {
     }
 }
 
+/// Village offices, supervisors and admins enrol phones and revoke them.
+fn offices(ok: u16) -> impl Fn(Role, bool) -> u16 {
+    move |role, inside| match (role, inside) {
+        (Role::Enumerator, _) | (_, false) => 403,
+        _ => ok,
+    }
+}
+
 fn visit_for(household_id: &str, level: &str) -> serde_json::Value {
     let mut v: serde_json::Value =
         serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
@@ -178,15 +186,10 @@ fn every_endpoint_by_role_and_scope() {
             covered.push((method.to_string(), route.to_string()));
         };
         for inside in [true, false] {
-            let (village, hh, user_scope, target) = if inside {
-                (VILLAGE, &inside_id, COUNTY, format!("{name}-target"))
+            let (village, hh, target) = if inside {
+                (VILLAGE, &inside_id, format!("{name}-target"))
             } else {
-                (
-                    OTHER_VILLAGE,
-                    &outside_id,
-                    OTHER_COUNTY,
-                    "far-target".to_string(),
-                )
+                (OTHER_VILLAGE, &outside_id, "far-target".to_string())
             };
             // The region and user scopes an in-scope request uses must be inside every role's scope.
             let region_scope = if inside { VILLAGE } else { OTHER_COUNTY };
@@ -310,6 +313,28 @@ fn every_endpoint_by_role_and_scope() {
                     r,
                 );
             }
+            // Phones: codes for the target user, their devices, and revoking one
+            // that the city admin enrolled.
+            let usernames = json!({"usernames": [target]});
+            let r = app.post("/api/v1/enrolments", t, &usernames);
+            check("post", "/api/v1/enrolments", inside, &offices(201), r);
+            let r = app.post("/api/v1/enrolments/sheet.pdf", t, &usernames);
+            check("post", "/api/v1/enrolments/sheet.pdf", inside, &offices(200), r);
+            let r = app.get(&format!("/api/v1/users/{target}/devices"), t);
+            check("get", "/api/v1/users/{username}/devices", inside, &offices(200), r);
+            let code = app.post("/api/v1/enrolments", Some(&root), &usernames).body["items"][0]["code"]
+                .as_str()
+                .expect("a code")
+                .to_string();
+            let device = app.post("/api/v1/devices", None, &json!({"code": code}));
+            assert_eq!(device.status, 201, "{}", device.text);
+            let id = device.body["device_id"].as_str().unwrap().to_string();
+            let r = app.post(&format!("/api/v1/devices/{id}/revoke"), t, &json!({}));
+            check("post", "/api/v1/devices/{id}/revoke", inside, &offices(200), r);
+            // Only an enrolled phone's session reports; a password session is refused.
+            let report = json!({"app_version": "1", "unsent": 0});
+            let r = app.post("/api/v1/devices/report", t, &report);
+            check("post", "/api/v1/devices/report", inside, &|_, _| 403, r);
             let new_user = json!({"username": format!("{}-{}", name, next_code()), "password": "long-enough-pw", "role": "enumerator", "scope": if inside { VILLAGE } else { OTHER_VILLAGE }});
             check(
                 "post",
@@ -322,8 +347,8 @@ fn every_endpoint_by_role_and_scope() {
                 "get",
                 "/api/v1/users",
                 inside,
-                &admin_only(200),
-                app.get(&format!("/api/v1/users?scope={user_scope}"), t),
+                &offices(200),
+                app.get(&format!("/api/v1/users?scope={region_scope}"), t),
             );
             let r = app.post(&format!("/api/v1/users/{target}/disable"), t, &json!({}));
             check(
@@ -674,6 +699,9 @@ fn every_endpoint_by_role_and_scope() {
             &json!({"refresh_token": refresh}),
         );
         check("post", "/api/v1/auth/logout", true, &|_, _| 204, r);
+        // Enrolling needs no token: the code is the proof.
+        let r = app.post("/api/v1/devices", None, &json!({"code": "not-a-code"}));
+        check("post", "/api/v1/devices", true, &|_, _| 401, r);
     }
 
     for (method, path) in ROUTES {
@@ -694,6 +722,7 @@ fn every_protected_endpoint_needs_a_token() {
         "/api/v1/auth/token",
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
+        "/api/v1/devices",
         "/c/{token}",
         "/c/{token}/report",
         "/static/page.css",

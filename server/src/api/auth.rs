@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::json::{Json, OptionalJson};
 use crate::auth::{AuthUser, ACCESS_TTL_SECS, REFRESH_TTL_DAYS};
-use crate::db::users;
+use crate::db::{devices, users};
 use crate::error::{ApiError, Code};
 use crate::AppState;
 
@@ -102,7 +102,7 @@ pub async fn token(
         .db
         .write(move |conn| {
             users::record_login(conn, &signed_in, "login")?;
-            users::issue_refresh_token(conn, &signed_in.user_id)
+            users::issue_refresh_token(conn, &signed_in.user_id, None)
         })
         .await?;
     respond(&state, &user, refresh, as_cookie)
@@ -123,17 +123,21 @@ pub async fn refresh(
     };
     let (user, refresh) = state
         .db
-        .write(
-            move |conn| match users::consume_refresh_token(conn, &token)? {
-                Some(user) => {
-                    let next = users::issue_refresh_token(conn, &user.user_id)?;
-                    Ok(Some((user, next)))
+        .write(move |conn| {
+            Ok(match users::consume_refresh_token(conn, &token)? {
+                Ok(user) => {
+                    let device = user.device_id.as_deref();
+                    let next = users::issue_refresh_token(conn, &user.user_id, device)?;
+                    if let Some(device) = device {
+                        devices::seen(conn, device)?;
+                    }
+                    Ok((user, next))
                 }
-                None => Ok(None),
-            },
-        )
+                Err(code) => Err(code),
+            })
+        })
         .await?
-        .ok_or_else(invalid)?;
+        .map_err(|code| ApiError::new(StatusCode::UNAUTHORIZED, code))?;
     respond(&state, &user, refresh, by_cookie)
 }
 
@@ -172,6 +176,19 @@ fn respond(
     refresh_token: String,
     as_cookie: bool,
 ) -> Result<HttpResponse, ApiError> {
+    session(StatusCode::OK, state, user, refresh_token, as_cookie)
+}
+
+/// A new session's answer: the access token, and the refresh token in the
+/// body or (`as_cookie`) as the console's cookie. A phone's session names
+/// its `device_id`.
+pub(super) fn session(
+    status: StatusCode,
+    state: &AppState,
+    user: &AuthUser,
+    refresh_token: String,
+    as_cookie: bool,
+) -> Result<HttpResponse, ApiError> {
     let access_token = state.jwt.issue(user)?;
     let mut body = serde_json::json!({
         "access_token": access_token,
@@ -179,7 +196,10 @@ fn respond(
         "expires_in": ACCESS_TTL_SECS,
         "user": {"username": user.username, "role": user.role, "scope": user.scope},
     });
-    let mut res = HttpResponse::Ok();
+    if let Some(device) = &user.device_id {
+        body["device_id"] = device.as_str().into();
+    }
+    let mut res = HttpResponse::build(status);
     res.insert_header((header::CACHE_CONTROL, "no-store"));
     if as_cookie {
         res.insert_header((

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod blobs;
 mod cards;
+mod devices;
 mod exports;
 mod findings;
 mod households;
@@ -74,6 +75,12 @@ routes! {
     "/api/v1/users/{username}/disable" { post => users::disable }
     "/api/v1/users/{username}/enable" { post => users::enable }
     "/api/v1/users/{username}/password" { post => users::set_password }
+    "/api/v1/users/{username}/devices" { get => devices::list }
+    "/api/v1/enrolments" { post => devices::create }
+    "/api/v1/enrolments/sheet.pdf" { post => devices::sheet }
+    "/api/v1/devices" { post => devices::enrol }
+    "/api/v1/devices/report" { post => devices::report }
+    "/api/v1/devices/{id}/revoke" { post => devices::revoke }
     "/api/v1/visits/batch" (web::PayloadConfig::new(visits::BATCH_LIMIT)) { post => visits::batch }
     "/api/v1/visits/validate" { post => visits::validate }
     "/api/v1/visits/{visit_id}" { put => visits::put, get => visits::get }

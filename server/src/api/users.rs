@@ -90,7 +90,8 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require_role(&[Role::Admin])?;
+    // Offices list their users to enrol their phones; only admins change them.
+    user.require_role(&[Role::VillageOffice, Role::Supervisor, Role::Admin])?;
     let scope = super::params::scope(&user, q.into_inner().scope)?;
     let items = state.db.read(move |conn| users::list(conn, &scope)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
@@ -122,14 +123,19 @@ async fn set_disabled(
     if disabled && name == user.username {
         return Err(ApiError::conflict(Code::SelfDisable));
     }
-    let view = state
+    let (view, devices) = state
         .db
         .write(move |conn| {
             let target = users::find(conn, &name)?.ok_or_else(ApiError::not_found)?;
             user.require_scope_code(&target.scope)?;
-            users::set_disabled(conn, &name, disabled, &user.username)
+            let view = users::set_disabled(conn, &name, disabled, &user.username)?;
+            Ok((view, crate::db::devices::ids_of(conn, &name)?))
         })
         .await?;
+    // Disabling revoked the user's phones: this process refuses them at once.
+    if disabled {
+        devices.iter().for_each(|d| state.revocations.set(d, true));
+    }
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -3,8 +3,12 @@
 //! single-use refresh tokens stored hashed, and the role + region-scope
 //! checks every handler goes through.
 
-use std::future::{ready, Ready};
+use std::collections::HashMap;
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::{web, FromRequest, HttpRequest};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -67,6 +71,17 @@ pub fn new_refresh_token() -> (String, String) {
     (token, hash)
 }
 
+/// A new enrolment code (手机登记码): 128 random bits as 22 base64url
+/// characters, and the hash that is stored instead of it.
+pub fn new_enrolment_code() -> (String, String) {
+    let mut bytes = [0u8; 16];
+    random_bytes(&mut bytes);
+    let code = b64(&bytes);
+    let hash = hash_refresh_token(&code);
+    (code, hash)
+}
+
+/// The SHA-256 (hex) stored for a refresh token or an enrolment code.
 pub fn hash_refresh_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
@@ -80,6 +95,9 @@ struct Claims {
     usr: String,
     role: String,
     scope: String,
+    /// The enrolled phone the session belongs to, if it is one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dev: Option<String>,
     iat: u64,
     exp: u64,
 }
@@ -126,6 +144,7 @@ impl JwtKeys {
             usr: user.username.clone(),
             role: user.role.as_str().to_string(),
             scope: user.scope.as_str().to_string(),
+            dev: user.device_id.clone(),
             iat: now,
             exp: now + ACCESS_TTL_SECS,
         };
@@ -144,6 +163,7 @@ impl JwtKeys {
             username: c.usr,
             role: Role::parse(&c.role)?,
             scope: RegionCode::parse(&c.scope)?,
+            device_id: c.dev,
         })
     }
 }
@@ -164,6 +184,9 @@ pub struct AuthUser {
     pub username: String,
     pub role: Role,
     pub scope: RegionCode,
+    /// The enrolled phone (手机登记) whose session this is; `None` for a
+    /// password sign-in.
+    pub device_id: Option<String>,
 }
 
 impl AuthUser {
@@ -194,12 +217,42 @@ impl AuthUser {
     }
 }
 
+/// How long a replica trusts what it last read about a device: a device
+/// revoked through another replica is refused here within this time.
+pub const REVOCATION_TTL: Duration = Duration::from_secs(60);
+
+/// Which devices are revoked, as this process last read it from the
+/// database. Access tokens are stateless and live 12 hours, so a revoked
+/// phone's token is checked here: a device's first request in a minute costs
+/// one lookup by primary key, later ones none. Revoking through this process
+/// takes effect at once; through another replica, within [`REVOCATION_TTL`].
+#[derive(Default)]
+pub struct Revocations(Mutex<HashMap<String, (bool, Instant)>>);
+
+impl Revocations {
+    fn cached(&self, device: &str) -> Option<bool> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(device)
+            .filter(|(_, at)| at.elapsed() < REVOCATION_TTL)
+            .map(|(revoked, _)| *revoked)
+    }
+
+    /// Records what the database says about `device`.
+    pub fn set(&self, device: &str, revoked: bool) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, at)| at.elapsed() < REVOCATION_TTL);
+        }
+        map.insert(device.to_string(), (revoked, Instant::now()));
+    }
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<AuthUser, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<AuthUser, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let keys = req.app_data::<web::Data<crate::AppState>>().map(|s| &s.jwt);
+        let state = req.app_data::<web::Data<crate::AppState>>().cloned();
         let token = req
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
@@ -207,12 +260,37 @@ impl FromRequest for AuthUser {
             .and_then(|v| {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
-            });
-        ready(match (keys, token) {
-            (Some(keys), Some(token)) => keys
-                .verify(token.trim())
-                .ok_or_else(ApiError::unauthenticated),
-            _ => Err(ApiError::unauthenticated()),
+            })
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let (Some(state), Some(token)) = (state, token) else {
+                return Err(ApiError::unauthenticated());
+            };
+            let user = state
+                .jwt
+                .verify(&token)
+                .ok_or_else(ApiError::unauthenticated)?;
+            if let Some(device) = user.device_id.clone() {
+                let revoked = match state.revocations.cached(&device) {
+                    Some(revoked) => revoked,
+                    None => {
+                        let id = device.clone();
+                        let revoked = state
+                            .db
+                            .read(move |conn| crate::db::devices::is_revoked(conn, &id))
+                            .await?;
+                        state.revocations.set(&device, revoked);
+                        revoked
+                    }
+                };
+                if revoked {
+                    return Err(ApiError::new(
+                        actix_web::http::StatusCode::UNAUTHORIZED,
+                        Code::DeviceRevoked,
+                    ));
+                }
+            }
+            Ok(user)
         })
     }
 }
@@ -238,6 +316,7 @@ mod tests {
             username: "li".into(),
             role: Role::Supervisor,
             scope: RegionCode::parse("210922").unwrap(),
+            device_id: Some("d1".into()),
         };
         let token = keys.issue(&user).unwrap();
         let back = keys.verify(&token).unwrap();
@@ -246,6 +325,7 @@ mod tests {
             ("li", Role::Supervisor)
         );
         assert_eq!(back.scope, user.scope);
+        assert_eq!(back.device_id.as_deref(), Some("d1"), "a phone's token names its device");
         let other = JwtKeys::from_secret(b"another secret another secret 12").unwrap();
         assert!(other.verify(&token).is_none());
         assert!(keys.verify("garbage").is_none());
@@ -269,6 +349,7 @@ mod tests {
             username: "li".into(),
             role: Role::Admin,
             scope: RegionCode::parse("2109").unwrap(),
+            device_id: None,
         };
         let token = keys.issue(&user).unwrap();
         let again = JwtKeys::load_or_create(None, dir.path()).unwrap();

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cards;
+pub mod devices;
 pub mod findings;
 mod group;
 pub mod households;

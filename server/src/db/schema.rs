@@ -89,6 +89,43 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         revoked -> Bool,
+        device_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    enrolments (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        device_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        model -> Text,
+        enrolled_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
+        app_version -> Nullable<Text>,
+        unsent -> Nullable<Integer>,
+        last_sync_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    enrolment_failures (id) {
+        id -> BigInt,
+        client -> Text,
+        at -> Timestamp,
     }
 }
 
@@ -118,12 +155,17 @@ diesel::table! {
 diesel::joinable!(household_members -> households (household_id));
 diesel::joinable!(helpers -> households (household_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(devices -> users (user_id));
+diesel::joinable!(enrolments -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     households,
     household_members,
     helpers,
-    users
+    users,
+    devices,
+    enrolments,
+    refresh_tokens
 );
 
 diesel::table! {

@@ -115,7 +115,14 @@ fn to_auth_user(r: UserRow) -> Option<AuthUser> {
         username: r.username,
         role: Role::parse(&r.role)?,
         scope: RegionCode::parse(&r.scope)?,
+        device_id: None,
     })
+}
+
+/// The enabled user with this id, as a signed-in user (without a device).
+pub fn auth_user_by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<AuthUser>, ApiError> {
+    let row = users::table.find(id).first::<UserRow>(conn).optional()?;
+    Ok(row.filter(|r| !r.disabled).and_then(to_auth_user))
 }
 
 /// The user's stored row, if there is one by that name.
@@ -166,6 +173,7 @@ pub fn set_disabled(
         .execute(conn)?;
     if disabled {
         revoke_all(conn, &row.id)?;
+        super::devices::revoke_all_of(conn, &row.id, actor)?;
     }
     audit::record(
         conn,
@@ -227,8 +235,13 @@ pub fn set_password(
     })
 }
 
-/// Stores a new refresh token for the user and returns it.
-pub fn issue_refresh_token(conn: &mut AnyConnection, user_id: &str) -> Result<String, ApiError> {
+/// Stores a new refresh token for the user (bound to `device`, when the
+/// session is an enrolled phone's) and returns it.
+pub fn issue_refresh_token(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    device: Option<&str>,
+) -> Result<String, ApiError> {
     let (token, hash) = auth::new_refresh_token();
     let t = now();
     diesel::insert_into(refresh_tokens::table)
@@ -238,20 +251,23 @@ pub fn issue_refresh_token(conn: &mut AnyConnection, user_id: &str) -> Result<St
             refresh_tokens::issued_at.eq(t),
             refresh_tokens::expires_at.eq(t + Duration::days(auth::REFRESH_TTL_DAYS)),
             refresh_tokens::revoked.eq(false),
+            refresh_tokens::device_id.eq(device),
         ))
         .execute(conn)?;
     Ok(token)
 }
 
-/// Spends a refresh token: the user when it is valid, unused and unexpired
-/// and the user is enabled. Presenting a spent token again revokes every
-/// token of that user (it was copied).
+/// Spends a refresh token: the user (with the token's device) when it is
+/// valid, unused and unexpired and the user is enabled. Presenting a spent
+/// token again revokes every token of that user (it was copied). A token of
+/// a revoked device is refused with [`Code::DeviceRevoked`], so the phone can
+/// say why; every other refusal is [`Code::InvalidRefreshToken`].
 pub fn consume_refresh_token(
     conn: &mut AnyConnection,
     token: &str,
-) -> Result<Option<AuthUser>, ApiError> {
+) -> Result<Result<AuthUser, Code>, ApiError> {
     let hash = auth::hash_refresh_token(token);
-    type Found = (String, NaiveDateTime, Option<NaiveDateTime>, bool);
+    type Found = (String, NaiveDateTime, Option<NaiveDateTime>, bool, Option<String>);
     let found = refresh_tokens::table
         .find(&hash)
         .select((
@@ -259,19 +275,26 @@ pub fn consume_refresh_token(
             refresh_tokens::expires_at,
             refresh_tokens::used_at,
             refresh_tokens::revoked,
+            refresh_tokens::device_id,
         ))
         .first::<Found>(conn)
         .optional()?;
-    let Some((user_id, expires_at, used_at, revoked)) = found else {
-        return Ok(None);
+    let invalid = Err(Code::InvalidRefreshToken);
+    let Some((user_id, expires_at, used_at, revoked, device)) = found else {
+        return Ok(invalid);
     };
+    if let Some(device) = &device {
+        if super::devices::is_revoked(conn, device)? {
+            return Ok(Err(Code::DeviceRevoked));
+        }
+    }
     let t = now();
     if used_at.is_some() {
         revoke_all(conn, &user_id)?;
-        return Ok(None);
+        return Ok(invalid);
     }
     if revoked || expires_at <= t {
-        return Ok(None);
+        return Ok(invalid);
     }
     let spent = diesel::update(
         refresh_tokens::table
@@ -281,10 +304,16 @@ pub fn consume_refresh_token(
     .set(refresh_tokens::used_at.eq(t))
     .execute(conn)?;
     if spent != 1 {
-        return Ok(None);
+        return Ok(invalid);
     }
     let row = users::table.find(&user_id).first::<UserRow>(conn)?;
-    Ok(Some(row).filter(|r| !r.disabled).and_then(to_auth_user))
+    let user = Some(row).filter(|r| !r.disabled).and_then(to_auth_user);
+    Ok(user
+        .map(|u| AuthUser {
+            device_id: device,
+            ..u
+        })
+        .ok_or(Code::InvalidRefreshToken))
 }
 
 /// Signs out: revokes one refresh token if it is still live (unused, not
@@ -318,7 +347,7 @@ pub fn revoke_refresh_token(conn: &mut AnyConnection, token: &str) -> Result<(),
     }
 }
 
-fn revoke_all(conn: &mut AnyConnection, user_id: &str) -> Result<(), ApiError> {
+pub(super) fn revoke_all(conn: &mut AnyConnection, user_id: &str) -> Result<(), ApiError> {
     diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
         .set(refresh_tokens::revoked.eq(true))
         .execute(conn)?;

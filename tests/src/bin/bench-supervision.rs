@@ -182,6 +182,7 @@ fn main() {
         rules_file: None,
         public_base_url: "https://sancha.example.cn".into(),
         card_font: None,
+        enrolment_ttl_hours: 24,
     };
     let state = AppState::open(&config).expect("open");
     let households = seed(&state);
