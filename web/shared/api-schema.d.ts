@@ -402,7 +402,9 @@ export interface paths {
         };
         /**
          * List the users within a scope
-         * @description Role: `admin` only (others `403 auth.role_forbidden`). Lists, by username, every
+         * @description Role: `village_office`, `supervisor` or `admin` (an enumerator gets `403
+         *     auth.role_forbidden`): offices list their users to enrol their phones; only admins
+         *     change users. Lists, by username, every
          *     user (enabled or disabled) whose own scope lies within `scope`. A `scope`
          *     outside the caller's is `403 auth.out_of_scope`.
          */
@@ -468,6 +470,168 @@ export interface paths {
          *     body is ignored.
          */
         post: operations["enableUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The enrolled phones of a user
+         * @description `village_office`, `supervisor` or `admin` (an enumerator gets `403
+         *     auth.role_forbidden`), for a user within the caller's scope (`403
+         *     auth.out_of_scope`) and of a rank no higher (`403 auth.role_forbidden`); an
+         *     unknown user is `404`. Newest first, revoked ones included, each with what the
+         *     phone last reported after a sync: app version, how many visits it still holds
+         *     unsent, and when it last synced. The console warns before revoking a phone that
+         *     still holds unsent visits (ask for its 导出备份 first).
+         */
+        get: operations["listUserDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make single-use enrolment codes (手机登记码) for users
+         * @description `village_office`, `supervisor` or `admin`, for users within the caller's scope
+         *     (`403 auth.out_of_scope`) and of a rank no higher (`403 auth.role_forbidden`).
+         *     One code per user: 128 random bits (22 base64url characters), bound to that
+         *     user, good once, expiring after `SANCHA_ENROLMENT_TTL_HOURS` (24 by default).
+         *     Only its SHA-256 is stored; this answer is the only place the code exists in
+         *     clear, with the field app's link `{SANCHA_PUBLIC_BASE_URL}/app/#enroll={code}`
+         *     (the code is in the fragment, which browsers never send to a server). Every
+         *     problem at once: an unknown or disabled user is a field error at
+         *     `/usernames/{i}` (`user.unknown`, `user.disabled`); none or over 200 users is
+         *     `enrolment.usernames_invalid`. One audit row per code (`enrolment_create`, entity
+         *     the user; never the code). `POST /api/v1/enrolments/sheet.pdf` makes the same
+         *     codes printed instead.
+         */
+        post: operations["createEnrolments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enrolments/sheet.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make enrolment codes and print them as the enrolment sheet
+         * @description As `POST /api/v1/enrolments` (roles, scope, checks, audit), answered with the
+         *     enrolment sheet instead of JSON: per user an A6 slip with the QR code of the
+         *     field app's link, the username, the role and the scope's region in Chinese, the
+         *     expiry (Beijing time) and three lines of instructions; four slips to an A4 page
+         *     with cut marks. Not cached anywhere (`Cache-Control: no-store`): it holds live
+         *     codes.
+         */
+        post: operations["printEnrolmentSheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade an enrolment code for a phone's session (扫码登记)
+         * @description Public (no token, no password): the code is the proof. Answers like sign-in,
+         *     with `201`, the `device_id`, and a refresh token bound to the new device (in the
+         *     body, or with `refresh_cookie: true` as the `sancha_refresh` cookie). Access
+         *     tokens issued to the device carry its id. Refused with `401` and a code of its
+         *     own: `enrolment.unknown`, `enrolment.used` (a code works once),
+         *     `enrolment.expired`. After 10 failed attempts from one client address in 15
+         *     minutes every attempt from it is `429 enrolment.too_many_attempts`
+         *     (`Retry-After: 900`). Audit rows: `enrol` (entity the device) and
+         *     `enrolment_failed` (the user when the code was known, the reason; never the code).
+         */
+        post: operations["enrolDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An enrolled phone reports after a sync
+         * @description Only an enrolled phone's session (a password session gets `403
+         *     device.not_enrolled`). Records the app version, how many visits the phone still
+         *     holds unsent, and when it last synced by its own clock, and that it was seen
+         *     now; the console shows them in the user's device list.
+         */
+        post: operations["reportDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke one phone (停用此设备)
+         * @description `village_office`, `supervisor` or `admin`, for a device whose user is within the
+         *     caller's scope and of a rank no higher; an unknown device is `404`. Its refresh
+         *     tokens are revoked at once: its next refresh is `401 auth.device_revoked`. Its
+         *     access tokens (12 hours, stateless) are refused through a revocation check: each
+         *     server reads a device's state from the database at most once a minute, so the
+         *     server that revoked refuses the phone at once and every other replica within 60
+         *     seconds — well inside 5 minutes, and without making phones on weak networks
+         *     refresh every few minutes. The user's other phones are untouched. Revoking twice
+         *     changes nothing. Disabling a user (`POST /api/v1/users/{username}/disable`) revokes
+         *     all their phones. An audit row (`revoke`, entity the device). Answers the device.
+         */
+        post: operations["revokeDevice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1610,6 +1774,16 @@ export interface components {
          *     | `auth.invalid_credentials` | 401 | wrong username or password |
          *     | `auth.invalid_refresh_token` | 401 | refresh token invalid, used or expired |
          *     | `auth.too_many_attempts` | 429 | 10 failed sign-ins in 15 minutes |
+         *     | `auth.device_revoked` | 401 | the enrolled phone was revoked |
+         *     | `enrolment.unknown` | 401 | unknown enrolment code |
+         *     | `enrolment.used` | 401 | enrolment code already used |
+         *     | `enrolment.expired` | 401 | enrolment code expired |
+         *     | `enrolment.too_many_attempts` | 429 | 10 failed enrolments in 15 minutes |
+         *     | `enrolment.usernames_invalid` | 422 | no user, or over 200, in an enrolment request |
+         *     | `device.not_enrolled` | 403 | the session is not an enrolled phone's |
+         *     | `user.unknown` | 422 | no such user |
+         *     | `user.disabled` | 422 | the user is disabled |
+         *     | `request.text_too_long` | 422 | text over its limit |
          *     | `finding.state` | 409 | move not allowed from the current status |
          *     | `finding.note_required` | 422 | note missing |
          *     | `visit.superseded` | 409 | visit already superseded |
@@ -1638,7 +1812,7 @@ export interface components {
          *     | `unavailable` | 503 | database unreachable |
          * @enum {string}
          */
-        ErrorCode: "schema.invalid" | "id_number.checksum" | "id_number.format" | "id_number.mismatch" | "id_number.duplicate" | "members.head" | "members.ref" | "money.negative" | "money.too_large" | "range" | "timing.order" | "signature.missing" | "causes.too_many" | "region.code_invalid" | "region.unknown" | "region.not_village" | "user.username_invalid" | "user.password_too_short" | "user.role_invalid" | "query.cursor_invalid" | "query.invalid" | "request.malformed_json" | "request.unsupported_media_type" | "request.timeout" | "request.too_large" | "request.validation_failed" | "auth.unauthenticated" | "auth.invalid_credentials" | "auth.invalid_refresh_token" | "auth.too_many_attempts" | "finding.state" | "finding.note_required" | "visit.superseded" | "visit.replaces_unknown" | "request.too_many" | "report.kind_invalid" | "report.text_invalid" | "report.contact_invalid" | "report.form_expired" | "import.unreadable" | "auth.role_forbidden" | "auth.out_of_scope" | "not_found" | "visit.level_forbidden" | "blob.hash_mismatch" | "blob.not_image" | "visit.id_conflict" | "household.code_taken" | "user.username_taken" | "user.cannot_disable_self" | "conflict" | "precondition.version_mismatch" | "precondition.if_match_required" | "method_not_allowed" | "internal" | "unavailable";
+        ErrorCode: "schema.invalid" | "id_number.checksum" | "id_number.format" | "id_number.mismatch" | "id_number.duplicate" | "members.head" | "members.ref" | "money.negative" | "money.too_large" | "range" | "timing.order" | "signature.missing" | "causes.too_many" | "region.code_invalid" | "region.unknown" | "region.not_village" | "user.username_invalid" | "user.password_too_short" | "user.role_invalid" | "query.cursor_invalid" | "query.invalid" | "request.malformed_json" | "request.unsupported_media_type" | "request.timeout" | "request.too_large" | "request.validation_failed" | "auth.unauthenticated" | "auth.invalid_credentials" | "auth.invalid_refresh_token" | "auth.too_many_attempts" | "auth.device_revoked" | "enrolment.unknown" | "enrolment.used" | "enrolment.expired" | "enrolment.too_many_attempts" | "enrolment.usernames_invalid" | "device.not_enrolled" | "user.unknown" | "user.disabled" | "request.text_too_long" | "finding.state" | "finding.note_required" | "visit.superseded" | "visit.replaces_unknown" | "request.too_many" | "report.kind_invalid" | "report.text_invalid" | "report.contact_invalid" | "report.form_expired" | "import.unreadable" | "auth.role_forbidden" | "auth.out_of_scope" | "not_found" | "visit.level_forbidden" | "blob.hash_mismatch" | "blob.not_image" | "visit.id_conflict" | "household.code_taken" | "user.username_taken" | "user.cannot_disable_self" | "conflict" | "precondition.version_mismatch" | "precondition.if_match_required" | "method_not_allowed" | "internal" | "unavailable";
         /**
          * @description A 12-digit 统计用区划代码 (statistical division code), as the API returns it.
          * @example 210922201203
@@ -1731,6 +1905,43 @@ export interface components {
         RefreshRequest: {
             refresh_token?: string;
         };
+        EnrolmentRequest: {
+            usernames: string[];
+        };
+        Enrolment: {
+            username: string;
+            role: components["schemas"]["Role"];
+            scope: components["schemas"]["RegionCode"];
+            /** @description The name of the scope's region (its code when it has none). */
+            scope_name: string;
+            /** @description 128 random bits; shown only here, stored hashed. */
+            code: string;
+            /** @description `{SANCHA_PUBLIC_BASE_URL}/app/#enroll={code}`, what the sheet's QR code holds. */
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        Device: {
+            id: string;
+            username: string;
+            name: string;
+            model: string;
+            /** Format: date-time */
+            enrolled_at: string;
+            /**
+             * Format: date-time
+             * @description Its last report or session refresh.
+             */
+            last_seen_at: string | null;
+            app_version: string | null;
+            /** @description Visits the phone still held unsent at its last report. */
+            unsent: number | null;
+            /** Format: date-time */
+            last_sync_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+            revoked_by: string | null;
+        };
         TokenResponse: {
             /** @description HS256 JWT for `Authorization: Bearer`. */
             access_token: string;
@@ -1748,6 +1959,8 @@ export interface components {
              */
             refresh_token?: string;
             user: components["schemas"]["TokenUser"];
+            /** @description The enrolled phone this session belongs to (absent for a password sign-in). */
+            device_id?: string;
         };
         TokenUser: {
             username: string;
@@ -4352,6 +4565,281 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUserDevices: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @example li.enum */
+                username: components["parameters"]["Username"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's devices. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Device"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createEnrolments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "usernames": [
+                 *         "li.enum",
+                 *         "wang.enum"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["EnrolmentRequest"];
+            };
+        };
+        responses: {
+            /** @description The codes, one per user in the order asked. */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Enrolment"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    printEnrolmentSheet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "usernames": [
+                 *         "li.enum",
+                 *         "wang.enum"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["EnrolmentRequest"];
+            };
+        };
+        responses: {
+            /** @description The sheet. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Sancha-Missing-Glyphs": components["headers"]["MissingGlyphs"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    enrolDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "q3Jx0bV9sLk2mN8pR4tW1g",
+                 *       "name": "李四的手机",
+                 *       "model": "Redmi Note 12"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The code from the enrolment link's fragment. */
+                    code: string;
+                    /** @description What the holder calls the phone. */
+                    name?: string;
+                    /** @description The phone's model, as the browser reports it. */
+                    model?: string;
+                    /** @description Hand the refresh token over as the `sancha_refresh` cookie. */
+                    refresh_cookie?: boolean;
+                };
+            };
+        };
+        responses: {
+            201: components["responses"]["TokenIssued"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reportDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "app_version": "field-3f2a9c1d",
+                 *       "unsent": 2,
+                 *       "last_sync_at": "2026-12-02T08:00:00+08:00"
+                 *     }
+                 */
+                "application/json": {
+                    app_version: string;
+                    unsent: number;
+                    /** Format: date-time */
+                    last_sync_at?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The device, revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
