@@ -26,7 +26,7 @@ pub struct Slip {
 /// What the slip tells the person holding the phone.
 pub const INSTRUCTIONS: [&str; 3] = [
     "1. 用手机相机或微信扫描上面的二维码，打开核查员手机端。",
-    "2. 核对用户名后点“登记本机”，不用输入密码。",
+    "2. 在打开的页面点“登记本机”，不用输入密码。",
     "3. 此码只能登记一部手机，用后即失效；手机丢失请告知村办公室停用。",
 ];
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
@@ -29,10 +30,24 @@ function serviceWorker(): Plugin {
   }
 }
 
+/** The app's version: a hash of its sources, so equal sources give equal builds. */
+function sourceVersion(): string {
+  const hash = createHash('sha256')
+  for (const dir of [here('src'), here('../shared')]) {
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => join(f.parentPath, f.name))
+      .sort()
+    for (const f of files) hash.update(f.slice(dir.length)).update(readFileSync(f))
+  }
+  return `field-${hash.digest('hex').slice(0, 10)}`
+}
+
 export default defineConfig({
   root: here('.'),
   base: '/app/',
   plugins: [vue(), serviceWorker()],
+  define: { APP_VERSION: JSON.stringify(sourceVersion()) },
   resolve: { alias: { '@shared': here('../shared') } },
   build: {
     outDir: here('../dist/field'),

@@ -9,6 +9,18 @@ import { session, signedIn, signedOut, untilSignedInAgain, type User } from './s
 interface TokenResponse {
   access_token: string
   user: User
+  /** The enrolled phone the session belongs to (扫码登记); absent for a password sign-in. */
+  device_id?: string
+}
+
+/** The code of a phone the office revoked (停用此设备). */
+export const DEVICE_REVOKED = 'auth.device_revoked'
+
+/** Starts the session a token answer carries. */
+async function sessionFrom(res: Response): Promise<TokenResponse> {
+  const body: TokenResponse = await res.json()
+  signedIn(body.user, body.access_token)
+  return body
 }
 
 /** One problem of an RFC 9457 answer, as the server sends it. */
@@ -54,9 +66,11 @@ export function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
       const res = await fetch('/api/v1/auth/refresh', { method: 'POST', credentials: 'same-origin' })
-      if (!res.ok) return false
-      const body: TokenResponse = await res.json()
-      signedIn(body.user, body.access_token)
+      if (!res.ok) {
+        if ((await problemOf(res)).code === DEVICE_REVOKED) session.revoked = true
+        return false
+      }
+      await sessionFrom(res)
       return true
     } catch {
       return false
@@ -102,9 +116,20 @@ export async function login(username: string, password: string): Promise<User> {
     body: JSON.stringify({ username, password, refresh_cookie: true }),
   })
   if (!res.ok) throw await problemOf(res)
-  const body: TokenResponse = await res.json()
-  signedIn(body.user, body.access_token)
-  return body.user
+  return (await sessionFrom(res)).user
+}
+
+/** 扫码登记: trades an enrolment code for this phone's own session, with no password. */
+export async function enrolDevice(code: string, name: string, model: string): Promise<{ user: User; deviceId: string }> {
+  const res = await fetch('/api/v1/devices', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code, name, model, refresh_cookie: true }),
+  })
+  if (!res.ok) throw await problemOf(res)
+  const body = await sessionFrom(res)
+  return { user: body.user, deviceId: body.device_id ?? '' }
 }
 
 export async function logout(): Promise<void> {

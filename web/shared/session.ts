@@ -17,6 +17,8 @@ export const session = reactive({
   accessToken: null as string | null,
   /** Set when a refresh failed: the screen asks to sign in again over the page it keeps. */
   expired: false,
+  /** Set when the server said this phone was revoked (停用): no password helps, only enrolling again. */
+  revoked: false,
 })
 
 type Waiter = () => void
@@ -33,6 +35,7 @@ export function signedIn(user: User, accessToken: string) {
   session.user = { ...user, scope: scopeOf(user.scope) }
   session.accessToken = accessToken
   session.expired = false
+  session.revoked = false
   const pending = waiters
   waiters = []
   pending.forEach((w) => w())
@@ -42,5 +45,6 @@ export function signedOut() {
   session.user = null
   session.accessToken = null
   session.expired = false
+  session.revoked = false
   waiters = []
 }

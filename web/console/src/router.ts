@@ -24,7 +24,7 @@ export const PAGES: Page[] = [
   { path: '/review', name: 'review', title: '审核', roles: SUPERVISION, nav: true, component: () => import('./pages/ReviewPage.vue') },
   { path: '/samples', name: 'samples', title: '抽样', roles: SUPERVISION, nav: true, component: () => import('./pages/SamplesPage.vue') },
   { path: '/exports', name: 'exports', title: '导出', roles: OFFICE, nav: true, component: () => import('./pages/ExportsPage.vue') },
-  { path: '/users', name: 'users', title: '用户管理', roles: ['admin'], nav: true, component: () => import('./pages/UsersPage.vue') },
+  { path: '/users', name: 'users', title: '用户管理', roles: ['admin', 'village_office'], nav: true, component: () => import('./pages/UsersPage.vue') },
   { path: '/audit', name: 'audit', title: '审计日志', roles: SUPERVISION, nav: true, component: () => import('./pages/AuditPage.vue') },
   { path: '/rules', name: 'rules', title: '规则', roles: OFFICE, nav: true, component: () => import('./pages/RulesPage.vue') },
 ]

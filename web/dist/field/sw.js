@@ -2,8 +2,8 @@
 // in IndexedDB and requests to /api/ always go to the network, so the worker
 // never answers for the server. A new worker waits until the page says no
 // draft is open ("skip-waiting"); the page then reloads once.
-const VERSION = '1d3cc52c50b7'
-const SHELL = ["/app/","/app/manifest.webmanifest","/app/icon-192.png","/app/assets/HouseholdsPage-BHmAwA5d.js","/app/assets/LoginPage-Bw6AvvsM.js","/app/assets/MePage-C0uaIwx8.js","/app/assets/OutboxPage-Lvv1le2s.js","/app/assets/RejectedPage-Dfl5ERlX.js","/app/assets/VisitPage-B4dIzlKb.js","/app/assets/db-Drfrnpsi.js","/app/assets/drafts-BrkAoW1D.js","/app/assets/form-DWHDXLaU.js","/app/assets/index-BqnTIVMH.css","/app/assets/index-DCDvFbY_.js","/app/assets/ponyfill-D1xGApM1.js","/app/assets/visit-IgoTdLr6.js"]
+const VERSION = 'cf366fceb71a'
+const SHELL = ["/app/","/app/manifest.webmanifest","/app/icon-192.png","/app/assets/CardScan-Df9r6TJ8.js","/app/assets/EnrollPage-DF-BD8--.js","/app/assets/HouseholdsPage-DHqhFnIx.js","/app/assets/LoginPage-CbU88p4_.js","/app/assets/MePage-CJo4YRLh.js","/app/assets/OutboxPage-B3hk5jGs.js","/app/assets/RejectedPage-LjNuR38D.js","/app/assets/VisitPage-CsRrZDA2.js","/app/assets/db-CAFbC7GJ.js","/app/assets/drafts-CRryTgav.js","/app/assets/form-CuOsOV0L.js","/app/assets/index-D8HQ_amC.css","/app/assets/index-OFe3H5OK.js","/app/assets/ponyfill-D1xGApM1.js","/app/assets/visit-IgoTdLr6.js"]
 const CACHE = `sancha-field-${VERSION}`
 const LAZY = 'sancha-field-lazy'
 

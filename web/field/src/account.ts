@@ -1,11 +1,14 @@
-// Signing in on a phone. The refresh token is an HttpOnly cookie that lives on
+// Signing in on a phone, with a password or by scanning the office's
+// enrolment sheet (扫码登记, no password: the phone becomes a device the office
+// can revoke alone). The refresh token is an HttpOnly cookie that lives on
 // the device for 30 days; the user (name, role, scope — no personal data) is
 // kept too, so the app opens signed in with no signal. When the server refuses
 // the refresh (expired, revoked) the app asks to sign in again and every
 // unsent visit stays where it is.
-import { login, logout, refresh } from '@shared/api'
+import { enrolDevice, login, logout, refresh } from '@shared/api'
 import { session, type User } from '@shared/session'
 import { db, getMeta, setMeta } from './db'
+import { deviceModel } from './device'
 
 export const storage = { persisted: null as boolean | null }
 
@@ -25,8 +28,19 @@ export async function resume(): Promise<boolean> {
 }
 
 export async function signIn(username: string, password: string): Promise<User> {
+  return started(await getMeta<User>('user'), await login(username, password))
+}
+
+/** 扫码登记: this phone becomes a device of the code's user, with no password. */
+export async function enrol(code: string, name: string): Promise<User> {
   const before = await getMeta<User>('user')
-  const user = await login(username, password)
+  const { user, deviceId } = await enrolDevice(code, name, deviceModel(navigator.userAgent))
+  await setMeta('device_id', deviceId)
+  return started(before, user)
+}
+
+/** After a sign-in or an enrolment: keep the user, and ask to keep the data. */
+async function started(before: User | undefined, user: User): Promise<User> {
   // Another person on this phone: their households are not this one's. Unsent visits stay.
   if (before && before.username !== user.username) await db.households.clear()
   await keepUser()
@@ -47,6 +61,6 @@ export async function signOut() {
   await db.transaction('rw', db.households, db.meta, async () => {
     await db.households.clear()
     await db.meta.where('key').startsWith('cursor:').delete()
-    await db.meta.bulkDelete(['user', 'sample', 'last_sync'])
+    await db.meta.bulkDelete(['user', 'sample', 'last_sync', 'device_id'])
   })
 }

@@ -5,6 +5,9 @@ import { reactive } from 'vue'
 import { api, describe, ok } from '@shared/api'
 import { db, getMeta, searchText, setMeta } from './db'
 
+/** The app's version, as its build names it (vite.config.ts). */
+declare const APP_VERSION: string
+
 export const syncState = reactive({
   running: false,
   lastSync: null as number | null,
@@ -23,6 +26,19 @@ export interface ChosenSample {
 export async function loadSyncState() {
   syncState.lastSync = (await getMeta<number>('last_sync')) ?? null
   syncState.rulesVersion = (await getMeta<string>('rules_version')) ?? null
+}
+
+/**
+ * An enrolled phone tells the office, after each sync, its app version and how
+ * many visits it still holds: the console warns before revoking a phone that
+ * has some. A report that fails is skipped; the next sync sends another.
+ */
+async function report(lastSync: number) {
+  if (!(await getMeta<string>('device_id'))) return
+  const unsent = await db.outbox.count()
+  await api
+    .POST('/api/v1/devices/report', { body: { app_version: APP_VERSION, unsent, last_sync_at: new Date(lastSync).toISOString() } })
+    .catch(() => undefined)
 }
 
 const cursorKey = (sample: ChosenSample | null) => (sample ? `cursor:sample:${sample.id}` : 'cursor:scope')
@@ -53,6 +69,7 @@ export async function sync(sample: ChosenSample | null): Promise<number> {
     syncState.lastSync = Date.now()
     await setMeta('rules_version', syncState.rulesVersion)
     await setMeta('last_sync', syncState.lastSync)
+    await report(syncState.lastSync)
     return syncState.fetched
   } catch (e) {
     syncState.error = describe(e)
