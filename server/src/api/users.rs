@@ -188,6 +188,7 @@ mod tests {
             username: "u".into(),
             role,
             scope: RegionCode::parse(scope).unwrap(),
+            device_id: None,
         }
     }
 
