@@ -86,6 +86,7 @@ impl Drop for PgDatabase {
 pub struct TestApp {
     pub base: String,
     pub state: web::Data<AppState>,
+    config: Config,
     pub backend: Backend,
     agent: ureq::Agent,
     // Dropped last: the database outlives the handles above.
@@ -117,7 +118,18 @@ impl TestApp {
             card_font: None,
             enrolment_ttl_hours: 24,
         };
-        let state = web::Data::new(AppState::open(&config).expect("open app state"));
+        let state = AppState::open(&config).expect("open app state");
+        TestApp::serve(state, config, backend, pg, dir)
+    }
+
+    fn serve(
+        state: AppState,
+        config: Config,
+        backend: Backend,
+        pg: Option<PgDatabase>,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
+        let state = web::Data::new(state);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let served = state.clone();
@@ -135,11 +147,23 @@ impl TestApp {
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             state,
+            config,
             backend,
             agent,
             _pg: pg,
             dir,
         }
+    }
+
+    /// A second server on this app's database, as another replica behind the
+    /// same load balancer: its own process state (caches, limits), the same
+    /// data. It trusts what it read about a phone's revocation for
+    /// `revocation_ttl`.
+    pub fn replica(&self, revocation_ttl: std::time::Duration) -> TestApp {
+        let mut state = AppState::open(&self.config).expect("open the replica's state");
+        state.revocations = std::sync::Arc::new(sancha_server::auth::Revocations::with_ttl(revocation_ttl));
+        let unused = tempfile::tempdir().expect("temp dir");
+        TestApp::serve(state, self.config.clone(), self.backend, None, unused)
     }
 
     /// The example regions and a village office user `office` of the

@@ -181,6 +181,31 @@ fn a_revoked_phone_is_refused_at_once_and_the_users_other_phone_is_not() {
 }
 
 #[test]
+fn another_replica_refuses_a_revoked_phone_within_its_revocation_window() {
+    let (app, office) = village();
+    let window = std::time::Duration::from_secs(1);
+    let other = app.replica(window);
+    let (id, access, refresh) = session(&enrol(&app, &code_for(&app, &office, "hcy1")));
+    // The other replica has seen the phone, live.
+    assert_eq!(other.get("/api/v1/households", Some(&access)).status, 200);
+    let r = app.post(&format!("/api/v1/devices/{id}/revoke"), Some(&office), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Its refresh is refused everywhere at once: the database says so.
+    other
+        .post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}))
+        .assert_problem(401, "auth.device_revoked");
+    // Its access token, by the other replica within the window (here 1 s; 60 s in service).
+    let refused_at = std::time::Instant::now();
+    while other.get("/api/v1/households", Some(&access)).status != 401 {
+        assert!(refused_at.elapsed() < window * 3, "still accepted after the window");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    other
+        .get("/api/v1/households", Some(&access))
+        .assert_problem(401, "auth.device_revoked");
+}
+
+#[test]
 fn disabling_a_user_revokes_every_phone_of_theirs() {
     let (app, office) = village();
     app.seed_user("admin", Role::Admin, COUNTY);

@@ -225,23 +225,40 @@ pub const REVOCATION_TTL: Duration = Duration::from_secs(60);
 /// database. Access tokens are stateless and live 12 hours, so a revoked
 /// phone's token is checked here: a device's first request in a minute costs
 /// one lookup by primary key, later ones none. Revoking through this process
-/// takes effect at once; through another replica, within [`REVOCATION_TTL`].
-#[derive(Default)]
-pub struct Revocations(Mutex<HashMap<String, (bool, Instant)>>);
+/// takes effect at once; through another replica, within the time to live
+/// ([`REVOCATION_TTL`]).
+pub struct Revocations {
+    seen: Mutex<HashMap<String, (bool, Instant)>>,
+    ttl: Duration,
+}
+
+impl Default for Revocations {
+    fn default() -> Revocations {
+        Revocations::with_ttl(REVOCATION_TTL)
+    }
+}
 
 impl Revocations {
+    /// With another time to live (the tests' replicas wait a second, not a minute).
+    pub fn with_ttl(ttl: Duration) -> Revocations {
+        Revocations {
+            seen: Mutex::default(),
+            ttl,
+        }
+    }
+
     fn cached(&self, device: &str) -> Option<bool> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         map.get(device)
-            .filter(|(_, at)| at.elapsed() < REVOCATION_TTL)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
             .map(|(revoked, _)| *revoked)
     }
 
     /// Records what the database says about `device`.
     pub fn set(&self, device: &str, revoked: bool) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
-            map.retain(|_, (_, at)| at.elapsed() < REVOCATION_TTL);
+            map.retain(|_, (_, at)| at.elapsed() < self.ttl);
         }
         map.insert(device.to_string(), (revoked, Instant::now()));
     }
