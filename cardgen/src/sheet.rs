@@ -44,7 +44,11 @@ pub fn slip_layout(slip: &Slip, font: &Font) -> Result<CardLayout, Error> {
     // A line too long for the slip (a long region name) is set smaller until it fits.
     let mut text = |y: f32, size: f32, color: Rgb, align: Align, s: &str| {
         let natural = font.width_mm(s, size);
-        let size = if natural > room { size * room / natural } else { size };
+        let size = if natural > room {
+            size * room / natural
+        } else {
+            size
+        };
         let width = font.width_mm(s, size);
         let h = size * crate::layout::MM_PER_PT * 1.4;
         els.push(Element {
@@ -72,9 +76,27 @@ pub fn slip_layout(slip: &Slip, font: &Font) -> Result<CardLayout, Error> {
         kind: ElementKind::Qr(qr),
     };
     y = qr_y + side + 1.0;
-    y = text(y, 12.0, INK, Align::Center, &format!("用户名：{}", slip.username));
-    y = text(y, 10.0, INK, Align::Center, &format!("{}　{}", slip.role, slip.scope));
-    y = text(y, 10.0, RED, Align::Center, &format!("有效期至 {}", slip.expires));
+    y = text(
+        y,
+        12.0,
+        INK,
+        Align::Center,
+        &format!("用户名：{}", slip.username),
+    );
+    y = text(
+        y,
+        10.0,
+        INK,
+        Align::Center,
+        &format!("{}　{}", slip.role, slip.scope),
+    );
+    y = text(
+        y,
+        10.0,
+        RED,
+        Align::Center,
+        &format!("有效期至 {}", slip.expires),
+    );
     y += 2.0;
     for line in INSTRUCTIONS {
         y = text(y, 7.5, LABEL, Align::Left, line);
@@ -153,7 +175,12 @@ mod tests {
         }
         for (i, a) in content.iter().enumerate() {
             for b in &content[i + 1..] {
-                assert!(!a.ink().overlaps(&b.ink(), 0.01), "{:?} overlaps {:?}", a.text(), b.text());
+                assert!(
+                    !a.ink().overlaps(&b.ink(), 0.01),
+                    "{:?} overlaps {:?}",
+                    a.text(),
+                    b.text()
+                );
             }
         }
         assert!(l.missing_glyphs.is_empty(), "{:?}", l.missing_glyphs);

@@ -37,7 +37,12 @@ struct Cli {
     #[arg(long, env = "SANCHA_CARD_FONT", global = true)]
     font: Option<PathBuf>,
     /// How long a phone enrolment code (手机登记码) works, in hours.
-    #[arg(long, env = "SANCHA_ENROLMENT_TTL_HOURS", default_value_t = 24, global = true)]
+    #[arg(
+        long,
+        env = "SANCHA_ENROLMENT_TTL_HOURS",
+        default_value_t = 24,
+        global = true
+    )]
     enrolment_ttl_hours: u32,
     #[command(subcommand)]
     command: Command,

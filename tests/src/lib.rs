@@ -161,7 +161,8 @@ impl TestApp {
     /// `revocation_ttl`.
     pub fn replica(&self, revocation_ttl: std::time::Duration) -> TestApp {
         let mut state = AppState::open(&self.config).expect("open the replica's state");
-        state.revocations = std::sync::Arc::new(sancha_server::auth::Revocations::with_ttl(revocation_ttl));
+        state.revocations =
+            std::sync::Arc::new(sancha_server::auth::Revocations::with_ttl(revocation_ttl));
         let unused = tempfile::tempdir().expect("temp dir");
         TestApp::serve(state, self.config.clone(), self.backend, None, unused)
     }

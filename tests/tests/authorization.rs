@@ -319,10 +319,23 @@ fn every_endpoint_by_role_and_scope() {
             let r = app.post("/api/v1/enrolments", t, &usernames);
             check("post", "/api/v1/enrolments", inside, &offices(201), r);
             let r = app.post("/api/v1/enrolments/sheet.pdf", t, &usernames);
-            check("post", "/api/v1/enrolments/sheet.pdf", inside, &offices(200), r);
+            check(
+                "post",
+                "/api/v1/enrolments/sheet.pdf",
+                inside,
+                &offices(200),
+                r,
+            );
             let r = app.get(&format!("/api/v1/users/{target}/devices"), t);
-            check("get", "/api/v1/users/{username}/devices", inside, &offices(200), r);
-            let code = app.post("/api/v1/enrolments", Some(&root), &usernames).body["items"][0]["code"]
+            check(
+                "get",
+                "/api/v1/users/{username}/devices",
+                inside,
+                &offices(200),
+                r,
+            );
+            let code = app.post("/api/v1/enrolments", Some(&root), &usernames).body["items"][0]
+                ["code"]
                 .as_str()
                 .expect("a code")
                 .to_string();
@@ -330,7 +343,13 @@ fn every_endpoint_by_role_and_scope() {
             assert_eq!(device.status, 201, "{}", device.text);
             let id = device.body["device_id"].as_str().unwrap().to_string();
             let r = app.post(&format!("/api/v1/devices/{id}/revoke"), t, &json!({}));
-            check("post", "/api/v1/devices/{id}/revoke", inside, &offices(200), r);
+            check(
+                "post",
+                "/api/v1/devices/{id}/revoke",
+                inside,
+                &offices(200),
+                r,
+            );
             // Only an enrolled phone's session reports; a password session is refused.
             let report = json!({"app_version": "1", "unsent": 0});
             let r = app.post("/api/v1/devices/report", t, &report);

@@ -48,7 +48,11 @@ fn village() -> (TestApp, String) {
 }
 
 fn code_for(app: &TestApp, token: &str, username: &str) -> String {
-    let r = app.post("/api/v1/enrolments", Some(token), &json!({"usernames": [username]}));
+    let r = app.post(
+        "/api/v1/enrolments",
+        Some(token),
+        &json!({"usernames": [username]}),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     let item = &r.body["items"][0];
     let code = item["code"].as_str().expect("a code").to_string();
@@ -80,22 +84,41 @@ fn a_code_enrols_one_phone_once_and_the_phone_then_syncs_reports_and_refreshes()
     enrol(&app, &code).assert_problem(401, "enrolment.used");
     enrol(&app, "AAAAAAAAAAAAAAAAAAAAAA").assert_problem(401, "enrolment.unknown");
 
-    let report = json!({"app_version": "field-7", "unsent": 3, "last_sync_at": "2026-12-02T08:00:00+08:00"});
-    assert_eq!(app.post("/api/v1/devices/report", Some(&access), &report).status, 204);
+    let report =
+        json!({"app_version": "field-7", "unsent": 3, "last_sync_at": "2026-12-02T08:00:00+08:00"});
+    assert_eq!(
+        app.post("/api/v1/devices/report", Some(&access), &report)
+            .status,
+        204
+    );
     let listed = app.get("/api/v1/users/hcy1/devices", Some(&office));
     assert_eq!(listed.status, 200, "{}", listed.text);
     let d = &listed.body["items"][0];
-    assert_eq!((d["id"].as_str(), d["model"].as_str()), (Some(device.as_str()), Some("Redmi Note 12")));
-    assert_eq!((d["app_version"].as_str(), d["unsent"].as_i64()), (Some("field-7"), Some(3)));
+    assert_eq!(
+        (d["id"].as_str(), d["model"].as_str()),
+        (Some(device.as_str()), Some("Redmi Note 12"))
+    );
+    assert_eq!(
+        (d["app_version"].as_str(), d["unsent"].as_i64()),
+        (Some("field-7"), Some(3))
+    );
     assert_eq!(d["last_sync_at"], "2026-12-02T00:00:00.000Z");
     assert!(d["revoked_at"].is_null());
 
     // A refresh keeps the session bound to the phone.
-    let r = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}));
+    let r = app.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": refresh}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["device_id"], device.as_str());
     let again = r.body["access_token"].as_str().unwrap();
-    assert_eq!(app.post("/api/v1/devices/report", Some(again), &report).status, 204);
+    assert_eq!(
+        app.post("/api/v1/devices/report", Some(again), &report)
+            .status,
+        204
+    );
 }
 
 #[test]
@@ -119,9 +142,17 @@ fn an_office_enrols_only_its_own_users_and_says_every_unknown_one() {
     let (app, office) = village();
     app.seed_user("far", Role::Enumerator, OTHER_VILLAGE);
     app.seed_user("boss", Role::Supervisor, VILLAGE);
-    let r = app.post("/api/v1/enrolments", Some(&office), &json!({"usernames": ["far"]}));
+    let r = app.post(
+        "/api/v1/enrolments",
+        Some(&office),
+        &json!({"usernames": ["far"]}),
+    );
     r.assert_problem(403, "auth.out_of_scope");
-    let r = app.post("/api/v1/enrolments", Some(&office), &json!({"usernames": ["boss"]}));
+    let r = app.post(
+        "/api/v1/enrolments",
+        Some(&office),
+        &json!({"usernames": ["boss"]}),
+    );
     r.assert_problem(403, "auth.role_forbidden");
     let r = app.post(
         "/api/v1/enrolments",
@@ -131,12 +162,26 @@ fn an_office_enrols_only_its_own_users_and_says_every_unknown_one() {
     r.assert_problem(422, "request.validation_failed");
     assert_eq!(
         r.field_errors(),
-        [("/usernames/1".into(), "user.unknown".into()), ("/usernames/2".into(), "user.unknown".into())]
+        [
+            ("/usernames/1".into(), "user.unknown".into()),
+            ("/usernames/2".into(), "user.unknown".into())
+        ]
     );
-    let none = app.post("/api/v1/enrolments", Some(&office), &json!({"usernames": []}));
-    assert_eq!(none.field_errors(), [("/usernames".into(), "enrolment.usernames_invalid".into())]);
+    let none = app.post(
+        "/api/v1/enrolments",
+        Some(&office),
+        &json!({"usernames": []}),
+    );
+    assert_eq!(
+        none.field_errors(),
+        [("/usernames".into(), "enrolment.usernames_invalid".into())]
+    );
     let enumerator = app.token("hcy1");
-    let r = app.post("/api/v1/enrolments", Some(&enumerator), &json!({"usernames": ["hcy2"]}));
+    let r = app.post(
+        "/api/v1/enrolments",
+        Some(&enumerator),
+        &json!({"usernames": ["hcy2"]}),
+    );
     r.assert_problem(403, "auth.role_forbidden");
 }
 
@@ -161,22 +206,48 @@ fn a_revoked_phone_is_refused_at_once_and_the_users_other_phone_is_not() {
     let kept = enrol(&app, &code_for(&app, &office, "hcy1"));
     let (lost_id, lost_access, lost_refresh) = session(&lost);
     let (_, kept_access, _) = session(&kept);
-    assert_eq!(app.get("/api/v1/households", Some(&lost_access)).status, 200);
+    assert_eq!(
+        app.get("/api/v1/households", Some(&lost_access)).status,
+        200
+    );
 
-    let r = app.post(&format!("/api/v1/devices/{lost_id}/revoke"), Some(&office), &json!({}));
+    let r = app.post(
+        &format!("/api/v1/devices/{lost_id}/revoke"),
+        Some(&office),
+        &json!({}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["revoked_by"], "office");
-    app.get("/api/v1/households", Some(&lost_access)).assert_problem(401, "auth.device_revoked");
-    app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": lost_refresh}))
+    app.get("/api/v1/households", Some(&lost_access))
         .assert_problem(401, "auth.device_revoked");
-    assert_eq!(app.get("/api/v1/households", Some(&kept_access)).status, 200);
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": lost_refresh}),
+    )
+    .assert_problem(401, "auth.device_revoked");
+    assert_eq!(
+        app.get("/api/v1/households", Some(&kept_access)).status,
+        200
+    );
     // Revoking again changes nothing.
-    let again = app.post(&format!("/api/v1/devices/{lost_id}/revoke"), Some(&office), &json!({}));
-    assert_eq!((again.status, &again.body["revoked_at"]), (200, &r.body["revoked_at"]));
+    let again = app.post(
+        &format!("/api/v1/devices/{lost_id}/revoke"),
+        Some(&office),
+        &json!({}),
+    );
+    assert_eq!(
+        (again.status, &again.body["revoked_at"]),
+        (200, &r.body["revoked_at"])
+    );
     // Another office's user cannot revoke it.
     app.seed_user("far-office", Role::VillageOffice, OTHER_VILLAGE);
     let far = app.token("far-office");
-    let r = app.post(&format!("/api/v1/devices/{lost_id}/revoke"), Some(&far), &json!({}));
+    let r = app.post(
+        &format!("/api/v1/devices/{lost_id}/revoke"),
+        Some(&far),
+        &json!({}),
+    );
     r.assert_problem(403, "auth.out_of_scope");
 }
 
@@ -188,16 +259,27 @@ fn another_replica_refuses_a_revoked_phone_within_its_revocation_window() {
     let (id, access, refresh) = session(&enrol(&app, &code_for(&app, &office, "hcy1")));
     // The other replica has seen the phone, live.
     assert_eq!(other.get("/api/v1/households", Some(&access)).status, 200);
-    let r = app.post(&format!("/api/v1/devices/{id}/revoke"), Some(&office), &json!({}));
+    let r = app.post(
+        &format!("/api/v1/devices/{id}/revoke"),
+        Some(&office),
+        &json!({}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     // Its refresh is refused everywhere at once: the database says so.
     other
-        .post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}))
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
         .assert_problem(401, "auth.device_revoked");
     // Its access token, by the other replica within the window (here 1 s; 60 s in service).
     let refused_at = std::time::Instant::now();
     while other.get("/api/v1/households", Some(&access)).status != 401 {
-        assert!(refused_at.elapsed() < window * 3, "still accepted after the window");
+        assert!(
+            refused_at.elapsed() < window * 3,
+            "still accepted after the window"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     other
@@ -211,31 +293,61 @@ fn disabling_a_user_revokes_every_phone_of_theirs() {
     app.seed_user("admin", Role::Admin, COUNTY);
     let admin = app.token("admin");
     let (_, access, refresh) = session(&enrol(&app, &code_for(&app, &office, "hcy1")));
-    assert_eq!(app.post("/api/v1/users/hcy1/disable", Some(&admin), &json!({})).status, 200);
-    app.get("/api/v1/households", Some(&access)).assert_problem(401, "auth.device_revoked");
-    app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh}))
+    assert_eq!(
+        app.post("/api/v1/users/hcy1/disable", Some(&admin), &json!({}))
+            .status,
+        200
+    );
+    app.get("/api/v1/households", Some(&access))
         .assert_problem(401, "auth.device_revoked");
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": refresh}),
+    )
+    .assert_problem(401, "auth.device_revoked");
     let listed = app.get("/api/v1/users/hcy1/devices", Some(&office));
-    assert!(listed.body["items"][0]["revoked_at"].is_string(), "{}", listed.text);
+    assert!(
+        listed.body["items"][0]["revoked_at"].is_string(),
+        "{}",
+        listed.text
+    );
     assert_eq!(listed.body["items"][0]["revoked_by"], "admin");
     // A disabled user gets no new code.
-    let r = app.post("/api/v1/enrolments", Some(&office), &json!({"usernames": ["hcy1"]}));
-    assert_eq!(r.field_errors(), [("/usernames/0".into(), "user.disabled".into())]);
+    let r = app.post(
+        "/api/v1/enrolments",
+        Some(&office),
+        &json!({"usernames": ["hcy1"]}),
+    );
+    assert_eq!(
+        r.field_errors(),
+        [("/usernames/0".into(), "user.disabled".into())]
+    );
 }
 
 #[test]
 fn the_sheet_scans_to_a_link_that_enrols() {
     let (app, office) = village();
-    let (status, content_type, pdf) = post_bytes(&app, &office, &json!({"usernames": ["hcy1", "hcy2"]}));
+    let (status, content_type, pdf) =
+        post_bytes(&app, &office, &json!({"usernames": ["hcy1", "hcy2"]}));
     assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
     if !have_poppler() {
-        assert!(std::env::var("CI").is_err(), "poppler-utils are missing under CI");
+        assert!(
+            std::env::var("CI").is_err(),
+            "poppler-utils are missing under CI"
+        );
         eprintln!("skipped: poppler-utils not installed");
         return;
     }
     let text = pdf_text(&pdf);
-    assert!(text.contains("用户名：hcy1") && text.contains("用户名：hcy2"), "{text}");
-    assert!(text.contains("核查员") && text.contains("有效期至"), "{text}");
+    assert!(
+        text.contains("用户名：hcy1") && text.contains("用户名：hcy2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("核查员") && text.contains("有效期至"),
+        "{text}"
+    );
     let pages = rasterise(&pdf, 150);
     assert_eq!(pages.len(), 1);
     let urls = decode_a6x4_page(&pages[0]);
@@ -255,7 +367,11 @@ fn no_code_reaches_the_audit_log_or_the_server_log() {
     enrol(&app, &code).assert_problem(401, "enrolment.used");
     enrol(&app, "a-wrong-guess-1234567").assert_problem(401, "enrolment.unknown");
     let _ = post_bytes(&app, &office, &json!({"usernames": ["hcy2"]}));
-    app.post(&format!("/api/v1/devices/{device}/revoke"), Some(&office), &json!({}));
+    app.post(
+        &format!("/api/v1/devices/{device}/revoke"),
+        Some(&office),
+        &json!({}),
+    );
 
     app.seed_user("admin", Role::Admin, COUNTY);
     let audit = app.get("/api/v1/audit?limit=200", Some(&app.token("admin")));

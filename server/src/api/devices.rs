@@ -153,9 +153,7 @@ pub async fn enrol(
             };
             ApiError::new(status, code)
         })?;
-    state
-        .revocations
-        .set(&enrolled.device.id, false);
+    state.revocations.set(&enrolled.device.id, false);
     super::auth::session(
         StatusCode::CREATED,
         &state,

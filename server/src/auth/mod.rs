@@ -342,7 +342,11 @@ mod tests {
             ("li", Role::Supervisor)
         );
         assert_eq!(back.scope, user.scope);
-        assert_eq!(back.device_id.as_deref(), Some("d1"), "a phone's token names its device");
+        assert_eq!(
+            back.device_id.as_deref(),
+            Some("d1"),
+            "a phone's token names its device"
+        );
         let other = JwtKeys::from_secret(b"another secret another secret 12").unwrap();
         assert!(other.verify(&token).is_none());
         assert!(keys.verify("garbage").is_none());

@@ -64,7 +64,9 @@ type DeviceRow = (
     Option<String>,
 );
 
-fn view((id, username, name, model, enrolled, seen, version, unsent, sync, revoked, by): DeviceRow) -> DeviceView {
+fn view(
+    (id, username, name, model, enrolled, seen, version, unsent, sync, revoked, by): DeviceRow,
+) -> DeviceView {
     DeviceView {
         id,
         username,
@@ -221,55 +223,42 @@ pub fn enrol(
     let hash = auth::hash_refresh_token(code);
     let found: Option<(String, NaiveDateTime, Option<NaiveDateTime>)> = enrolments::table
         .find(&hash)
-        .select((enrolments::user_id, enrolments::expires_at, enrolments::used_at))
+        .select((
+            enrolments::user_id,
+            enrolments::expires_at,
+            enrolments::used_at,
+        ))
         .first(conn)
         .optional()?;
-    let refusal = match &found {
-        None => Some(Code::EnrolmentUnknown),
-        Some((_, _, Some(_))) => Some(Code::EnrolmentUsed),
-        Some((_, expires, None)) if *expires <= t => Some(Code::EnrolmentExpired),
-        Some(_) => None,
-    };
-    let user = match (&found, refusal) {
-        (Some((user_id, _, _)), None) => user_rows::auth_user_by_id(conn, user_id)?,
-        _ => None,
-    };
-    // A code whose user was disabled since is as good as unknown.
-    let refusal = refusal.or(user.is_none().then_some(Code::EnrolmentUnknown));
-    let spent = match (&user, refusal) {
-        (Some(_), None) => {
-            let device_id = uuid::Uuid::new_v4().to_string();
-            let n = diesel::update(enrolments::table.find(&hash).filter(enrolments::used_at.is_null()))
-                .set((enrolments::used_at.eq(t), enrolments::device_id.eq(&device_id)))
+    let (user, device_id) = match spend(conn, &hash, &found, t)? {
+        Ok(spent) => spent,
+        Err(refusal) => {
+            diesel::insert_into(enrolment_failures::table)
+                .values((
+                    enrolment_failures::client.eq(client),
+                    enrolment_failures::at.eq(t),
+                ))
                 .execute(conn)?;
-            (n == 1).then_some(device_id)
+            let (user_id, scope) = match &found {
+                Some((user_id, _, _)) => (user_id.clone(), scope_of(conn, user_id)?),
+                None => ("-".to_string(), None),
+            };
+            audit::record(
+                conn,
+                audit::Entry {
+                    at: t,
+                    actor: "anonymous",
+                    entity: "user",
+                    entity_id: &user_id,
+                    scope: scope.as_deref(),
+                    action: "enrolment_failed",
+                    old_version: None,
+                    new_version: None,
+                    detail: &format!("reason={}", refusal.as_str()),
+                },
+            )?;
+            return Ok(Err(refusal));
         }
-        _ => None,
-    };
-    let (Some(user), Some(device_id)) = (user, spent) else {
-        let code = refusal.unwrap_or(Code::EnrolmentUsed);
-        diesel::insert_into(enrolment_failures::table)
-            .values((enrolment_failures::client.eq(client), enrolment_failures::at.eq(t)))
-            .execute(conn)?;
-        let (user_id, scope) = match &found {
-            Some((user_id, _, _)) => (user_id.clone(), scope_of(conn, user_id)?),
-            None => ("-".to_string(), None),
-        };
-        audit::record(
-            conn,
-            audit::Entry {
-                at: t,
-                actor: "anonymous",
-                entity: "user",
-                entity_id: &user_id,
-                scope: scope.as_deref(),
-                action: "enrolment_failed",
-                old_version: None,
-                new_version: None,
-                detail: &format!("reason={}", code.as_str()),
-            },
-        )?;
-        return Ok(Err(code));
     };
     diesel::insert_into(devices::table)
         .values((
@@ -307,6 +296,46 @@ pub fn enrol(
     }))
 }
 
+/// Spends the code found under `hash`: its (enabled) user and the new
+/// device's id, or why the code is refused.
+fn spend(
+    conn: &mut AnyConnection,
+    hash: &str,
+    found: &Option<(String, NaiveDateTime, Option<NaiveDateTime>)>,
+    t: NaiveDateTime,
+) -> Result<Result<(AuthUser, String), Code>, ApiError> {
+    let Some((user_id, expires, used)) = found else {
+        return Ok(Err(Code::EnrolmentUnknown));
+    };
+    if used.is_some() {
+        return Ok(Err(Code::EnrolmentUsed));
+    }
+    if *expires <= t {
+        return Ok(Err(Code::EnrolmentExpired));
+    }
+    // A code whose user was disabled since is as good as unknown.
+    let Some(user) = user_rows::auth_user_by_id(conn, user_id)? else {
+        return Ok(Err(Code::EnrolmentUnknown));
+    };
+    let device_id = uuid::Uuid::new_v4().to_string();
+    let spent = diesel::update(
+        enrolments::table
+            .find(hash)
+            .filter(enrolments::used_at.is_null()),
+    )
+    .set((
+        enrolments::used_at.eq(t),
+        enrolments::device_id.eq(&device_id),
+    ))
+    .execute(conn)?;
+    // Zero rows: a simultaneous request spent it first.
+    Ok(if spent == 1 {
+        Ok((user, device_id))
+    } else {
+        Err(Code::EnrolmentUsed)
+    })
+}
+
 fn scope_of(conn: &mut AnyConnection, user_id: &str) -> Result<Option<String>, ApiError> {
     Ok(users::table
         .find(user_id)
@@ -331,8 +360,8 @@ pub fn list_of(
     actor: &AuthUser,
     username: &str,
 ) -> Result<Vec<DeviceView>, ApiError> {
-    let (user_id, _, _) = target_user(conn, actor, username, true)?
-        .map_err(|_| ApiError::not_found())?;
+    let (user_id, _, _) =
+        target_user(conn, actor, username, true)?.map_err(|_| ApiError::not_found())?;
     Ok(devices::table
         .inner_join(users::table)
         .filter(devices::user_id.eq(&user_id))
@@ -365,11 +394,18 @@ pub fn is_revoked(conn: &mut AnyConnection, id: &str) -> Result<bool, ApiError> 
 
 /// Revokes one device: its refresh tokens at once, its access tokens at their
 /// next check ([`auth::Revocations`]). Revoking twice changes nothing.
-pub fn revoke(conn: &mut AnyConnection, actor: &AuthUser, id: &str) -> Result<DeviceView, ApiError> {
+pub fn revoke(
+    conn: &mut AnyConnection,
+    actor: &AuthUser,
+    id: &str,
+) -> Result<DeviceView, ApiError> {
     let device = get(conn, id)?.ok_or_else(ApiError::not_found)?;
     target_user(conn, actor, &device.username, true)?.map_err(|_| ApiError::not_found())?;
     if device.revoked_at.is_none() {
-        let user_id: String = devices::table.find(id).select(devices::user_id).first(conn)?;
+        let user_id: String = devices::table
+            .find(id)
+            .select(devices::user_id)
+            .first(conn)?;
         revoke_rows(conn, &user_id, Some(id), &actor.username)?;
     }
     get(conn, id)?.ok_or_else(ApiError::not_found)
@@ -394,7 +430,10 @@ fn revoke_rows(
         .load(conn)?;
     let scope = scope_of(conn, user_id)?;
     let t = now();
-    for id in live.iter().filter(|d| device.is_none_or(|one| one == d.as_str())) {
+    for id in live
+        .iter()
+        .filter(|d| device.is_none_or(|one| one == d.as_str()))
+    {
         diesel::update(devices::table.find(id))
             .set((devices::revoked_at.eq(t), devices::revoked_by.eq(actor)))
             .execute(conn)?;

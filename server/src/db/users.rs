@@ -267,7 +267,13 @@ pub fn consume_refresh_token(
     token: &str,
 ) -> Result<Result<AuthUser, Code>, ApiError> {
     let hash = auth::hash_refresh_token(token);
-    type Found = (String, NaiveDateTime, Option<NaiveDateTime>, bool, Option<String>);
+    type Found = (
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        bool,
+        Option<String>,
+    );
     let found = refresh_tokens::table
         .find(&hash)
         .select((
