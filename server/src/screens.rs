@@ -34,8 +34,14 @@ struct Bundle {
     csp: &'static str,
 }
 
-const CONSOLE: Bundle = Bundle { files: assets::CONSOLE, csp: CONSOLE_CSP };
-const FIELD: Bundle = Bundle { files: assets::FIELD, csp: FIELD_CSP };
+const CONSOLE: Bundle = Bundle {
+    files: assets::CONSOLE,
+    csp: CONSOLE_CSP,
+};
+const FIELD: Bundle = Bundle {
+    files: assets::FIELD,
+    csp: FIELD_CSP,
+};
 
 /// Everything no route matched: a file of a bundle, the bundle's
 /// `index.html` for its client-side routes, or the API's 404.
@@ -45,7 +51,10 @@ pub async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         return Err(ApiError::not_found());
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, Code::MethodNotAllowed));
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Code::MethodNotAllowed,
+        ));
     }
     if path == "/app" {
         return Ok(HttpResponse::MovedPermanently()

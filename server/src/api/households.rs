@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use super::json::Json;
 use super::params;
-use crate::clock::today_cn;
 use crate::auth::AuthUser;
+use crate::clock::today_cn;
 use crate::db::households::{self, Actor, HouseholdRecord};
 use crate::domain::household::HouseholdInput;
 use crate::domain::{RegionCode, Role};

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 
 use super::json::{self, Json};
 use super::{param_error, params};
-use crate::clock::now_cn;
 use crate::auth::AuthUser;
 use crate::checklist::{Finding, FindingCode};
+use crate::clock::now_cn;
 use crate::db::rfc3339;
 use crate::db::visits::{self, Stored, Submission};
 use crate::domain::visit::{VisitInput, VisitLevel};
