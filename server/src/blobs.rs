@@ -10,6 +10,8 @@ pub trait BlobStore: Send + Sync {
     /// Stores `bytes` under `key`; durable when it returns.
     fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()>;
     fn get(&self, key: &str) -> std::io::Result<Option<Vec<u8>>>;
+    /// Whether the store takes blobs now (for `GET /readyz`).
+    fn ready(&self) -> std::io::Result<()>;
 }
 
 /// Files under `<data-dir>/blobs/<first two hex digits>/<key>`.
@@ -47,6 +49,14 @@ impl BlobStore for FsBlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The directory exists (or can be made) and takes a file.
+    fn ready(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.root)?;
+        let probe = self.root.join(format!(".ready.{}", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&probe, b"")?;
+        std::fs::remove_file(probe)
     }
 }
 

@@ -249,6 +249,10 @@ impl ApiError {
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             res.insert_header((header::RETRY_AFTER, "900"));
         }
+        // A server that cannot serve right now: phones and load balancers retry soon.
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header((header::RETRY_AFTER, "5"));
+        }
         res.body(self.to_problem(lang).to_string())
     }
 }

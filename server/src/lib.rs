@@ -57,8 +57,6 @@ pub struct AppState {
     pub cards: cards::CardSettings,
     /// Parsed once; lives as long as the process.
     pub card_font: &'static sancha_cardgen::Font,
-    /// Clients guessing card tokens on the QR page.
-    pub unknown_tokens: Arc<public::UnknownTokens>,
     /// Which enrolled phones are revoked, as last read ([`auth::Revocations`]).
     pub revocations: Arc<auth::Revocations>,
     /// How long an enrolment code (手机登记码) works.
@@ -106,7 +104,6 @@ impl AppState {
             blobs,
             cards,
             card_font,
-            unknown_tokens: Arc::default(),
             revocations: Arc::default(),
             enrolment_ttl: chrono::Duration::hours(config.enrolment_ttl_hours.into()),
         })

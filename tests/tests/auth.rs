@@ -79,6 +79,41 @@ fn ten_failures_in_fifteen_minutes_slow_sign_in_down() {
 }
 
 #[test]
+fn concurrent_wrong_passwords_through_two_servers_are_throttled_as_one() {
+    let app = app();
+    // On PostgreSQL a replica on the same database; SQLite's file has one server.
+    let replica = (app.backend == Backend::Postgres)
+        .then(|| app.replica(std::time::Duration::from_secs(60)));
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let sent: Vec<_> = (0..20)
+            .map(|i| {
+                let server = if i % 2 == 1 { replica.as_ref().unwrap_or(&app) } else { &app };
+                s.spawn(move || sign_in(server, "sup", "guess").status)
+            })
+            .collect();
+        sent.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wrong = statuses.iter().filter(|&&s| s == 401).count();
+    let throttled = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((wrong, throttled), (10, 10), "{statuses:?}");
+    let other = replica.as_ref().unwrap_or(&app);
+    sign_in(other, "sup", PASSWORD).assert_problem(429, "auth.too_many_attempts");
+}
+
+#[test]
+fn a_right_password_does_not_count_as_a_failure() {
+    let app = app();
+    for _ in 0..9 {
+        sign_in(&app, "sup", "guess").assert_problem(401, "auth.invalid_credentials");
+    }
+    for _ in 0..3 {
+        assert_eq!(sign_in(&app, "sup", PASSWORD).status, 200);
+    }
+    sign_in(&app, "sup", "guess").assert_problem(401, "auth.invalid_credentials");
+    sign_in(&app, "sup", "guess").assert_problem(429, "auth.too_many_attempts");
+}
+
+#[test]
 fn refresh_tokens_are_single_use() {
     let app = TestApp::spawn();
     app.seed_user("sup", Role::Supervisor, COUNTY);

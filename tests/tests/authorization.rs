@@ -202,6 +202,13 @@ fn every_endpoint_by_role_and_scope() {
             );
             check(
                 "get",
+                "/readyz",
+                inside,
+                &anyone,
+                app.get("/readyz", None),
+            );
+            check(
+                "get",
                 "/metrics",
                 inside,
                 &anyone,
@@ -737,6 +744,7 @@ fn every_protected_endpoint_needs_a_token() {
     let app = TestApp::spawn();
     let public = [
         "/healthz",
+        "/readyz",
         "/metrics",
         "/api/v1/auth/token",
         "/api/v1/auth/refresh",

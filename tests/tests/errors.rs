@@ -160,3 +160,21 @@ fn health_and_metrics() {
         .text
         .contains("sancha_http_request_duration_seconds_count"));
 }
+
+#[test]
+fn readyz_says_ready_when_the_database_and_the_blob_store_take_writes() {
+    let app = TestApp::spawn();
+    let r = app.get("/readyz", None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "ready");
+    // The blob store's directory made unwritable: not ready, and why.
+    let blobs = app.dir.path().join("blobs");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::remove_dir_all(&blobs).unwrap();
+    std::fs::write(&blobs, b"a file where the directory should be").unwrap();
+    let r = app.get("/readyz", None);
+    r.assert_problem(503, "unavailable");
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert_eq!(r.body["detail"], "图片存储不可用");
+    assert_eq!(app.get("/healthz", None).status, 200, "alive all the same");
+}

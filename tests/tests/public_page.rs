@@ -395,3 +395,54 @@ fn guessing_tokens_is_stopped_after_thirty_a_minute() {
         "blocked for the rest of the minute"
     );
 }
+
+/// The two servers a concurrent test sends through: on PostgreSQL the app and
+/// a replica on its database (limits must hold across replicas); on SQLite,
+/// whose file one server owns, the app twice.
+fn two_servers(app: &TestApp) -> Option<TestApp> {
+    (app.backend == Backend::Postgres)
+        .then(|| app.replica(std::time::Duration::from_secs(60)))
+}
+
+#[test]
+fn twenty_concurrent_reports_on_one_card_store_exactly_five() {
+    let c = card();
+    let replica = two_servers(&c.app);
+    let ft = form_token_of(&c.app.get(&format!("/c/{}", c.token), None).text);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let sent: Vec<_> = (0..20)
+            .map(|i| {
+                let server = if i % 2 == 1 { replica.as_ref().unwrap_or(&c.app) } else { &c.app };
+                let (token, ft) = (&c.token, &ft);
+                s.spawn(move || {
+                    let text = format!("并发第{i}次");
+                    post_report(server, token, &[("kind", "other"), ("text", &text), ("form_token", ft)]).status
+                })
+            })
+            .collect();
+        sent.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let stored = statuses.iter().filter(|&&s| s == 200).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((stored, refused), (5, 15), "{statuses:?}");
+}
+
+#[test]
+fn forty_concurrent_guesses_through_two_servers_refuse_all_past_the_thirtieth() {
+    let c = card();
+    let replica = two_servers(&c.app);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let sent: Vec<_> = (0..40)
+            .map(|i| {
+                let server = if i % 2 == 1 { replica.as_ref().unwrap_or(&c.app) } else { &c.app };
+                s.spawn(move || server.get(&format!("/c/parallel-guess-{i:08}"), None).status)
+            })
+            .collect();
+        sent.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let unknown = statuses.iter().filter(|&&s| s == 404).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((unknown, refused), (30, 10), "{statuses:?}");
+    let other = replica.as_ref().unwrap_or(&c.app);
+    assert_eq!(other.get(&format!("/c/{}", c.token), None).status, 429, "blocked on every server");
+}

@@ -72,21 +72,16 @@ pub async fn token(
     let as_cookie = c.refresh_cookie;
     let window = chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
     let name = username.clone();
-    let (failures, user) = state
+    let attempt = state
         .db
-        .read(move |conn| {
-            Ok((
-                users::recent_failures(conn, &name, window)?,
-                users::authenticate(conn, &name, &c.password)?,
-            ))
-        })
+        .write(move |conn| users::reserve_attempt(conn, &name, window, MAX_FAILURES))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::TOO_MANY_REQUESTS, Code::TooManyAttempts))?;
+    let name = username.clone();
+    let user = state
+        .db
+        .read(move |conn| users::authenticate(conn, &name, &c.password))
         .await?;
-    if failures >= MAX_FAILURES {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            Code::TooManyAttempts,
-        ));
-    }
     let Some(user) = user else {
         state
             .db
@@ -101,6 +96,7 @@ pub async fn token(
     let refresh = state
         .db
         .write(move |conn| {
+            users::attempt_succeeded(conn, attempt)?;
             users::record_login(conn, &signed_in, "login")?;
             users::issue_refresh_token(conn, &signed_in.user_id, None)
         })

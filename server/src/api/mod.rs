@@ -51,6 +51,7 @@ routes! {
     "/c/{token}/report" { post => crate::public::report }
     "/static/page.css" { get => crate::public::stylesheet }
     "/healthz" { get => ops::healthz }
+    "/readyz" { get => ops::readyz }
     "/metrics" { get => ops::metrics }
     "/api/v1/auth/token" { post => auth::token }
     "/api/v1/auth/refresh" { post => auth::refresh }

@@ -211,6 +211,7 @@ pub fn enrol(
     model: &str,
     client: &str,
 ) -> Result<Result<Enrolled, Code>, ApiError> {
+    super::limits::serialize_on(conn, &format!("enrol:{client}"))?;
     let t = now();
     let failures: i64 = enrolment_failures::table
         .filter(enrolment_failures::client.eq(client))

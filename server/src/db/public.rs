@@ -274,6 +274,9 @@ pub fn report(
     r: &Report<'_>,
     rule_version: &str,
 ) -> Result<String, ApiError> {
+    // Both limits decided as one on every replica (token first, then client: one order, no deadlock).
+    super::limits::serialize_on(conn, &format!("report-token:{}", r.token))?;
+    super::limits::serialize_on(conn, &format!("report-client:{}", r.client_key))?;
     let at = now();
     let day_ago = at - chrono::Duration::days(1);
     let by_token: i64 = feedback::table

@@ -122,6 +122,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    token_probes (id) {
+        id -> BigInt,
+        client_key -> Text,
+        token_key -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     enrolment_failures (id) {
         id -> BigInt,
         client -> Text,

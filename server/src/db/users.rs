@@ -360,29 +360,46 @@ pub(super) fn revoke_all(conn: &mut AnyConnection, user_id: &str) -> Result<(), 
     Ok(())
 }
 
-/// Failed sign-ins for `username` in the last `window`.
-pub fn recent_failures(
+/// Takes one of the sign-in attempts `username` has in `window`: the
+/// attempt's row, counted as a failure until [`attempt_succeeded`] drops it;
+/// `None` when `max` are counted already. Decided under the username's limit
+/// key, so concurrent attempts on any number of replicas count as one.
+pub fn reserve_attempt(
     conn: &mut AnyConnection,
     username: &str,
     window: Duration,
-) -> Result<i64, ApiError> {
-    Ok(login_failures::table
-        .filter(login_failures::username.eq(username))
-        .filter(login_failures::at.gt(now() - window))
-        .count()
-        .get_result(conn)?)
-}
-
-/// A failed sign-in: counted for the lock-out, and an audit row in the
-/// user's scope when the username exists.
-pub fn record_failure(conn: &mut AnyConnection, username: &str) -> Result<(), ApiError> {
+    max: i64,
+) -> Result<Option<i64>, ApiError> {
+    super::limits::serialize_on(conn, &format!("login:{username}"))?;
     let at = now();
-    diesel::insert_into(login_failures::table)
+    let counted: i64 = login_failures::table
+        .filter(login_failures::username.eq(username))
+        .filter(login_failures::at.gt(at - window))
+        .count()
+        .get_result(conn)?;
+    if counted >= max {
+        return Ok(None);
+    }
+    let id = diesel::insert_into(login_failures::table)
         .values((
             login_failures::username.eq(username),
             login_failures::at.eq(at),
         ))
-        .execute(conn)?;
+        .returning(login_failures::id)
+        .get_result(conn)?;
+    Ok(Some(id))
+}
+
+/// The attempt signed in: it is not a failure.
+pub fn attempt_succeeded(conn: &mut AnyConnection, attempt: i64) -> Result<(), ApiError> {
+    diesel::delete(login_failures::table.find(attempt)).execute(conn)?;
+    Ok(())
+}
+
+/// A failed sign-in (its attempt stays counted): an audit row in the user's
+/// scope when the username exists.
+pub fn record_failure(conn: &mut AnyConnection, username: &str) -> Result<(), ApiError> {
+    let at = now();
     let scope: Option<String> = users::table
         .filter(users::username.eq(username))
         .select(users::scope)

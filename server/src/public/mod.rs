@@ -5,10 +5,7 @@
 
 mod html;
 
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,6 +13,7 @@ use maud::Markup;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::db::limits;
 use crate::db::public::{self, PublicView, TokenState};
 use crate::error::{ApiError, Code};
 use crate::AppState;
@@ -27,8 +25,9 @@ const STYLESHEET: &str = include_str!("page.css");
 /// How long a rendered form may be submitted.
 const FORM_LIFETIME_SECS: u64 = 2 * 3600;
 
-/// Distinct unknown tokens one client may try per minute before 429.
-pub const UNKNOWN_TOKENS_PER_MINUTE: usize = 30;
+/// Distinct unknown tokens one client may try per minute before 429, counted
+/// in the database so every replica counts the same ([`limits::probe`]).
+pub const UNKNOWN_TOKENS_PER_MINUTE: i64 = 30;
 
 /// The headers of every answer under `/c/`: nothing cached, no referrer
 /// leaves with the token, nothing but this site's own stylesheet loads.
@@ -44,37 +43,6 @@ fn respond(status: StatusCode, page: Markup) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("X-Robots-Tag", "noindex"))
         .body(page.into_string())
-}
-
-/// Clients that try many tokens that do not exist (someone guessing).
-#[derive(Default)]
-pub struct UnknownTokens(Mutex<HashMap<IpAddr, (Instant, HashSet<u64>)>>);
-
-impl UnknownTokens {
-    const WINDOW: Duration = Duration::from_secs(60);
-
-    fn blocked(&self, client: IpAddr) -> bool {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&client).is_some_and(|(since, seen)| {
-            since.elapsed() < Self::WINDOW && seen.len() >= UNKNOWN_TOKENS_PER_MINUTE
-        })
-    }
-
-    fn record(&self, client: IpAddr, token: &str) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (since, _)| since.elapsed() < Self::WINDOW);
-        }
-        let entry = map
-            .entry(client)
-            .or_insert_with(|| (Instant::now(), HashSet::new()));
-        if entry.0.elapsed() >= Self::WINDOW {
-            *entry = (Instant::now(), HashSet::new());
-        }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(token, &mut h);
-        entry.1.insert(std::hash::Hasher::finish(&h));
-    }
 }
 
 fn client_ip(req: &HttpRequest) -> IpAddr {
@@ -140,19 +108,41 @@ async fn current_view(
     client: IpAddr,
     token: &str,
 ) -> Result<Box<PublicView>, HttpResponse> {
-    if state.unknown_tokens.blocked(client) {
-        return Err(respond(StatusCode::TOO_MANY_REQUESTS, html::too_many()));
-    }
-    let (key, t) = (state.cards.check_key.clone(), token.to_string());
-    match state.db.read(move |c| public::lookup(c, &t, &key)).await {
-        Ok(TokenState::Current(view)) => Ok(view),
-        Ok(TokenState::Retired) => Err(respond(StatusCode::GONE, html::void())),
-        Ok(TokenState::Unknown) => {
-            state.unknown_tokens.record(client, token);
-            Err(respond(StatusCode::NOT_FOUND, html::unknown()))
+    let key = state.cards.check_key.clone();
+    let client_key = client_key(&key, client);
+    let (t, ck) = (token.to_string(), client_key.clone());
+    let looked_up = state
+        .db
+        .read(move |c| {
+            if limits::probes_exhausted(c, &ck, UNKNOWN_TOKENS_PER_MINUTE)? {
+                return Ok(None);
+            }
+            public::lookup(c, &t, &key).map(Some)
+        })
+        .await;
+    match looked_up {
+        Ok(None) => Err(respond(StatusCode::TOO_MANY_REQUESTS, html::too_many())),
+        Ok(Some(TokenState::Current(view))) => Ok(view),
+        Ok(Some(TokenState::Retired)) => Err(respond(StatusCode::GONE, html::void())),
+        Ok(Some(TokenState::Unknown)) => {
+            let token_key = keyed(&state.cards.check_key, &["probe", token]);
+            let counted = state
+                .db
+                .write(move |c| limits::probe(c, &client_key, &token_key, UNKNOWN_TOKENS_PER_MINUTE))
+                .await;
+            match counted {
+                Ok(true) => Err(respond(StatusCode::NOT_FOUND, html::unknown())),
+                Ok(false) => Err(respond(StatusCode::TOO_MANY_REQUESTS, html::too_many())),
+                Err(e) => Err(failure(&e)),
+            }
         }
         Err(e) => Err(failure(&e)),
     }
+}
+
+/// The client's address as stored: keyed, never in clear.
+fn client_key(key: &str, client: IpAddr) -> String {
+    keyed(key, &["client", &client.to_string()])
 }
 
 /// `GET /c/{token}`: the household's public page, the void-card page (410)
@@ -180,7 +170,11 @@ fn failure(e: &ApiError) -> HttpResponse {
         return respond(StatusCode::TOO_MANY_REQUESTS, html::too_many());
     }
     tracing::error!(code = e.code.as_str(), "public page failed");
-    respond(StatusCode::SERVICE_UNAVAILABLE, html::failed())
+    let mut answer = respond(StatusCode::SERVICE_UNAVAILABLE, html::failed());
+    answer
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    answer
 }
 
 #[derive(Deserialize, Default)]
@@ -251,7 +245,7 @@ pub async fn report(
             html::household(&view, &token, &ft, &values, &messages),
         );
     }
-    let client_key = keyed(&state.cards.check_key, &["client", &client.to_string()]);
+    let client_key = client_key(&state.cards.check_key, client);
     let rule_version = state.rules.version.clone();
     let stored = state
         .db
@@ -322,18 +316,5 @@ mod tests {
             ..ReportForm::default()
         };
         assert_eq!(check_report(&blank), vec![Code::ReportText]);
-    }
-
-    #[test]
-    fn thirty_unknown_tokens_a_minute_then_blocked() {
-        let limiter = UnknownTokens::default();
-        let ip = IpAddr::from([10, 0, 0, 1]);
-        for i in 0..UNKNOWN_TOKENS_PER_MINUTE {
-            assert!(!limiter.blocked(ip));
-            limiter.record(ip, &format!("t{i}"));
-            limiter.record(ip, &format!("t{i}")); // the same token again is not another guess
-        }
-        assert!(limiter.blocked(ip));
-        assert!(!limiter.blocked(IpAddr::from([10, 0, 0, 2])));
     }
 }

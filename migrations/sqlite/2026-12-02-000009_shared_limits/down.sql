@@ -1,0 +1,2 @@
+DELETE FROM counters WHERE name = 'readyz';
+DROP TABLE token_probes;
