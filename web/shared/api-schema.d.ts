@@ -24,6 +24,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness, for a load balancer
+         * @description Public (no token). 200 only when this server can take visits now: the database
+         *     takes a write (a counter is bumped; on PostgreSQL the session must also not be
+         *     read-only, as on a standby or a demoted primary) and the blob store takes a
+         *     file. Otherwise `503 unavailable` with `Retry-After` and the reason in `detail`
+         *     (数据库只读, 数据库不可写, 图片存储不可用). `/healthz` stays the liveness check:
+         *     a replica that is alive but not ready is taken out of rotation, not restarted.
+         */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -3402,7 +3427,9 @@ export interface components {
         };
         /**
          * @description `auth.too_many_attempts`: 10 failed sign-ins for this username in the last 15
-         *     minutes.
+         *     minutes; `enrolment.too_many_attempts`: 10 failed phone enrolments from this
+         *     client address in the last 15 minutes. Counted in the database, so every
+         *     replica refuses alike.
          */
         TooManyRequests: {
             headers: {
@@ -3442,9 +3469,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `unavailable`: the database cannot be reached. Retry later. */
+        /** @description `unavailable`: the database cannot be reached. Retry after `Retry-After` seconds. */
         ServiceUnavailable: {
             headers: {
+                "Retry-After": components["headers"]["RetryAfterUnavailable"];
                 "Content-Language": components["headers"]["ContentLanguage"];
                 [name: string]: unknown;
             };
@@ -3716,6 +3744,8 @@ export interface components {
         WWWAuthenticate: "Bearer";
         /** @description Seconds to wait before signing in again; always `900`. */
         RetryAfter: 900;
+        /** @description Seconds to wait before retrying; always `5`. */
+        RetryAfterUnavailable: 5;
         /** @description Always `no-store` for token responses. */
         CacheControl: "no-store";
         /**
@@ -3764,6 +3794,41 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ready";
+                        /** @enum {string} */
+                        db: "sqlite" | "postgres";
+                    };
                 };
             };
             500: components["responses"]["InternalError"];
