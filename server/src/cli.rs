@@ -73,6 +73,14 @@ enum Command {
     },
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Copy the embedded (SQLite) database to FILE while the server runs, with the list of stored images.
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup made by `sancha backup` into an empty data dir.
+    Restore { file: PathBuf },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -225,6 +233,18 @@ fn run(cli: Cli) -> Result<(), String> {
                 s.db.backend().as_str()
             )
         }),
+        Command::Backup { out } => {
+            let report = crate::backup::backup(config.database_url.as_deref(), &config.data_dir, &out)?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let report = crate::backup::restore(config.database_url.as_deref(), &config.data_dir, &file)?;
+            // Opening brings a backup from an older release up to date.
+            AppState::open(&config)?;
+            println!("{report}");
+            Ok(())
+        }
         Command::User { command } => user(&config, command),
         Command::Cards { scope, out, layout } => cards(&config, &scope, &out, &layout),
         Command::Import {
