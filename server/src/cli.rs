@@ -188,6 +188,7 @@ fn run(cli: Cli) -> Result<(), String> {
         data_dir: cli.data_dir,
         database_url: cli.database_url,
         jwt_secret: std::env::var("SANCHA_JWT_SECRET").ok(),
+        jwt_previous_secret: std::env::var("SANCHA_JWT_PREVIOUS_SECRET").ok(),
         workers: None,
         rules_file: None,
         public_base_url: public_base_url

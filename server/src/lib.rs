@@ -35,6 +35,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub jwt_secret: Option<String>,
+    /// A second key still (or already) accepted while replicas roll to a new secret.
+    pub jwt_previous_secret: Option<String>,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
     /// A TOML file overriding checklist thresholds.
@@ -71,7 +73,8 @@ impl AppState {
         let db = db::Db::open(&target)?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", config.data_dir.display()))?;
-        let jwt = auth::JwtKeys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
+        let jwt = auth::JwtKeys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?
+            .accepting(config.jwt_previous_secret.as_deref())?;
         let rules = match &config.rules_file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)

@@ -32,6 +32,7 @@ fn state(dir: &Path) -> AppState {
         data_dir: dir.to_path_buf(),
         database_url: None,
         jwt_secret: None,
+        jwt_previous_secret: None,
         workers: None,
         rules_file: None,
         public_base_url: "https://sancha.example.cn".into(),

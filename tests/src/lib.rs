@@ -112,6 +112,7 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             database_url: pg.as_ref().map(|p| p.url.clone()),
             jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
+            jwt_previous_secret: None,
             workers: Some(1),
             rules_file: None,
             public_base_url: PUBLIC_BASE_URL.into(),

@@ -83,10 +83,11 @@ pub fn new_enrolment_code() -> (String, String) {
 
 /// The SHA-256 (hex) stored for a refresh token or an enrolment code.
 pub fn hash_refresh_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hash_refresh_token_bytes(token.as_bytes())
+}
+
+fn hash_refresh_token_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -102,27 +103,64 @@ struct Claims {
     exp: u64,
 }
 
-/// The HS256 keys. The secret comes from `SANCHA_JWT_SECRET`, or is made
-/// once into `<data-dir>/jwt.secret` (mode 0600).
+/// One HS256 key and its id (`kid`): the first 8 bytes of the secret's SHA-256, hex.
 #[derive(Clone)]
-pub struct JwtKeys {
+struct Key {
+    kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+}
+
+impl Key {
+    fn new(secret: &[u8]) -> Result<Key, String> {
+        Ok(Key {
+            kid: hash_refresh_token_bytes(secret)[..16].to_string(),
+            encoding: EncodingKey::from_secret(secret).map_err(|e| format!("JWT secret: {e}"))?,
+            decoding: DecodingKey::from_secret(secret).map_err(|e| format!("JWT secret: {e}"))?,
+        })
+    }
+}
+
+/// The HS256 keys. The signing secret comes from `SANCHA_JWT_SECRET`, or is
+/// made once into `<data-dir>/jwt.secret` (mode 0600). Tokens name their key
+/// (`kid`), and a second key (`SANCHA_JWT_PREVIOUS_SECRET`) may be accepted
+/// besides, so replicas roll to a new secret without signing anyone out.
+#[derive(Clone)]
+pub struct JwtKeys {
+    current: Key,
+    previous: Option<Key>,
+}
+
+fn checked(name: &str, s: &str) -> Result<(), String> {
+    if s.len() < 32 {
+        return Err(format!("{name} must be at least 32 characters"));
+    }
+    Ok(())
 }
 
 impl JwtKeys {
     pub fn from_secret(secret: &[u8]) -> Result<JwtKeys, String> {
         Ok(JwtKeys {
-            encoding: EncodingKey::from_secret(secret).map_err(|e| format!("JWT secret: {e}"))?,
-            decoding: DecodingKey::from_secret(secret).map_err(|e| format!("JWT secret: {e}"))?,
+            current: Key::new(secret)?,
+            previous: None,
+        })
+    }
+
+    /// Also accepts tokens signed with `previous` (a key being rolled in or out).
+    pub fn accepting(self, previous: Option<&str>) -> Result<JwtKeys, String> {
+        let Some(p) = previous.filter(|p| !p.is_empty()) else {
+            return Ok(self);
+        };
+        checked("SANCHA_JWT_PREVIOUS_SECRET", p)?;
+        Ok(JwtKeys {
+            previous: Some(Key::new(p.as_bytes())?),
+            ..self
         })
     }
 
     pub fn load_or_create(env_secret: Option<&str>, data_dir: &Path) -> Result<JwtKeys, String> {
         if let Some(s) = env_secret.filter(|s| !s.is_empty()) {
-            if s.len() < 32 {
-                return Err("SANCHA_JWT_SECRET must be at least 32 characters".into());
-            }
+            checked("SANCHA_JWT_SECRET", s)?;
             return JwtKeys::from_secret(s.as_bytes());
         }
         let path = data_dir.join("jwt.secret");
@@ -148,14 +186,28 @@ impl JwtKeys {
             iat: now,
             exp: now + ACCESS_TTL_SECS,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(ApiError::internal)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.current.encoding).map_err(ApiError::internal)
+    }
+
+    /// The token's key by its `kid`; a token without one (issued before keys
+    /// had ids) is checked against the current key.
+    fn key_of(&self, token: &str) -> Option<&Key> {
+        match jsonwebtoken::decode_header(token).ok()?.kid {
+            None => Some(&self.current),
+            Some(kid) => [Some(&self.current), self.previous.as_ref()]
+                .into_iter()
+                .flatten()
+                .find(|k| k.kid == kid),
+        }
     }
 
     pub fn verify(&self, token: &str) -> Option<AuthUser> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 30;
-        let c = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+        let key = self.key_of(token)?;
+        let c = jsonwebtoken::decode::<Claims>(token, &key.decoding, &v)
             .ok()?
             .claims;
         Some(AuthUser {
@@ -350,6 +402,36 @@ mod tests {
         let other = JwtKeys::from_secret(b"another secret another secret 12").unwrap();
         assert!(other.verify(&token).is_none());
         assert!(keys.verify("garbage").is_none());
+    }
+
+    #[test]
+    fn a_new_key_rolls_in_while_the_previous_one_is_still_accepted() {
+        let user = AuthUser {
+            user_id: "u1".into(),
+            username: "li".into(),
+            role: Role::Enumerator,
+            scope: RegionCode::parse("210922").unwrap(),
+            device_id: None,
+        };
+        let (old, new) = (b"old secret old secret old secret 0".as_slice(), b"new secret new secret new secret 1".as_slice());
+        let before = JwtKeys::from_secret(old).unwrap();
+        let signed_before = before.issue(&user).unwrap();
+        let header = jsonwebtoken::decode_header(&signed_before).unwrap();
+        assert_eq!(header.kid.as_deref().map(str::len), Some(16), "tokens name their key");
+        // Rolled: the new key signs, the old one is still accepted.
+        let after = JwtKeys::from_secret(new)
+            .unwrap()
+            .accepting(Some(std::str::from_utf8(old).unwrap()))
+            .unwrap();
+        assert!(after.verify(&signed_before).is_some(), "a session from before the roll survives it");
+        let signed_after = after.issue(&user).unwrap();
+        assert!(after.verify(&signed_after).is_some());
+        assert!(before.verify(&signed_after).is_none(), "a replica not rolled yet refuses the new key");
+        // The old key dropped: its tokens are refused.
+        let done = JwtKeys::from_secret(new).unwrap();
+        assert!(done.verify(&signed_before).is_none());
+        assert!(done.verify(&signed_after).is_some());
+        assert!(JwtKeys::from_secret(new).unwrap().accepting(Some("too short")).is_err());
     }
 
     #[test]

@@ -178,6 +178,7 @@ fn main() {
         data_dir: data_dir.clone(),
         database_url: None,
         jwt_secret: Some("bench-secret-bench-secret-bench-secret-0".into()),
+        jwt_previous_secret: None,
         workers: None,
         rules_file: None,
         public_base_url: "https://sancha.example.cn".into(),
