@@ -30,12 +30,16 @@ function serviceWorker(): Plugin {
   }
 }
 
-/** The app's version: a hash of its sources, so equal sources give equal builds. */
+/**
+ * The app's version: a hash of the sources that make the bundle (not type
+ * declarations or tests), so equal sources give equal builds.
+ */
 function sourceVersion(): string {
   const hash = createHash('sha256')
+  const bundled = (name: string) => /\.(ts|vue|css|json|js)$/.test(name) && !/\.(d|test)\.ts$/.test(name)
   for (const dir of [here('src'), here('../shared')]) {
     const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((f) => f.isFile())
+      .filter((f) => f.isFile() && bundled(f.name))
       .map((f) => join(f.parentPath, f.name))
       .sort()
     for (const f of files) hash.update(f.slice(dir.length)).update(readFileSync(f))
