@@ -74,7 +74,8 @@ fn sqlite_path(database_url: Option<&str>, data_dir: &Path) -> Result<PathBuf, S
 
 fn open(path: &Path) -> Result<SqliteConnection, String> {
     let url = path.to_str().ok_or("the path is not UTF-8")?;
-    let mut conn = SqliteConnection::establish(url).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut conn =
+        SqliteConnection::establish(url).map_err(|e| format!("{}: {e}", path.display()))?;
     conn.batch_execute("PRAGMA busy_timeout = 10000")
         .map_err(|e| e.to_string())?;
     Ok(conn)
@@ -109,10 +110,17 @@ fn visits_in(conn: &mut SqliteConnection) -> Result<i64, String> {
 }
 
 /// Copies the live database of `data_dir` to `out` (which must not exist).
-pub fn backup(database_url: Option<&str>, data_dir: &Path, out: &Path) -> Result<BackupReport, String> {
+pub fn backup(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    out: &Path,
+) -> Result<BackupReport, String> {
     let live = sqlite_path(database_url, data_dir)?;
     if out.exists() {
-        return Err(format!("{} 已存在，不会覆盖 / exists; not overwritten", out.display()));
+        return Err(format!(
+            "{} 已存在，不会覆盖 / exists; not overwritten",
+            out.display()
+        ));
     }
     if !live.exists() {
         return Err(format!("{} 不存在 / does not exist", live.display()));
@@ -161,7 +169,11 @@ pub fn backup(database_url: Option<&str>, data_dir: &Path, out: &Path) -> Result
 /// Puts the backup `file` into `data_dir`, which must hold no database yet.
 /// The copy is checked (`PRAGMA integrity_check`) before it takes its place;
 /// the schema is brought up to date when the server next opens it.
-pub fn restore(database_url: Option<&str>, data_dir: &Path, file: &Path) -> Result<RestoreReport, String> {
+pub fn restore(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    file: &Path,
+) -> Result<RestoreReport, String> {
     let live = sqlite_path(database_url, data_dir)?;
     if live.exists() {
         return Err(format!(
@@ -182,7 +194,10 @@ pub fn restore(database_url: Option<&str>, data_dir: &Path, file: &Path) -> Resu
         .get_result::<Check>(&mut conn)
         .map_err(|e| format!("not a sancha backup: {e}"))?;
     if check.integrity_check != "ok" {
-        return Err(format!("备份文件已损坏 / the backup is damaged: {}", check.integrity_check));
+        return Err(format!(
+            "备份文件已损坏 / the backup is damaged: {}",
+            check.integrity_check
+        ));
     }
     #[derive(QueryableByName)]
     struct Taken {

@@ -82,12 +82,16 @@ fn ten_failures_in_fifteen_minutes_slow_sign_in_down() {
 fn concurrent_wrong_passwords_through_two_servers_are_throttled_as_one() {
     let app = app();
     // On PostgreSQL a replica on the same database; SQLite's file has one server.
-    let replica = (app.backend == Backend::Postgres)
-        .then(|| app.replica(std::time::Duration::from_secs(60)));
+    let replica =
+        (app.backend == Backend::Postgres).then(|| app.replica(std::time::Duration::from_secs(60)));
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let sent: Vec<_> = (0..20)
             .map(|i| {
-                let server = if i % 2 == 1 { replica.as_ref().unwrap_or(&app) } else { &app };
+                let server = if i % 2 == 1 {
+                    replica.as_ref().unwrap_or(&app)
+                } else {
+                    &app
+                };
                 s.spawn(move || sign_in(server, "sup", "guess").status)
             })
             .collect();

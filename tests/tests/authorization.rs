@@ -200,13 +200,7 @@ fn every_endpoint_by_role_and_scope() {
                 &anyone,
                 app.get("/healthz", None),
             );
-            check(
-                "get",
-                "/readyz",
-                inside,
-                &anyone,
-                app.get("/readyz", None),
-            );
+            check("get", "/readyz", inside, &anyone, app.get("/readyz", None));
             check(
                 "get",
                 "/metrics",

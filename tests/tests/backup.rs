@@ -10,7 +10,11 @@ use std::time::Duration;
 use sancha_tests::*;
 use serde_json::{json, Value};
 
-fn sancha(binary: &std::path::Path, data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+fn sancha(
+    binary: &std::path::Path,
+    data_dir: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
     Command::new(binary)
         .arg("--data-dir")
         .arg(data_dir)
@@ -29,13 +33,22 @@ fn a_backup_taken_under_load_restores_every_visit_acknowledged_before_it_began()
             .output()
             .is_ok_and(|o| o.status.success());
     if !current {
-        assert!(std::env::var("CI").is_err(), "{} is not built under CI", binary.display());
-        eprintln!("skipped: {} not built or older than `backup` (cargo test --workspace builds it)", binary.display());
+        assert!(
+            std::env::var("CI").is_err(),
+            "{} is not built under CI",
+            binary.display()
+        );
+        eprintln!(
+            "skipped: {} not built or older than `backup` (cargo test --workspace builds it)",
+            binary.display()
+        );
         return;
     }
     let (old, new) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let server = ServerProcess::start(&binary, old.path(), None, &["--demo"]);
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build();
     let signed_in: Value = agent
         .post(&format!("{}/api/v1/auth/token", server.base))
         .send_json(json!({"username": "admin", "password": "sancha-demo"}))
@@ -44,14 +57,16 @@ fn a_backup_taken_under_load_restores_every_visit_acknowledged_before_it_began()
         .unwrap();
     let auth = format!("Bearer {}", signed_in["access_token"].as_str().unwrap());
     let households = list_all(&server.base, &auth, "/api/v1/households");
-    let template: Value = serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
+    let template: Value =
+        serde_json::from_str(include_str!("../../api-spec/examples/visit-clean.json")).unwrap();
 
     // Visits keep arriving, four connections at a time, before, during and after the backup.
     let acknowledged = Mutex::new(Vec::<String>::new());
     let stop = AtomicBool::new(false);
     let (before, report) = std::thread::scope(|s| {
         for worker in 0..4u64 {
-            let (agent, auth, server, households, template) = (&agent, &auth, &server, &households, &template);
+            let (agent, auth, server, households, template) =
+                (&agent, &auth, &server, &households, &template);
             let (acknowledged, stop) = (&acknowledged, &stop);
             s.spawn(move || {
                 let mut n = worker;
@@ -72,20 +87,39 @@ fn a_backup_taken_under_load_restores_every_visit_acknowledged_before_it_began()
         std::thread::sleep(Duration::from_secs(2));
         let before: Vec<String> = acknowledged.lock().unwrap().clone();
         let out = old.path().join("under-load.sancha-backup");
-        let report = sancha(&binary, old.path(), &["backup", "--out", out.to_str().unwrap()]);
+        let report = sancha(
+            &binary,
+            old.path(),
+            &["backup", "--out", out.to_str().unwrap()],
+        );
         std::thread::sleep(Duration::from_millis(500));
         stop.store(true, Ordering::Relaxed);
         (before, report)
     });
-    assert!(report.status.success(), "backup: {}", String::from_utf8_lossy(&report.stderr));
-    assert!(before.len() > 10, "the load stored only {} visits before the backup", before.len());
+    assert!(
+        report.status.success(),
+        "backup: {}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    assert!(
+        before.len() > 10,
+        "the load stored only {} visits before the backup",
+        before.len()
+    );
     let after = acknowledged.lock().unwrap().len();
-    assert!(after > before.len(), "visits were still stored while the backup ran");
+    assert!(
+        after > before.len(),
+        "visits were still stored while the backup ran"
+    );
     server.kill();
 
     let file = old.path().join("under-load.sancha-backup");
     let restored = sancha(&binary, new.path(), &["restore", file.to_str().unwrap()]);
-    assert!(restored.status.success(), "restore: {}", String::from_utf8_lossy(&restored.stderr));
+    assert!(
+        restored.status.success(),
+        "restore: {}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
     // A second restore over it is refused: restoring never overwrites a database.
     let again = sancha(&binary, new.path(), &["restore", file.to_str().unwrap()]);
     assert!(!again.status.success());
@@ -103,7 +137,10 @@ fn a_backup_taken_under_load_restores_every_visit_acknowledged_before_it_began()
             .get(&format!("{}/api/v1/visits/{id}", server.base))
             .set("Authorization", &auth)
             .call();
-        assert!(matches!(&r, Ok(r) if r.status() == 200), "visit {id}, acknowledged before the backup, is missing");
+        assert!(
+            matches!(&r, Ok(r) if r.status() == 200),
+            "visit {id}, acknowledged before the backup, is missing"
+        );
     }
     server.kill();
 }
@@ -116,12 +153,30 @@ fn a_backup_is_refused_for_postgresql_and_never_overwrites() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = sancha(&binary, dir.path(), &["--database-url", "postgres://x@127.0.0.1:1/x", "backup", "--out", "/tmp/never"]);
+    let out = sancha(
+        &binary,
+        dir.path(),
+        &[
+            "--database-url",
+            "postgres://x@127.0.0.1:1/x",
+            "backup",
+            "--out",
+            "/tmp/never",
+        ],
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_basebackup"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pg_basebackup"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let taken = dir.path().join("taken");
     std::fs::write(&taken, b"something already here").unwrap();
-    let out = sancha(&binary, dir.path(), &["backup", "--out", taken.to_str().unwrap()]);
+    let out = sancha(
+        &binary,
+        dir.path(),
+        &["backup", "--out", taken.to_str().unwrap()],
+    );
     assert!(!out.status.success());
     assert_eq!(std::fs::read(&taken).unwrap(), b"something already here");
 }

@@ -400,8 +400,7 @@ fn guessing_tokens_is_stopped_after_thirty_a_minute() {
 /// a replica on its database (limits must hold across replicas); on SQLite,
 /// whose file one server owns, the app twice.
 fn two_servers(app: &TestApp) -> Option<TestApp> {
-    (app.backend == Backend::Postgres)
-        .then(|| app.replica(std::time::Duration::from_secs(60)))
+    (app.backend == Backend::Postgres).then(|| app.replica(std::time::Duration::from_secs(60)))
 }
 
 #[test]
@@ -412,11 +411,20 @@ fn twenty_concurrent_reports_on_one_card_store_exactly_five() {
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let sent: Vec<_> = (0..20)
             .map(|i| {
-                let server = if i % 2 == 1 { replica.as_ref().unwrap_or(&c.app) } else { &c.app };
+                let server = if i % 2 == 1 {
+                    replica.as_ref().unwrap_or(&c.app)
+                } else {
+                    &c.app
+                };
                 let (token, ft) = (&c.token, &ft);
                 s.spawn(move || {
                     let text = format!("并发第{i}次");
-                    post_report(server, token, &[("kind", "other"), ("text", &text), ("form_token", ft)]).status
+                    post_report(
+                        server,
+                        token,
+                        &[("kind", "other"), ("text", &text), ("form_token", ft)],
+                    )
+                    .status
                 })
             })
             .collect();
@@ -434,8 +442,16 @@ fn forty_concurrent_guesses_through_two_servers_refuse_all_past_the_thirtieth() 
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let sent: Vec<_> = (0..40)
             .map(|i| {
-                let server = if i % 2 == 1 { replica.as_ref().unwrap_or(&c.app) } else { &c.app };
-                s.spawn(move || server.get(&format!("/c/parallel-guess-{i:08}"), None).status)
+                let server = if i % 2 == 1 {
+                    replica.as_ref().unwrap_or(&c.app)
+                } else {
+                    &c.app
+                };
+                s.spawn(move || {
+                    server
+                        .get(&format!("/c/parallel-guess-{i:08}"), None)
+                        .status
+                })
             })
             .collect();
         sent.into_iter().map(|h| h.join().unwrap()).collect()
@@ -444,5 +460,9 @@ fn forty_concurrent_guesses_through_two_servers_refuse_all_past_the_thirtieth() 
     let refused = statuses.iter().filter(|&&s| s == 429).count();
     assert_eq!((unknown, refused), (30, 10), "{statuses:?}");
     let other = replica.as_ref().unwrap_or(&c.app);
-    assert_eq!(other.get(&format!("/c/{}", c.token), None).status, 429, "blocked on every server");
+    assert_eq!(
+        other.get(&format!("/c/{}", c.token), None).status,
+        429,
+        "blocked on every server"
+    );
 }

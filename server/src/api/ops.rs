@@ -23,20 +23,36 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 /// the phones elsewhere. `/healthz` stays the liveness check.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let unready = |zh: &str, en: &str| {
-        ApiError::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable)
-            .with_detail(zh.to_string(), en.to_string())
+        ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            Code::Unavailable,
+        )
+        .with_detail(zh.to_string(), en.to_string())
     };
-    let writable = state.db.write(|c| writable(c).map_err(crate::db::unavailable)).await;
+    let writable = state
+        .db
+        .write(|c| writable(c).map_err(crate::db::unavailable))
+        .await;
     match writable {
         Ok(true) => {}
-        Ok(false) => return Err(unready("数据库只读（备库）", "the database is read-only (a standby)")),
+        Ok(false) => {
+            return Err(unready(
+                "数据库只读（备库）",
+                "the database is read-only (a standby)",
+            ))
+        }
         Err(_) => return Err(unready("数据库不可写", "the database does not take writes")),
     }
     let blobs = state.blobs.clone();
-    let stored = web::block(move || blobs.ready()).await.map_err(ApiError::internal)?;
+    let stored = web::block(move || blobs.ready())
+        .await
+        .map_err(ApiError::internal)?;
     if let Err(e) = stored {
         tracing::error!(error = %e, "blob store not ready");
-        return Err(unready("图片存储不可用", "the image store does not take files"));
+        return Err(unready(
+            "图片存储不可用",
+            "the image store does not take files",
+        ));
     }
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
@@ -53,12 +69,15 @@ fn writable(conn: &mut AnyConnection) -> diesel::QueryResult<bool> {
             #[diesel(sql_type = diesel::sql_types::Text)]
             value: String,
         }
-        let s: Setting = diesel::sql_query("SELECT current_setting('transaction_read_only') AS value").get_result(c)?;
+        let s: Setting =
+            diesel::sql_query("SELECT current_setting('transaction_read_only') AS value")
+                .get_result(c)?;
         if s.value != "off" {
             return Ok(false);
         }
     }
-    diesel::sql_query("UPDATE counters SET value = value + 1 WHERE name = 'readyz'").execute(conn)?;
+    diesel::sql_query("UPDATE counters SET value = value + 1 WHERE name = 'readyz'")
+        .execute(conn)?;
     Ok(true)
 }
 

@@ -87,7 +87,10 @@ pub fn hash_refresh_token(token: &str) -> String {
 }
 
 fn hash_refresh_token_bytes(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -413,25 +416,41 @@ mod tests {
             scope: RegionCode::parse("210922").unwrap(),
             device_id: None,
         };
-        let (old, new) = (b"old secret old secret old secret 0".as_slice(), b"new secret new secret new secret 1".as_slice());
+        let (old, new) = (
+            b"old secret old secret old secret 0".as_slice(),
+            b"new secret new secret new secret 1".as_slice(),
+        );
         let before = JwtKeys::from_secret(old).unwrap();
         let signed_before = before.issue(&user).unwrap();
         let header = jsonwebtoken::decode_header(&signed_before).unwrap();
-        assert_eq!(header.kid.as_deref().map(str::len), Some(16), "tokens name their key");
+        assert_eq!(
+            header.kid.as_deref().map(str::len),
+            Some(16),
+            "tokens name their key"
+        );
         // Rolled: the new key signs, the old one is still accepted.
         let after = JwtKeys::from_secret(new)
             .unwrap()
             .accepting(Some(std::str::from_utf8(old).unwrap()))
             .unwrap();
-        assert!(after.verify(&signed_before).is_some(), "a session from before the roll survives it");
+        assert!(
+            after.verify(&signed_before).is_some(),
+            "a session from before the roll survives it"
+        );
         let signed_after = after.issue(&user).unwrap();
         assert!(after.verify(&signed_after).is_some());
-        assert!(before.verify(&signed_after).is_none(), "a replica not rolled yet refuses the new key");
+        assert!(
+            before.verify(&signed_after).is_none(),
+            "a replica not rolled yet refuses the new key"
+        );
         // The old key dropped: its tokens are refused.
         let done = JwtKeys::from_secret(new).unwrap();
         assert!(done.verify(&signed_before).is_none());
         assert!(done.verify(&signed_after).is_some());
-        assert!(JwtKeys::from_secret(new).unwrap().accepting(Some("too short")).is_err());
+        assert!(JwtKeys::from_secret(new)
+            .unwrap()
+            .accepting(Some("too short"))
+            .is_err());
     }
 
     #[test]

@@ -41,14 +41,23 @@ fn distinct_probes(conn: &mut AnyConnection, client_key: &str) -> Result<i64, Ap
 }
 
 /// Whether the client has tried `limit` distinct unknown tokens this minute.
-pub fn probes_exhausted(conn: &mut AnyConnection, client_key: &str, limit: i64) -> Result<bool, ApiError> {
+pub fn probes_exhausted(
+    conn: &mut AnyConnection,
+    client_key: &str,
+    limit: i64,
+) -> Result<bool, ApiError> {
     Ok(distinct_probes(conn, client_key)? >= limit)
 }
 
 /// Counts an unknown token the client tried: `false`, and nothing recorded,
 /// when it had tried `limit` distinct ones this minute already. A client's
 /// rows older than the window go at the same time.
-pub fn probe(conn: &mut AnyConnection, client_key: &str, token_key: &str, limit: i64) -> Result<bool, ApiError> {
+pub fn probe(
+    conn: &mut AnyConnection,
+    client_key: &str,
+    token_key: &str,
+    limit: i64,
+) -> Result<bool, ApiError> {
     serialize_on(conn, &format!("probe:{client_key}"))?;
     let t = now();
     diesel::delete(

@@ -128,7 +128,9 @@ async fn current_view(
             let token_key = keyed(&state.cards.check_key, &["probe", token]);
             let counted = state
                 .db
-                .write(move |c| limits::probe(c, &client_key, &token_key, UNKNOWN_TOKENS_PER_MINUTE))
+                .write(move |c| {
+                    limits::probe(c, &client_key, &token_key, UNKNOWN_TOKENS_PER_MINUTE)
+                })
                 .await;
             match counted {
                 Ok(true) => Err(respond(StatusCode::NOT_FOUND, html::unknown())),
