@@ -29,6 +29,11 @@ struct Cli {
     /// postgres://user:pass@host/db to use PostgreSQL instead of the embedded SQLite.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
+    /// Where photos and signatures are stored: file://DIR (default: DATA_DIR/blobs) or
+    /// s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=NAME, with the credentials in
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Every replica must name the same store.
+    #[arg(long, env = "SANCHA_BLOB_URL", global = true)]
+    blob_url: Option<String>,
     /// What the cards' QR codes point at: `{URL}/c/{token}` (the resident's page).
     /// Default: `https://{bind}` when serving HTTPS, else http://127.0.0.1:8080.
     #[arg(long, env = "SANCHA_PUBLIC_BASE_URL", global = true)]
@@ -81,6 +86,11 @@ enum Command {
     },
     /// Put a backup made by `sancha backup` into an empty data dir.
     Restore { file: PathBuf },
+    /// Photos and signatures in the blob store.
+    Blobs {
+        #[command(subcommand)]
+        command: BlobsCommand,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -126,6 +136,17 @@ enum UserCommand {
     Disable {
         #[arg(long)]
         username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BlobsCommand {
+    /// Copy every stored image from the current store (--blob-url) to another, checking
+    /// each SHA-256; images the target has already are skipped, so it resumes and can run again.
+    Migrate {
+        /// The target store: file://DIR or s3://BUCKET[/PREFIX]?endpoint=…&region=…
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -187,6 +208,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let config = Config {
         data_dir: cli.data_dir,
         database_url: cli.database_url,
+        blob_url: cli.blob_url,
         jwt_secret: std::env::var("SANCHA_JWT_SECRET").ok(),
         jwt_previous_secret: std::env::var("SANCHA_JWT_PREVIOUS_SECRET").ok(),
         workers: None,
@@ -235,17 +257,22 @@ fn run(cli: Cli) -> Result<(), String> {
             )
         }),
         Command::Backup { out } => {
-            let report = crate::backup::backup(config.database_url.as_deref(), &config.data_dir, &out)?;
+            let report =
+                crate::backup::backup(config.database_url.as_deref(), &config.data_dir, &out)?;
             println!("{report}");
             Ok(())
         }
         Command::Restore { file } => {
-            let report = crate::backup::restore(config.database_url.as_deref(), &config.data_dir, &file)?;
+            let report =
+                crate::backup::restore(config.database_url.as_deref(), &config.data_dir, &file)?;
             // Opening brings a backup from an older release up to date.
             AppState::open(&config)?;
             println!("{report}");
             Ok(())
         }
+        Command::Blobs {
+            command: BlobsCommand::Migrate { to },
+        } => migrate_blobs(&config, &to),
         Command::User { command } => user(&config, command),
         Command::Cards { scope, out, layout } => cards(&config, &scope, &out, &layout),
         Command::Import {
@@ -314,6 +341,50 @@ fn serve(
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+fn migrate_blobs(config: &Config, to: &str) -> Result<(), String> {
+    let state = AppState::open(config)?;
+    let from = crate::blobs::BlobUrl::parse(config.blob_url.as_deref(), &config.data_dir)?;
+    let target = crate::blobs::BlobUrl::parse(Some(to), &config.data_dir)?;
+    if target == from {
+        return Err(format!("--to names the current store ({from})"));
+    }
+    say(format!("复制图片 / copying images: {from} → {target}"));
+    let to = target.open()?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} 张 {elapsed_precise} 剩余 {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let logged = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let report = crate::migrate_blobs::migrate(
+        &state.db,
+        state.blobs.as_ref(),
+        to.as_ref(),
+        |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+            // Without a terminal (cron, a log file) a line per thousand images.
+            if logged && (done % 1000 == 0 || done == total) {
+                eprintln!("{done}/{total}");
+            }
+        },
+    );
+    bar.finish_and_clear();
+    let report = report?;
+    println!("{report}");
+    if report.is_clean() {
+        Ok(())
+    } else {
+        Err("有图片未能复制（见上）/ some images were not copied (listed above)".into())
+    }
 }
 
 fn user(config: &Config, command: UserCommand) -> Result<(), String> {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod fuzzing;
 pub mod import;
+pub mod migrate_blobs;
 pub mod outbox;
 pub mod print;
 pub mod public;
@@ -34,6 +35,8 @@ use actix_web::{middleware, web, App, HttpServer};
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// Where photos and signatures go ([`blobs::BlobUrl`]); files under the data dir by default.
+    pub blob_url: Option<String>,
     pub jwt_secret: Option<String>,
     /// A second key still (or already) accepted while replicas roll to a new secret.
     pub jwt_previous_secret: Option<String>,
@@ -84,7 +87,7 @@ impl AppState {
             }
             None => checklist::RuleConfig::default(),
         };
-        let blobs = Arc::new(blobs::FsBlobStore::new(config.data_dir.join("blobs")));
+        let blobs = blobs::BlobUrl::parse(config.blob_url.as_deref(), &config.data_dir)?.open()?;
         let check_key = db
             .write_blocking(db::cards::check_key)
             .map_err(|e| format!("cannot read the card key: {e:?}"))?;

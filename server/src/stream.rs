@@ -19,8 +19,14 @@ where
             buf: Vec::with_capacity(CHUNK),
         };
         let result = produce(&mut w).and_then(|()| w.flush());
-        if let Err(e) = result {
-            if e.kind() != io::ErrorKind::BrokenPipe {
+        match result {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+            // A missing source: the caller answers 404 on seeing it first.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let _ = w.tx.blocking_send(Err(e));
+            }
+            Err(e) => {
                 tracing::error!(error = %e, "streamed response failed");
                 // The client sees a truncated body rather than a complete-looking one.
                 let _ = w.tx.blocking_send(Err(e));

@@ -31,6 +31,7 @@ fn state(dir: &Path) -> AppState {
     AppState::open(&Config {
         data_dir: dir.to_path_buf(),
         database_url: None,
+        blob_url: None,
         jwt_secret: None,
         jwt_previous_secret: None,
         workers: None,

@@ -894,7 +894,8 @@ export interface paths {
          *     it). An image not uploaded is `404` (checked before the scope). The response
          *     is the image as uploaded, with the type it was uploaded as, and
          *     `Cache-Control: private, max-age=86400, immutable` (the content of a SHA-256
-         *     address never changes).
+         *     address never changes), streamed from the image store; `503` with
+         *     `Retry-After` while that store cannot be read.
          */
         get: operations["getBlob"];
         /**
@@ -916,7 +917,9 @@ export interface paths {
          *     Idempotent: `201` when the image is new, `200` when it was already stored;
          *     neither has a body. An image may be uploaded before or after the visit that
          *     references it; once uploaded it no longer appears in any visit's
-         *     `missing_blobs`.
+         *     `missing_blobs`. When the image store (the data dir, or the S3 bucket of
+         *     `--blob-url`) cannot take it now, `503` with `Retry-After`: keep the image and
+         *     send it later; visits are still taken meanwhile, with it in `missing_blobs`.
          */
         put: operations["putBlob"];
         post?: never;

@@ -4,11 +4,12 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::param_error;
 use crate::auth::AuthUser;
-use crate::blobs::{image_format, thumbnail};
+use crate::blobs::{image_format, thumbnail, unavailable};
 use crate::db::visits;
 use crate::error::{ApiError, Code, FieldError};
 use crate::AppState;
@@ -81,19 +82,21 @@ pub async fn store(
     }
     let size = body.len();
     let (store, key) = (state.blobs.clone(), sha.clone());
+    let content_type = image_format_name(format);
     web::block(move || {
         let thumb = thumbnail(&body, format)
             .ok_or_else(|| ApiError::invalid(vec![FieldError::new("", Code::BlobNotImage)]))?;
-        store.put(&key, &body).map_err(ApiError::internal)?;
+        // The image, then its thumbnail, then the row: a row always has both.
+        store.put(&key, &body, content_type).map_err(unavailable)?;
         store
-            .put(&format!("{key}.thumb.jpg"), &thumb)
-            .map_err(ApiError::internal)
+            .put(&format!("{key}.thumb.jpg"), &thumb, "image/jpeg")
+            .map_err(unavailable)
     })
     .await
     .map_err(ApiError::internal)??;
     state
         .db
-        .write(move |c| visits::insert_blob(c, &sha, image_format_name(format), size))
+        .write(move |c| visits::insert_blob(c, &sha, content_type, size))
         .await
 }
 
@@ -124,11 +127,23 @@ async fn read(
     } else {
         sha
     };
-    let bytes = web::block(move || store.get(&key))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let bytes = bytes.ok_or_else(ApiError::not_found)?;
+    // Streamed from the store as it arrives. Whether it is there at all is
+    // known by the first chunk, before the status is sent.
+    let mut body = Box::pin(crate::stream::from_writer(move |out| {
+        if store.copy_to(&key, out)? {
+            Ok(())
+        } else {
+            Err(std::io::ErrorKind::NotFound.into())
+        }
+    }));
+    let first = match body.next().await {
+        Some(Ok(chunk)) => chunk,
+        Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::not_found())
+        }
+        Some(Err(e)) => return Err(unavailable(e)),
+        None => Bytes::new(),
+    };
     Ok(HttpResponse::Ok()
         .content_type(if thumb {
             "image/jpeg".to_string()
@@ -136,7 +151,7 @@ async fn read(
             content_type
         })
         .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
-        .body(bytes))
+        .streaming(futures_util::stream::once(async { Ok(first) }).chain(body)))
 }
 
 pub async fn get(

@@ -690,6 +690,27 @@ pub fn insert_blob(
     }
 }
 
+/// How many blobs are stored.
+pub fn blob_count(conn: &mut AnyConnection) -> Result<u64, ApiError> {
+    let n: i64 = blobs::table.count().get_result(conn)?;
+    Ok(n.max(0) as u64)
+}
+
+/// Up to `limit` stored blobs (digest, content type) whose digest sorts after
+/// `after`, in digest order: the pages of `sancha blobs migrate`.
+pub fn blob_page(
+    conn: &mut AnyConnection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(blobs::table
+        .filter(blobs::sha256.gt(after))
+        .order(blobs::sha256.asc())
+        .limit(limit)
+        .select((blobs::sha256, blobs::content_type))
+        .load(conn)?)
+}
+
 /// An uploaded blob's content type, and the villages of the visits that reference it.
 pub fn blob_access(
     conn: &mut AnyConnection,
