@@ -43,6 +43,52 @@ pub fn default_backend() -> Backend {
     }
 }
 
+/// The S3 server for tests (SeaweedFS in CI), from `SANCHA_TEST_S3_URL`
+/// (`s3://BUCKET?endpoint=http://HOST:PORT`, credentials in `AWS_ACCESS_KEY_ID`
+/// and `AWS_SECRET_ACCESS_KEY`), with a fresh key prefix, so tests sharing the
+/// bucket never see each other's images.
+pub fn fresh_s3_url() -> Option<String> {
+    let url = std::env::var("SANCHA_TEST_S3_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let rest = url
+        .strip_prefix("s3://")
+        .expect("SANCHA_TEST_S3_URL is an s3:// URL");
+    let (bucket, query) = rest.split_once('?').unwrap_or((rest, ""));
+    Some(format!(
+        "s3://{bucket}/test-{}?{query}",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
+/// [`fresh_s3_url`] for a test that needs the S3 server: `None` (the caller
+/// returns, having said it skipped) where none is configured, as with
+/// `cargo test` on a fresh machine; a failure under `CI`, which starts one.
+pub fn require_s3(test: &str) -> Option<String> {
+    let url = fresh_s3_url();
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{test}: SANCHA_TEST_S3_URL is not set under CI"
+        );
+        eprintln!(
+            "skipped: {test} needs an S3 server (SANCHA_TEST_S3_URL; .ci/run starts SeaweedFS)"
+        );
+    }
+    url
+}
+
+/// Where this run's test apps keep images: in the S3 server when
+/// `SANCHA_TEST_BLOB_STORE=s3` (CI's PostgreSQL pass), else under the data dir.
+pub fn default_blob_url() -> Option<String> {
+    match std::env::var("SANCHA_TEST_BLOB_STORE").as_deref() {
+        Ok("s3") => {
+            Some(fresh_s3_url().expect("SANCHA_TEST_BLOB_STORE=s3 needs SANCHA_TEST_S3_URL"))
+        }
+        _ => None,
+    }
+}
+
 /// A fresh PostgreSQL database, dropped (forcibly) when this is dropped.
 pub struct PgDatabase {
     admin_url: String,
@@ -101,6 +147,11 @@ impl TestApp {
     }
 
     pub fn spawn_on(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, default_blob_url())
+    }
+
+    /// On `backend`, with the images in `blob_url` (`--blob-url`; `None`: the data dir).
+    pub fn spawn_with(backend: Backend, blob_url: Option<String>) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let pg = match backend {
             Backend::Sqlite => None,
@@ -111,6 +162,7 @@ impl TestApp {
         let config = Config {
             data_dir: dir.path().to_path_buf(),
             database_url: pg.as_ref().map(|p| p.url.clone()),
+            blob_url,
             jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
             jwt_previous_secret: None,
             workers: Some(1),
@@ -168,6 +220,18 @@ impl TestApp {
         TestApp::serve(state, self.config.clone(), self.backend, None, unused)
     }
 
+    /// A second server on this app's database that keeps its images in
+    /// `blob_url` instead (as after `sancha blobs migrate`).
+    pub fn replica_on_blobs(&self, blob_url: &str) -> TestApp {
+        let config = Config {
+            blob_url: Some(blob_url.into()),
+            ..self.config.clone()
+        };
+        let state = AppState::open(&config).expect("open the replica's state");
+        let unused = tempfile::tempdir().expect("temp dir");
+        TestApp::serve(state, config, self.backend, None, unused)
+    }
+
     /// The example regions and a village office user `office` of the
     /// example village, signed in: the usual start of a roster test.
     pub fn with_office_on(backend: Backend) -> (TestApp, String) {
@@ -180,6 +244,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The configuration this app was opened with (for a `sancha` process beside it).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The PostgreSQL database's URL (`None` on SQLite, whose file is in
@@ -651,9 +720,21 @@ impl ServerProcess {
         database_url: Option<&str>,
         extra: &[&str],
     ) -> ServerProcess {
+        ServerProcess::start_env(binary, data_dir, database_url, extra, &[])
+    }
+
+    /// [`ServerProcess::start`] with these environment variables set.
+    pub fn start_env(
+        binary: &std::path::Path,
+        data_dir: &std::path::Path,
+        database_url: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         use std::io::BufRead;
         let mut cmd = std::process::Command::new(binary);
-        cmd.arg("--data-dir")
+        cmd.envs(env.iter().copied())
+            .arg("--data-dir")
             .arg(data_dir)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(extra);

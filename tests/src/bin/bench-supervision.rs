@@ -177,6 +177,7 @@ fn main() {
     let config = Config {
         data_dir: data_dir.clone(),
         database_url: None,
+        blob_url: None,
         jwt_secret: Some("bench-secret-bench-secret-bench-secret-0".into()),
         jwt_previous_secret: None,
         workers: None,
