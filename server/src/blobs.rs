@@ -297,14 +297,42 @@ pub fn image_format(content_type: &str) -> Option<image::ImageFormat> {
     }
 }
 
-/// Decodes the image and makes a JPEG thumbnail at most 320 px on a side;
-/// `None` when the bytes are not an image of that format.
-pub fn thumbnail(bytes: &[u8], format: image::ImageFormat) -> Option<Vec<u8>> {
+/// What an uploaded image gives besides its bytes.
+pub struct Derived {
+    /// A JPEG at most 320 px on a side.
+    pub thumb: Vec<u8>,
+    /// Its 64-bit difference hash, for `process.photo_reused`.
+    pub dhash: u64,
+}
+
+/// Decodes the image once for its thumbnail and its dHash; `None` when the
+/// bytes are not an image of that format.
+pub fn derive(bytes: &[u8], format: image::ImageFormat) -> Option<Derived> {
     let img = image::load_from_memory_with_format(bytes, format).ok()?;
     let thumb = img.thumbnail(320, 320).to_rgb8();
     let mut out = std::io::Cursor::new(Vec::new());
     thumb.write_to(&mut out, image::ImageFormat::Jpeg).ok()?;
-    Some(out.into_inner())
+    Some(Derived {
+        thumb: out.into_inner(),
+        dhash: dhash(&img),
+    })
+}
+
+/// The difference hash (dHash, after Krawetz): the image in grey at 9×8,
+/// one bit per pair of horizontal neighbours, set where the left one is
+/// brighter. Re-encoding, scaling and small crops change few bits.
+pub fn dhash(img: &image::DynamicImage) -> u64 {
+    let small = img
+        .resize_exact(9, 8, image::imageops::FilterType::Triangle)
+        .to_luma8();
+    let mut hash = 0u64;
+    for y in 0..8 {
+        for x in 0..8 {
+            let bit = small.get_pixel(x, y)[0] > small.get_pixel(x + 1, y)[0];
+            hash = (hash << 1) | u64::from(bit);
+        }
+    }
+    hash
 }
 
 #[cfg(test)]
@@ -373,9 +401,42 @@ mod tests {
         let img = image::RgbImage::from_pixel(800, 400, image::Rgb([200, 30, 30]));
         let mut png = std::io::Cursor::new(Vec::new());
         img.write_to(&mut png, image::ImageFormat::Png).unwrap();
-        let thumb = thumbnail(png.get_ref(), image::ImageFormat::Png).unwrap();
-        let back = image::load_from_memory_with_format(&thumb, image::ImageFormat::Jpeg).unwrap();
+        let derived = derive(png.get_ref(), image::ImageFormat::Png).unwrap();
+        let back =
+            image::load_from_memory_with_format(&derived.thumb, image::ImageFormat::Jpeg).unwrap();
         assert_eq!((back.width(), back.height()), (320, 160));
-        assert!(thumbnail(b"not an image", image::ImageFormat::Png).is_none());
+        assert!(derive(b"not an image", image::ImageFormat::Png).is_none());
+    }
+
+    /// A scene: smooth shading with a few shapes, `shift` pixels to the right.
+    fn scene(seed: u32, shift: u32) -> image::DynamicImage {
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(640, 480, |x, y| {
+            let x = x + shift;
+            let v = (x * (3 + seed % 5) + y * (7 + seed % 3)) % 256;
+            let blob = ((x / (60 + seed * 7)) + (y / (45 + seed * 3))) % 2 * 90;
+            image::Rgb([((v + blob) % 256) as u8, (v / 2) as u8, (255 - v) as u8])
+        }))
+    }
+
+    #[test]
+    fn a_re_encoded_or_shifted_photo_keeps_its_dhash_and_another_scene_does_not() {
+        let original = scene(1, 0);
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        original
+            .to_rgb8()
+            .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .unwrap();
+        let reencoded = image::load_from_memory(jpeg.get_ref()).unwrap();
+        let h = dhash(&original);
+        assert!(!crate::checklist::is_flat(h), "{h:064b}");
+        assert!(crate::checklist::dhash_distance(h, dhash(&reencoded)) <= 2);
+        assert!(crate::checklist::dhash_distance(h, dhash(&scene(1, 4))) <= 6);
+        assert!(crate::checklist::dhash_distance(h, dhash(&scene(4, 0))) > 12);
+        let flat = image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            64,
+            64,
+            image::Rgb([0, 0, 0]),
+        ));
+        assert!(crate::checklist::is_flat(dhash(&flat)));
     }
 }

@@ -365,13 +365,17 @@ impl<'a> Campaign<'a> {
         // supervisor's visits to about half of it in the last two days.
         let supervisor = demo_user(c, "supervisor")?;
         let level = VisitLevel::TownMutual;
+        let plan = samples::Plan {
+            level,
+            rate_permille: level.target_share_permille(),
+            seed: 2020,
+            strategy: samples::Strategy::Random,
+        };
         let sample = samples::create(
             c,
             &region(DEMO_SAMPLE_TOWN)?,
-            level,
-            level.target_share_permille(),
-            2020,
-            self.rules.max_supervisory_visits,
+            &plan,
+            self.rules,
             &supervisor.username,
         )?;
         let mut plans = Vec::new();
@@ -489,8 +493,9 @@ impl<'a> Campaign<'a> {
         let mut done = Vec::with_capacity(plans.len());
         for p in plans {
             let sub = Submission::of(p.id, &p.document);
+            let answers = crate::checklist::answers_fingerprint(&p.document);
             let input: VisitInput = crate::api::json::from_value(p.document)?;
-            let checked = visits::check(c, input, &p.inspector, self.rules, self.now)?;
+            let checked = visits::check(c, input, answers, &p.inspector, self.rules, self.now)?;
             let mut new = visits::prepare(sub, checked, &p.inspector, self.rules);
             // The phone sent it some minutes to hours after the visit (by now
             // at the latest); its findings were raised when it arrived.

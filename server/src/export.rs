@@ -575,3 +575,74 @@ pub fn headers(kind: Kind, lang: Lang, private: bool) -> Vec<&'static str> {
         .map(|c| if lang == Lang::En { c.1 } else { c.0 })
         .collect()
 }
+
+/// The integrity report's columns before the per-code counts.
+const INTEGRITY_COLUMNS: &[Column] = &[
+    Column("检查人", "inspector", 14.0),
+    Column("核查户次", "visits", 10.0),
+    Column("入户时长中位数（分钟）", "median_minutes", 12.0),
+    Column("扫码核验占比（%）", "verified_pct", 12.0),
+];
+
+/// A column per `process.*` code (short Chinese names; the code in English), then the score.
+const INTEGRITY_CODE_COLUMNS: &[Column] = &[
+    Column("督导超次", "process.supervision_over_limit", 10.0),
+    Column("单人签字", "process.single_inspector", 10.0),
+    Column("无定位", "process.no_gps", 8.0),
+    Column("定位过远", "process.gps_far", 10.0),
+    Column("时间过短", "process.too_short", 10.0),
+    Column("卡户不符", "process.card_mismatch", 10.0),
+    Column("行程不可能", "process.impossible_travel", 10.0),
+    Column("时间重叠", "process.overlap", 10.0),
+    Column("照片重复", "process.photo_reused", 10.0),
+    Column("签名重复", "process.signature_reused", 10.0),
+    Column("回答雷同", "process.answers_copied", 10.0),
+    Column("单日过多", "process.daily_volume", 10.0),
+    Column("风险分", "risk", 8.0),
+];
+
+/// The integrity report (核查质量), one row per inspector, riskiest first.
+pub fn write_integrity(
+    rows: &[crate::db::integrity::InspectorRisk],
+    format: Format,
+    headers: Lang,
+    out: impl Write + Send,
+) -> io::Result<()> {
+    let columns: Vec<&Column> = INTEGRITY_COLUMNS
+        .iter()
+        .chain(INTEGRITY_CODE_COLUMNS)
+        .collect();
+    write_sheet(format, "核查质量", &columns, headers, out, |sink| {
+        for r in rows {
+            let mut cells = vec![
+                text(&r.inspector),
+                Cell::Number(f64::from(r.visits)),
+                Cell::Number(r.median_minutes),
+                Cell::Number(f64::from(r.verified_permille) / 10.0),
+            ];
+            for c in &INTEGRITY_CODE_COLUMNS[..INTEGRITY_CODE_COLUMNS.len() - 1] {
+                let n = r.findings.get(c.1).copied().unwrap_or(0);
+                cells.push(Cell::Number(f64::from(n)));
+            }
+            cells.push(Cell::Number(r.risk));
+            sink.row(&cells)?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod integrity_tests {
+    use super::*;
+
+    #[test]
+    fn the_integrity_export_has_a_column_for_every_process_code() {
+        let process: Vec<&str> = FindingCode::ALL
+            .iter()
+            .filter(|c| c.family() == "process")
+            .map(|c| c.as_str())
+            .collect();
+        let columns: Vec<&str> = INTEGRITY_CODE_COLUMNS.iter().map(|c| c.1).collect();
+        assert_eq!(&columns[..columns.len() - 1], &process[..]);
+    }
+}

@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::blobs::{thumbnail, BlobStore};
+use crate::blobs::{derive, BlobStore};
 use crate::db::{visits, Db};
 
 /// What a run did, per image.
@@ -114,7 +114,9 @@ fn copy_one(
     }
     let thumb = match from.get(&thumb_key)? {
         Some(t) => Some(t),
-        None => crate::blobs::image_format(content_type).and_then(|f| thumbnail(&bytes, f)),
+        None => crate::blobs::image_format(content_type)
+            .and_then(|f| derive(&bytes, f))
+            .map(|d| d.thumb),
     };
     if let Some(thumb) = thumb {
         to.put(&thumb_key, &thumb, "image/jpeg")?;

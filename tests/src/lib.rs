@@ -659,6 +659,40 @@ pub fn distinct_ids(n: u32, household: &mut Value, visit: Option<&mut Value>) {
     }
 }
 
+/// Makes a visit built on the clean example one of its own, as an honest
+/// enumerator's `n`th visit would be: `n` hours later (every time in it),
+/// its own photos and respondent's signature, and a wage a little higher.
+/// Without this, visits of many households by one user all share the
+/// example's time, photo, signature and answers, and the integrity rules
+/// (`process.overlap`, `process.photo_reused`, …) rightly flag them.
+pub fn made_apart(v: &mut Value, n: u32) {
+    let shift = chrono::Duration::hours(i64::from(n));
+    let later = |t: &mut Value| {
+        if let Some(at) = t
+            .as_str()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        {
+            *t = (at + shift).to_rfc3339().into();
+        }
+    };
+    later(&mut v["timing"]["started_at"]);
+    later(&mut v["timing"]["ended_at"]);
+    later(&mut v["geo"]["fix_at"]);
+    for p in v["photos"].as_array_mut().into_iter().flatten() {
+        later(&mut p["taken_at"]);
+        p["sha256"] = sha256_hex(format!("photo {n} {}", p["kind"]).as_bytes()).into();
+    }
+    for s in v["signatures"].as_array_mut().into_iter().flatten() {
+        later(&mut s["signed_at"]);
+        if s["role"] == "respondent" {
+            s["image_sha256"] = sha256_hex(format!("signature {n}").as_bytes()).into();
+        }
+    }
+    if let Some(gross) = v["income"]["wage"][0]["gross_fen"].as_i64() {
+        v["income"]["wage"][0]["gross_fen"] = (gross + i64::from(n) * 1000).into();
+    }
+}
+
 /// A visit of `h` (a roster entry) built on the clean example: its own
 /// members and village; `variant` > 6 of 10 adds a problem (a finding).
 pub fn visit_from_roster(template: &Value, h: &Value, variant: u64) -> Value {

@@ -591,6 +591,16 @@ fn every_endpoint_by_role_and_scope() {
                 &scoped_read,
                 app.get(&format!("/api/v1/progress?scope={scope}"), t),
             );
+            for report in ["integrity", "integrity.csv", "integrity.xlsx"] {
+                let r = app.get(&format!("/api/v1/{report}?scope={scope}"), t);
+                check(
+                    "get",
+                    &format!("/api/v1/{report}"),
+                    inside,
+                    &supervisors(200),
+                    r,
+                );
+            }
             for export in ["visits.csv", "visits.xlsx", "findings.csv", "findings.xlsx"] {
                 let r = app.get(&format!("/api/v1/exports/{export}?scope={scope}"), t);
                 check(

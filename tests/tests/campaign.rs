@@ -19,6 +19,7 @@ fn visit(household_id: &str, n: u32, level: &str) -> Value {
     v["household_id"] = household_id.into();
     v["level"] = level.into();
     distinct_ids(n, &mut example_household(), Some(&mut v));
+    made_apart(&mut v, n);
     v
 }
 

@@ -163,7 +163,8 @@ fn health_and_metrics() {
 
 #[test]
 fn readyz_says_ready_when_the_database_and_the_blob_store_take_writes() {
-    let app = TestApp::spawn();
+    // Images in the data dir, whatever this run's store (tests/blob_store.rs has S3 down).
+    let app = TestApp::spawn_with(default_backend(), None);
     let r = app.get("/readyz", None);
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["status"], "ready");

@@ -1403,14 +1403,22 @@ export interface paths {
         put?: never;
         /**
          * Draw the households a supervisory level visits (抽查)
-         * @description supervisor and admin, in scope. `{"scope", "level", "rate", "seed"}`: `level` is a
+         * @description supervisor and admin, in scope. `{"scope", "level", "rate", "seed", "strategy"}`: `level` is a
          *     supervisory level (`town_mutual`, `county_cross`, `city_supervision`), `rate`
          *     defaults to the level's target (0.5, 0.3, 0.2). Stratified by village: each village
          *     gives `ceil(rate × its households)`, drawn by a keyed hash of `seed` and the
          *     household id, so the same seed and data give the same sample. A household that
          *     already has two current supervisory visits is never drawn; `excluded` says how many
-         *     were left out for that. The sample is stored; `GET /api/v1/households?sample={id}`
-         *     syncs exactly its households to the supervisor's phone. An audit row.
+         *     were left out for that. `strategy` is `random` (the default: the seed's order
+         *     alone) or `risk`: each village still gives `ceil(rate × its households)` of those
+         *     not excluded, but flagged households come first: those with a current visit
+         *     raising a high or medium `process.*` finding, or visited by an inspector whose
+         *     risk score (`GET /api/v1/integrity`) is at least [`risky_inspector` = 5], riskiest
+         *     first (their `process.*` findings weighted high 10, medium 3, low 1); the rest
+         *     follow the seed. Deterministic for the same seed and data; `risk_picked` says how
+         *     many were taken for their risk. The sample is stored;
+         *     `GET /api/v1/households?sample={id}` syncs exactly its households to the
+         *     supervisor's phone. An audit row.
          */
         post: operations["createSample"];
         delete?: never;
@@ -1517,6 +1525,87 @@ export interface paths {
          *     queries per level, not per household.
          */
         get: operations["getProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Visit integrity per inspector (核查质量), riskiest first
+         * @description supervisor and admin, within their scope. For each inspector with current visits
+         *     (not superseded) in `scope` that started in `[from, to)`: `visits`,
+         *     `median_minutes` (of their lengths), `verified_permille` (verified on site by a
+         *     scan of the household's own card, per mille), `findings` (a count per `process.*`
+         *     code, every code present) and `risk`, sorted by `risk`, then visits.
+         *
+         *     **Risk score** = (10 × high + 3 × medium + 1 × low `process.*` findings on the
+         *     inspector's visits) ÷ visits + 2 × (1 − verified_permille ÷ 1000), to two
+         *     decimals. A fabricated visit (a reused photo: high; copied answers: medium) adds
+         *     13 or more per visit; an honest inspector who scans each card scores about the
+         *     share of their low findings. `POST /api/v1/samples` with `"strategy": "risk"`
+         *     draws first from inspectors at or above [5].
+         */
+        get: operations["getIntegrity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrity.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The integrity report as CSV
+         * @description `GET /api/v1/integrity` as a file, one row per inspector, riskiest first. Columns
+         *     (Chinese headers by default, `headers=en` for English): 检查人 `inspector`, 核查户次
+         *     `visits`, 入户时长中位数（分钟） `median_minutes`, 扫码核验占比（%） `verified_pct`, one
+         *     column per `process.*` code (督导超次, 单人签字, 无定位, 定位过远, 时间过短, 卡户不符,
+         *     行程不可能, 时间重叠, 照片重复, 签名重复, 回答雷同, 单日过多; the code in English), 风险分
+         *     `risk`. CSV: UTF-8 with a BOM, RFC 4180 quoting, CRLF. An audit row (`export`).
+         */
+        get: operations["exportIntegrityCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrity.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The integrity report as XLSX
+         * @description `GET /api/v1/integrity` as a file, one row per inspector, riskiest first. Columns
+         *     (Chinese headers by default, `headers=en` for English): 检查人 `inspector`, 核查户次
+         *     `visits`, 入户时长中位数（分钟） `median_minutes`, 扫码核验占比（%） `verified_pct`, one
+         *     column per `process.*` code (督导超次, 单人签字, 无定位, 定位过远, 时间过短, 卡户不符,
+         *     行程不可能, 时间重叠, 照片重复, 签名重复, 回答雷同, 单日过多; the code in English), 风险分
+         *     `risk`. XLSX: one worksheet, frozen header row. An audit row (`export`).
+         */
+        get: operations["exportIntegrityXlsx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1687,10 +1776,29 @@ export interface components {
             seed?: number;
             /** @description Households left out because they already have two supervisory visits. */
             excluded?: number;
+            /** @enum {string} */
+            strategy?: "random" | "risk";
+            /** @description Households taken for their risk ahead of the seed's order (0 for a random sample). */
+            risk_picked?: number;
             created_by?: string;
             /** Format: date-time */
             created_at?: string;
             households?: string[];
+        };
+        /** @description One inspector's row of `GET /api/v1/integrity`. */
+        InspectorRisk: {
+            /** @description The inspector's username. */
+            inspector?: string;
+            visits?: number;
+            median_minutes?: number;
+            /** @description Visits verified on site by a card scan */
+            verified_permille?: number;
+            /** @description A count per `process.*` finding code, every code present. */
+            findings?: {
+                [key: string]: number;
+            };
+            /** @description The risk score (see `GET /api/v1/integrity`). */
+            risk?: number;
         };
         RegionProgress: {
             code?: string;
@@ -2325,13 +2433,19 @@ export interface components {
          *     | `process.gps_far` | medium | position > [500] m from the household's known location |
          *     | `process.too_short` | low | visit under [10] minutes |
          *     | `process.card_mismatch` | high | the scanned card belongs to another household |
+         *     | `process.impossible_travel` | high | the same inspector's visit to another household just before or after this one implies more than [60] km/h between the two positions (time between the visits' midpoints, at least a minute) |
+         *     | `process.overlap` | medium | of this visit and the same inspector's visit to another household just before or after it, the later starts more than [2] min before the earlier ended |
+         *     | `process.photo_reused` | high | a photo whose SHA-256 is in a visit of another household, or (once uploaded) whose 64-bit dHash is within [6] bits of such a photo's; checked when the visit arrives and again when a late photo is uploaded (the finding is then added to the stored visit) |
+         *     | `process.signature_reused` | high | the respondent's signature image (its SHA-256) is in a visit of another household |
+         *     | `process.answers_copied` | medium | the revisit answers, quality section and income lines are exactly those of the same inspector's visit of another household, with at least [12] non-empty answers (leaves that are not null, false, 0 or "") |
+         *     | `process.daily_volume` | low | more than [25] visits by the inspector started on that day (the visit's own UTC offset) |
          *     | `sat.exit_not_acknowledged` | high | the household does not accept its exit from poverty |
          *     | `sat.dissatisfied` | medium | any answer `dissatisfied` or `very_dissatisfied` |
          *     | `sat.helper_unknown` | medium | the household knows none of its helpers |
          *     | `resident.feedback` | medium | a resident reported a problem from the card's QR page (not raised by a visit) |
          * @enum {string}
          */
-        FindingCode: "edu.dropout" | "edu.exemption_unproven" | "med.uninsured" | "med.no_critical_illness_insurance" | "med.chronic_unsigned" | "med.expense_exceeds_income" | "housing.unsafe" | "housing.unassessed" | "water.quantity" | "water.quality" | "water.access" | "water.reliability" | "basic.food_clothing" | "income.below_line" | "income.near_line" | "income.single_source" | "income.support_share_high" | "income.excluded_counted" | "income.sum_mismatch" | "income.omission" | "income.member_count_mismatch" | "monitor.low_income" | "monitor.drought_risk" | "record.duplicate_id" | "record.relation_sex" | "record.card_field_missing" | "process.supervision_over_limit" | "process.single_inspector" | "process.no_gps" | "process.gps_far" | "process.too_short" | "process.card_mismatch" | "sat.exit_not_acknowledged" | "sat.dissatisfied" | "sat.helper_unknown" | "resident.feedback";
+        FindingCode: "edu.dropout" | "edu.exemption_unproven" | "med.uninsured" | "med.no_critical_illness_insurance" | "med.chronic_unsigned" | "med.expense_exceeds_income" | "housing.unsafe" | "housing.unassessed" | "water.quantity" | "water.quality" | "water.access" | "water.reliability" | "basic.food_clothing" | "income.below_line" | "income.near_line" | "income.single_source" | "income.support_share_high" | "income.excluded_counted" | "income.sum_mismatch" | "income.omission" | "income.member_count_mismatch" | "monitor.low_income" | "monitor.drought_risk" | "record.duplicate_id" | "record.relation_sex" | "record.card_field_missing" | "process.supervision_over_limit" | "process.single_inspector" | "process.no_gps" | "process.gps_far" | "process.too_short" | "process.card_mismatch" | "process.impossible_travel" | "process.overlap" | "process.photo_reused" | "process.signature_reused" | "process.answers_copied" | "process.daily_volume" | "sat.exit_not_acknowledged" | "sat.dissatisfied" | "sat.helper_unknown" | "resident.feedback";
         /**
          * Format: int64
          * @description Money in integer fen (分, 1/100 yuan); never a float. At most 1,000,000,000 fen
@@ -2531,7 +2645,9 @@ export interface components {
          *     `single_source_permille`, `support_share_permille`, `sum_tolerance_fen`,
          *     `national_line_fen`, `monitor_permille`, `planting_share_permille`,
          *     `crop_loss_pct`, `max_supervisory_visits`, `gps_max_distance_m`,
-         *     `min_visit_minutes`, and `water_scarce_regions` (a list of region codes whose
+         *     `min_visit_minutes`, `max_travel_kmh`, `overlap_tolerance_min`, `photo_near_bits`
+         *     (at most 7), `answers_min`, `daily_max_visits`, `risky_inspector`, and
+         *     `water_scarce_regions` (a list of region codes whose
          *     villages are water-scarce, 缺水地区, where `water_min_lpd_scarce` applies); more
          *     may be added.
          */
@@ -6360,6 +6476,11 @@ export interface operations {
                     level: "town_mutual" | "county_cross" | "city_supervision";
                     rate?: number;
                     seed?: number;
+                    /**
+                     * @default random
+                     * @enum {string}
+                     */
+                    strategy?: "random" | "risk";
                 };
             };
         };
@@ -6534,6 +6655,123 @@ export interface operations {
                         region?: components["schemas"]["RegionProgress"];
                         children?: components["schemas"]["RegionProgress"][];
                     };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getIntegrity: {
+        parameters: {
+            query?: {
+                scope?: components["schemas"]["ScopeCode"];
+                from?: string;
+                to?: string;
+            };
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        scope?: string;
+                        /** Format: date-time */
+                        from?: string | null;
+                        /** Format: date-time */
+                        to?: string | null;
+                        inspectors?: components["schemas"]["InspectorRisk"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportIntegrityCsv: {
+        parameters: {
+            query?: {
+                scope?: components["schemas"]["ScopeCode"];
+                from?: string;
+                to?: string;
+                headers?: "zh" | "en";
+            };
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportIntegrityXlsx: {
+        parameters: {
+            query?: {
+                scope?: components["schemas"]["ScopeCode"];
+                from?: string;
+                to?: string;
+                headers?: "zh" | "en";
+            };
+            header?: {
+                /**
+                 * @description Language of problem messages: a value starting with `en` selects English;
+                 *     anything else (or none) selects zh-CN.
+                 * @example en
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             400: components["responses"]["BadRequest"];

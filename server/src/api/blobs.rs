@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::param_error;
 use crate::auth::AuthUser;
-use crate::blobs::{image_format, thumbnail, unavailable};
+use crate::blobs::{derive, image_format, unavailable};
 use crate::db::visits;
 use crate::error::{ApiError, Code, FieldError};
 use crate::AppState;
@@ -83,20 +83,29 @@ pub async fn store(
     let size = body.len();
     let (store, key) = (state.blobs.clone(), sha.clone());
     let content_type = image_format_name(format);
-    web::block(move || {
-        let thumb = thumbnail(&body, format)
+    let dhash = web::block(move || {
+        let derived = derive(&body, format)
             .ok_or_else(|| ApiError::invalid(vec![FieldError::new("", Code::BlobNotImage)]))?;
         // The image, then its thumbnail, then the row: a row always has both.
         store.put(&key, &body, content_type).map_err(unavailable)?;
         store
-            .put(&format!("{key}.thumb.jpg"), &thumb, "image/jpeg")
-            .map_err(unavailable)
+            .put(&format!("{key}.thumb.jpg"), &derived.thumb, "image/jpeg")
+            .map_err(unavailable)?;
+        Ok::<_, ApiError>(derived.dhash)
     })
     .await
     .map_err(ApiError::internal)??;
+    let rules = state.rules.clone();
     state
         .db
-        .write(move |c| visits::insert_blob(c, &sha, content_type, size))
+        .write(move |c| {
+            let created = visits::insert_blob(c, &sha, content_type, size)?;
+            if created {
+                // A photo the visits were waiting for: is it another household's?
+                crate::db::integrity::image_uploaded(c, &sha, dhash, &rules)?;
+            }
+            Ok(created)
+        })
         .await
 }
 

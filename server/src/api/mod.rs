@@ -11,6 +11,7 @@ mod exports;
 mod findings;
 mod households;
 mod imports;
+mod integrity;
 pub mod json;
 pub mod metrics;
 mod ops;
@@ -99,6 +100,9 @@ routes! {
     "/api/v1/samples/{id}/households.csv" { get => samples::households_csv }
     "/api/v1/samples/{id}/households.xlsx" { get => samples::households_xlsx }
     "/api/v1/progress" { get => progress::get }
+    "/api/v1/integrity" { get => integrity::get }
+    "/api/v1/integrity.csv" { get => integrity::csv }
+    "/api/v1/integrity.xlsx" { get => integrity::xlsx }
     "/api/v1/exports/visits.csv" { get => exports::visits_csv }
     "/api/v1/exports/visits.xlsx" { get => exports::visits_xlsx }
     "/api/v1/exports/findings.csv" { get => exports::findings_csv }

@@ -22,17 +22,18 @@ pub struct SampleBody {
     rate: Option<f64>,
     #[serde(default)]
     seed: i64,
+    strategy: Option<String>,
 }
 
 fn render(s: &Sample) -> serde_json::Value {
     json!({
         "id": s.id, "scope": s.scope, "level": s.level.as_str(), "rate": f64::from(s.rate_permille) / 1000.0,
-        "seed": s.seed, "excluded": s.excluded, "created_by": s.created_by, "created_at": rfc3339(s.created_at),
+        "seed": s.seed, "excluded": s.excluded, "strategy": s.strategy.as_str(), "risk_picked": s.risk_picked, "created_by": s.created_by, "created_at": rfc3339(s.created_at),
         "households": s.households,
     })
 }
 
-/// `POST /samples` `{"scope","level","rate","seed"}` (supervisor, admin).
+/// `POST /samples` `{"scope","level","rate","seed","strategy"}` (supervisor, admin).
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -56,16 +57,29 @@ pub async fn create(
         }
         None => level.map(VisitLevel::target_share_permille),
     };
-    let (Some(scope), Some(level), Some(rate), true) =
-        (scope, level, rate_permille, errors.is_empty())
+    let strategy = match b.strategy.as_deref() {
+        None => Some(samples::Strategy::Random),
+        Some(s) => samples::Strategy::parse(s),
+    };
+    if strategy.is_none() {
+        errors.push(FieldError::new("/strategy", Code::SchemaInvalid));
+    }
+    let (Some(scope), Some(level), Some(rate_permille), Some(strategy), true) =
+        (scope, level, rate_permille, strategy, errors.is_empty())
     else {
         return Err(ApiError::invalid(errors));
     };
     user.require_scope(&scope)?;
-    let max = state.rules.max_supervisory_visits;
+    let plan = samples::Plan {
+        level,
+        rate_permille,
+        seed: b.seed,
+        strategy,
+    };
+    let rules = state.rules.clone();
     let sample = state
         .db
-        .write(move |c| samples::create(c, &scope, level, rate, b.seed, max, &user.username))
+        .write(move |c| samples::create(c, &scope, &plan, &rules, &user.username))
         .await?;
     Ok(HttpResponse::Created().json(render(&sample)))
 }

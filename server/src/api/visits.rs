@@ -68,8 +68,9 @@ pub async fn submit(
             {
                 return Ok((sub, Err(stored)));
             }
+            let answers = crate::checklist::answers_fingerprint(&value);
             let input: VisitInput = json::from_value(value)?;
-            let checked = visits::check(c, input, &reader, &rules, now_cn())?;
+            let checked = visits::check(c, input, answers, &reader, &rules, now_cn())?;
             Ok((sub, Ok(checked)))
         })
         .await?;
@@ -162,12 +163,13 @@ pub async fn validate(
     lang: Lang,
     Json(value): Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    let answers = crate::checklist::answers_fingerprint(&value);
     let input: VisitInput = json::from_value(value)?;
     let rules = state.rules.clone();
     let (findings, on_site) = state
         .db
         .read(move |c| {
-            let checked = visits::check(c, input, &user, &rules, now_cn())?;
+            let checked = visits::check(c, input, answers, &user, &rules, now_cn())?;
             Ok((checked.findings, checked.verified_on_site))
         })
         .await?;

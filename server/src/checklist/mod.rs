@@ -12,6 +12,7 @@ mod basics;
 mod education;
 mod housing;
 pub mod income;
+mod integrity;
 mod medical;
 mod monitor;
 mod process;
@@ -27,6 +28,11 @@ use serde::{Deserialize, Serialize};
 use crate::domain::visit::{Visit, VisitMember};
 use crate::domain::RegionCode;
 use crate::error::Lang;
+
+pub use integrity::{
+    answers_fingerprint, band_neighbours, dhash_bands, dhash_distance, is_flat, Answers,
+    NEAR_BITS_REACH,
+};
 
 /// How urgent a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -103,6 +109,12 @@ findings! {
     ProcessGpsFar => "process.gps_far", Medium, "定位与该户已知位置相距过远", "position is far from the household's known location";
     ProcessTooShort => "process.too_short", Low, "入户时间过短", "the visit was too short";
     ProcessCardMismatch => "process.card_mismatch", High, "扫描的明白卡属于其他户", "the scanned card belongs to another household";
+    ProcessImpossibleTravel => "process.impossible_travel", High, "与该检查人前后入户的位置和时间不符，移动速度不可能", "the inspector's visit before or after is too far away for the time between them";
+    ProcessOverlap => "process.overlap", Medium, "与该检查人另一次入户的时间重叠", "the visit overlaps another visit by the same inspector";
+    ProcessPhotoReused => "process.photo_reused", High, "照片与其他户的照片相同或几乎相同", "a photo is the same as, or nearly the same as, a photo of another household";
+    ProcessSignatureReused => "process.signature_reused", High, "受访人签名与其他户的签名图片相同", "the respondent's signature image is also in another household's visit";
+    ProcessAnswersCopied => "process.answers_copied", Medium, "回答与该检查人在其他户的核查完全相同", "the answers are those of the same inspector's visit of another household";
+    ProcessDailyVolume => "process.daily_volume", Low, "该检查人当天入户核查次数过多", "more visits by the inspector on that day than one day holds";
     SatExitNotAcknowledged => "sat.exit_not_acknowledged", High, "群众不认可脱贫", "the household does not accept its exit from poverty";
     SatDissatisfied => "sat.dissatisfied", Medium, "群众表示不满意", "the household answered dissatisfied";
     SatHelperUnknown => "sat.helper_unknown", Medium, "不知道帮扶责任人", "the household knows none of its helpers";
@@ -201,6 +213,31 @@ pub struct RuleConfig {
     pub max_supervisory_visits: u32,
     pub gps_max_distance_m: f64,
     pub min_visit_minutes: u32,
+    /// Speed between two of an inspector's visits (their midpoints, their
+    /// positions) above which one of them did not happen there: a car on a
+    /// county road averages less, door to door. [GUESS]
+    pub max_travel_kmh: f64,
+    /// An inspector's visit may start this long before their previous one
+    /// ended: two phones' clocks, and the doorstep, differ by a minute or two. [GUESS]
+    pub overlap_tolerance_min: u32,
+    /// Photos whose 64-bit difference hashes (dHash) differ in at most this
+    /// many bits show the same scene, re-encoded, cropped a little or re-shot
+    /// (Krawetz, "Kind of like that", 2013: up to 10 bits is "similar"; 6
+    /// keeps chance matches among many photos rare). At most 7, the reach of
+    /// the band index that finds them.
+    pub photo_near_bits: u32,
+    /// Identical answers below this many non-empty ones are common among
+    /// neighbours (all satisfied, no disaster, the same subsidy): only a
+    /// copy this long counts. [GUESS]
+    pub answers_min: u32,
+    /// Visits one inspector makes in a day at most: a whole 三查一访 visit
+    /// takes half an hour or more (the reference visit: 40 minutes), so 25
+    /// already fill a long day. [GUESS]
+    pub daily_max_visits: u32,
+    /// A `risk` sample draws first the households an inspector with at least
+    /// this risk score visited: on average half a high-severity `process.*`
+    /// finding per visit (the score: `GET /integrity`). [GUESS]
+    pub risky_inspector: f64,
     /// Region codes (any level) whose villages are water-scarce (缺水地区):
     /// there `water_min_lpd_scarce` applies.
     pub water_scarce_regions: Vec<String>,
@@ -209,7 +246,7 @@ pub struct RuleConfig {
 impl Default for RuleConfig {
     fn default() -> RuleConfig {
         RuleConfig {
-            version: "2026.1".into(),
+            version: "2026.2".into(),
             school_age_min: 6,
             school_age_max: 15,
             water_min_lpd: 35,
@@ -230,6 +267,12 @@ impl Default for RuleConfig {
             max_supervisory_visits: 2,
             gps_max_distance_m: 500.0,
             min_visit_minutes: 10,
+            max_travel_kmh: 60.0,
+            overlap_tolerance_min: 2,
+            photo_near_bits: 6,
+            answers_min: 12,
+            daily_max_visits: 25,
+            risky_inspector: 5.0,
             water_scarce_regions: Vec::new(),
         }
     }
@@ -239,6 +282,12 @@ impl RuleConfig {
     /// Reads a TOML rule file; a key left out keeps its default, an unknown key is an error.
     pub fn from_toml_str(s: &str) -> Result<RuleConfig, String> {
         let cfg: RuleConfig = toml::from_str(s).map_err(|e| e.to_string())?;
+        if cfg.photo_near_bits > integrity::NEAR_BITS_REACH {
+            return Err(format!(
+                "photo_near_bits: at most {} (the reach of the band index)",
+                integrity::NEAR_BITS_REACH
+            ));
+        }
         match cfg
             .water_scarce_regions
             .iter()
@@ -288,6 +337,36 @@ pub struct HouseholdContext {
     pub water_scarce: bool,
     /// Helpers the roster holds for the household, besides those in the visit.
     pub helpers_on_roster: usize,
+    /// What the inspector's other visits, and other households' images, show.
+    pub history: History,
+}
+
+/// One of the inspector's visits to another household, nearest in time
+/// before or after the visit being checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearVisit {
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub ended_at: chrono::DateTime<chrono::Utc>,
+    /// (lat, lon), WGS84, when it recorded one.
+    pub position: Option<(f64, f64)>,
+}
+
+/// What the cross-visit rules (`process.impossible_travel` … `process.daily_volume`)
+/// need, loaded by the caller with a few indexed lookups.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// The inspector's visits to other households just before and just after this one.
+    pub neighbours: Vec<NearVisit>,
+    /// Images of this visit (photos, the respondent's signature) that are in a
+    /// visit of another household: (sha256, dHash bits apart; 0 for the same file).
+    pub images_elsewhere: Vec<(String, u32)>,
+    /// Non-empty answers in the visit's revisit answers, quality section and income lines.
+    pub answer_count: u32,
+    /// The same inspector's visit of another household has exactly these answers.
+    pub answers_elsewhere: bool,
+    /// The inspector's other visits that started on the same day (the visit's
+    /// own UTC offset), counted up to one past the limit.
+    pub visits_that_day: u32,
 }
 
 /// What every rule reads: the visit, the thresholds, the stored context, and
@@ -336,6 +415,12 @@ const RULES: &[Rule] = &[
     process::process_gps_far,
     process::process_too_short,
     process::process_card_mismatch,
+    integrity::process_impossible_travel,
+    integrity::process_overlap,
+    integrity::process_photo_reused,
+    integrity::process_signature_reused,
+    integrity::process_answers_copied,
+    integrity::process_daily_volume,
     satisfaction::sat_exit_not_acknowledged,
     satisfaction::sat_dissatisfied,
     satisfaction::sat_helper_unknown,

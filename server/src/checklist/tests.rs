@@ -213,6 +213,12 @@ fn the_registry_holds_every_code_of_the_table_once() {
         "process.gps_far",
         "process.too_short",
         "process.card_mismatch",
+        "process.impossible_travel",
+        "process.overlap",
+        "process.photo_reused",
+        "process.signature_reused",
+        "process.answers_copied",
+        "process.daily_volume",
         "sat.exit_not_acknowledged",
         "sat.dissatisfied",
         "sat.helper_unknown",
@@ -248,9 +254,17 @@ fn default_severities_follow_the_table() {
         MonitorDroughtRisk,
         RecordDuplicateId,
         ProcessCardMismatch,
+        ProcessImpossibleTravel,
+        ProcessPhotoReused,
+        ProcessSignatureReused,
         SatExitNotAcknowledged,
     ];
-    let low = [ProcessSingleInspector, ProcessNoGps, ProcessTooShort];
+    let low = [
+        ProcessSingleInspector,
+        ProcessNoGps,
+        ProcessTooShort,
+        ProcessDailyVolume,
+    ];
     for code in FindingCode::ALL {
         let expected = if high.contains(code) {
             Severity::High
@@ -281,7 +295,7 @@ fn findings_serialise_with_stable_codes_and_lowercase_severities() {
 #[test]
 fn a_rule_file_overrides_only_what_it_names() {
     assert_eq!(RuleConfig::from_toml_str(""), Ok(RuleConfig::default()));
-    assert_eq!(RuleConfig::default().version, "2026.1");
+    assert_eq!(RuleConfig::default().version, "2026.2");
     let cfg =
         RuleConfig::from_toml_str("version = \"2026.2\"\nwater_min_lpd = 40\n").expect("valid");
     assert_eq!(

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod findings;
 mod group;
 pub mod households;
+pub mod integrity;
 pub mod limits;
 pub mod progress;
 pub mod public;

@@ -1,6 +1,8 @@
 //! Supervision samples (抽查): which households a supervisory level visits.
 //! Stratified by village, deterministic for the same seed and data, never a
-//! household that already has its two supervisory visits.
+//! household that already has its two supervisory visits. A `risk` sample
+//! takes each village's count the same way but draws first the households
+//! whose visits look invented (`db::integrity::household_risk`).
 
 use std::collections::HashMap;
 
@@ -13,6 +15,40 @@ use crate::domain::visit::VisitLevel;
 use crate::domain::RegionCode;
 use crate::error::ApiError;
 
+/// How a sample orders each village's households before taking its count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// By the seed alone.
+    Random,
+    /// Flagged households first (riskiest first), then by the seed.
+    Risk,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Random => "random",
+            Strategy::Risk => "risk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Strategy> {
+        match s {
+            "random" => Some(Strategy::Random),
+            "risk" => Some(Strategy::Risk),
+            _ => None,
+        }
+    }
+}
+
+/// What a new sample is to be.
+pub struct Plan {
+    pub level: VisitLevel,
+    pub rate_permille: i32,
+    pub seed: i64,
+    pub strategy: Strategy,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub id: String,
@@ -22,6 +58,9 @@ pub struct Sample {
     pub seed: i64,
     /// Households left out because they already have their supervisory visits.
     pub excluded: i32,
+    pub strategy: Strategy,
+    /// Households taken for their risk, ahead of the seed's order.
+    pub risk_picked: i32,
     pub created_by: String,
     pub created_at: chrono::NaiveDateTime,
     pub households: Vec<String>,
@@ -58,18 +97,26 @@ fn draw_order(seed: i64, household_id: &str) -> [u8; 32] {
     Sha256::digest(format!("{seed}\n{household_id}")).into()
 }
 
+/// A household's standing in a `risk` sample: its weighted `process.*`
+/// findings, and whether it is flagged (a high or medium one, or a risky
+/// inspector visited it). Households not in the map stand at `(0, false)`.
+pub type Risk = HashMap<String, (u32, bool)>;
+
 /// Picks `ceil(rate × households)` of each village from those with fewer
-/// than `max_visits` supervisory visits; returns the picks and how many were
-/// excluded for their visits.
+/// than `max_visits` supervisory visits: flagged households first, riskiest
+/// first, then in the seed's order. Returns the picks, how many were
+/// excluded for their visits, and how many were taken for their risk. With
+/// an empty `risk` this is the seed's order alone.
 pub fn draw(
     villages: &[(String, Vec<String>)],
     visits: &HashMap<String, u32>,
+    risk: &Risk,
     rate_permille: i32,
     seed: i64,
     max_visits: u32,
-) -> (Vec<String>, i32) {
+) -> (Vec<String>, i32, i32) {
     let mut picked = Vec::new();
-    let mut excluded = 0;
+    let (mut excluded, mut for_risk) = (0, 0);
     for (_, households) in villages {
         let want = (households.len() * rate_permille as usize).div_ceil(1000);
         let mut eligible: Vec<&String> = households
@@ -77,21 +124,31 @@ pub fn draw(
             .filter(|h| visits.get(*h).copied().unwrap_or(0) < max_visits)
             .collect();
         excluded += (households.len() - eligible.len()) as i32;
-        eligible.sort_by_key(|h| draw_order(seed, h));
-        picked.extend(eligible.into_iter().take(want).cloned());
+        let standing = |h: &String| match risk.get(h) {
+            Some(&(score, true)) => (false, std::cmp::Reverse(score)),
+            _ => (true, std::cmp::Reverse(0)),
+        };
+        eligible.sort_by_key(|h| (standing(h), draw_order(seed, h)));
+        let taken: Vec<&String> = eligible.into_iter().take(want).collect();
+        for_risk += taken.iter().filter(|h| !standing(h).0).count() as i32;
+        picked.extend(taken.into_iter().cloned());
     }
-    (picked, excluded)
+    (picked, excluded, for_risk)
 }
 
 pub fn create(
     conn: &mut AnyConnection,
     scope: &RegionCode,
-    level: VisitLevel,
-    rate_permille: i32,
-    seed: i64,
-    max_visits: u32,
+    plan: &Plan,
+    cfg: &crate::checklist::RuleConfig,
     actor: &str,
 ) -> Result<Sample, ApiError> {
+    let Plan {
+        level,
+        rate_permille,
+        seed,
+        strategy,
+    } = *plan;
     let (low, high) = scope.code_range();
     let rows: Vec<(String, String)> = households::table
         .filter(households::division_code.between(low, high))
@@ -109,7 +166,18 @@ pub fn create(
         }
     }
     let counts = supervisory_counts(conn, scope)?;
-    let (picked, excluded) = draw(&villages, &counts, rate_permille, seed, max_visits);
+    let risk = match strategy {
+        Strategy::Random => Risk::new(),
+        Strategy::Risk => super::integrity::household_risk(conn, scope, cfg.risky_inspector)?,
+    };
+    let (picked, excluded, risk_picked) = draw(
+        &villages,
+        &counts,
+        &risk,
+        rate_permille,
+        seed,
+        cfg.max_supervisory_visits,
+    );
     let village_of: HashMap<&str, &str> = villages
         .iter()
         .flat_map(|(v, ids)| ids.iter().map(move |id| (id.as_str(), v.as_str())))
@@ -121,6 +189,8 @@ pub fn create(
         rate_permille,
         seed,
         excluded,
+        strategy,
+        risk_picked,
         created_by: actor.to_string(),
         created_at: now(),
         households: picked,
@@ -135,6 +205,8 @@ pub fn create(
             samples::excluded.eq(excluded),
             samples::created_by.eq(actor),
             samples::created_at.eq(sample.created_at),
+            samples::strategy.eq(strategy.as_str()),
+            samples::risk_picked.eq(risk_picked),
         ))
         .execute(conn)?;
     for h in &sample.households {
@@ -149,7 +221,8 @@ pub fn create(
     }
     let detail =
         serde_json::json!({"level": level.as_str(), "rate_permille": rate_permille, "seed": seed,
-        "households": sample.households.len(), "excluded": excluded})
+        "households": sample.households.len(), "excluded": excluded,
+        "strategy": strategy.as_str(), "risk_picked": risk_picked})
         .to_string();
     audit::record(
         conn,
@@ -177,6 +250,8 @@ type SampleRow = (
     i32,
     String,
     chrono::NaiveDateTime,
+    String,
+    i32,
 );
 
 /// The columns of a [`SampleRow`], in its order.
@@ -184,9 +259,11 @@ type SampleRow = (
 const SAMPLE_COLUMNS: (
     samples::id, samples::scope, samples::level, samples::rate_permille,
     samples::seed, samples::excluded, samples::created_by, samples::created_at,
+    samples::strategy, samples::risk_picked,
 ) = (
     samples::id, samples::scope, samples::level, samples::rate_permille,
     samples::seed, samples::excluded, samples::created_by, samples::created_at,
+    samples::strategy, samples::risk_picked,
 );
 
 fn assemble(conn: &mut AnyConnection, rows: Vec<SampleRow>) -> Result<Vec<Sample>, ApiError> {
@@ -210,10 +287,23 @@ fn assemble(conn: &mut AnyConnection, rows: Vec<SampleRow>) -> Result<Vec<Sample
     Ok(rows
         .into_iter()
         .filter_map(
-            |(id, scope, level, rate_permille, seed, excluded, created_by, created_at)| {
+            |(
+                id,
+                scope,
+                level,
+                rate_permille,
+                seed,
+                excluded,
+                created_by,
+                created_at,
+                strategy,
+                risk_picked,
+            )| {
                 Some(Sample {
                     households: members.remove(&id).unwrap_or_default(),
                     level: VisitLevel::parse(&level)?,
+                    strategy: Strategy::parse(&strategy)?,
+                    risk_picked,
                     id,
                     scope,
                     rate_permille,
@@ -261,20 +351,20 @@ mod tests {
     #[test]
     fn each_village_gives_the_ceiling_of_its_share() {
         let villages = [village("a", 10), village("b", 3), village("c", 1)];
-        let (picked, excluded) = draw(&villages, &HashMap::new(), 500, 7, 2);
+        let (picked, excluded, _) = draw(&villages, &HashMap::new(), &Risk::new(), 500, 7, 2);
         let count = |v: &str| picked.iter().filter(|h| h.starts_with(v)).count();
         assert_eq!((count("a"), count("b"), count("c")), (5, 2, 1));
         assert_eq!(excluded, 0);
-        let (picked, _) = draw(&villages, &HashMap::new(), 300, 7, 2);
+        let (picked, _, _) = draw(&villages, &HashMap::new(), &Risk::new(), 300, 7, 2);
         assert_eq!(picked.len(), 3 + 1 + 1);
     }
 
     #[test]
     fn the_same_seed_draws_the_same_sample_and_another_seed_another() {
         let villages = [village("a", 100)];
-        let (one, _) = draw(&villages, &HashMap::new(), 200, 42, 2);
-        let (again, _) = draw(&villages, &HashMap::new(), 200, 42, 2);
-        let (other, _) = draw(&villages, &HashMap::new(), 200, 43, 2);
+        let (one, _, _) = draw(&villages, &HashMap::new(), &Risk::new(), 200, 42, 2);
+        let (again, _, _) = draw(&villages, &HashMap::new(), &Risk::new(), 200, 42, 2);
+        let (other, _, _) = draw(&villages, &HashMap::new(), &Risk::new(), 200, 43, 2);
         assert_eq!(one, again);
         assert_ne!(one, other);
     }
@@ -284,10 +374,36 @@ mod tests {
         let villages = [village("a", 4)];
         let visits: HashMap<String, u32> =
             [("a-000".to_string(), 2), ("a-001".to_string(), 1)].into();
-        let (picked, excluded) = draw(&villages, &visits, 1000, 1, 2);
+        let (picked, excluded, _) = draw(&villages, &visits, &Risk::new(), 1000, 1, 2);
         assert_eq!(excluded, 1);
         assert_eq!(picked.len(), 3);
         assert!(!picked.contains(&"a-000".to_string()));
+    }
+
+    #[test]
+    fn a_risk_draw_takes_flagged_households_first_and_keeps_each_villages_count() {
+        let villages = [village("a", 10), village("b", 4)];
+        let risk: Risk = [
+            ("a-007".to_string(), (3, true)),
+            ("a-003".to_string(), (20, true)),
+            ("a-001".to_string(), (1, false)), // a low finding only: not flagged
+            ("b-002".to_string(), (10, true)),
+        ]
+        .into();
+        let visits: HashMap<String, u32> = [("a-007".to_string(), 2)].into();
+        let (picked, excluded, for_risk) = draw(&villages, &visits, &risk, 300, 5, 2);
+        // ceil(30% of 10) and ceil(30% of 4); a-007 has its two visits already.
+        assert_eq!(picked.len(), 3 + 2);
+        assert_eq!((excluded, for_risk), (1, 2));
+        assert_eq!(picked[0], "a-003");
+        assert!(!picked.contains(&"a-007".to_string()));
+        assert_eq!(picked[3], "b-002");
+        // The rest follow the seed, as a random draw of what is left would.
+        let (random, _, none) = draw(&villages, &visits, &Risk::new(), 300, 5, 2);
+        assert_eq!(none, 0);
+        let (again, _, _) = draw(&villages, &visits, &risk, 300, 5, 2);
+        assert_eq!(picked, again);
+        assert_ne!(picked, random);
     }
 }
 

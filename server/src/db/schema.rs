@@ -201,6 +201,9 @@ diesel::table! {
         reviewed_at -> Nullable<Timestamp>,
         net_income_fen -> BigInt,
         budget_members -> Integer,
+        geo_lat -> Nullable<Double>,
+        geo_lon -> Nullable<Double>,
+        answers_sha256 -> Nullable<Text>,
     }
 }
 
@@ -236,6 +239,17 @@ diesel::table! {
     visit_blobs (visit_seq, sha256) {
         visit_seq -> BigInt,
         sha256 -> Text,
+    }
+}
+
+diesel::table! {
+    image_hashes (sha256) {
+        sha256 -> Text,
+        dhash -> BigInt,
+        band0 -> Integer,
+        band1 -> Integer,
+        band2 -> Integer,
+        band3 -> Integer,
     }
 }
 
@@ -280,6 +294,8 @@ diesel::table! {
         excluded -> Integer,
         created_by -> Text,
         created_at -> Timestamp,
+        strategy -> Text,
+        risk_picked -> Integer,
     }
 }
 
@@ -294,3 +310,4 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(households, sample_households);
 diesel::allow_tables_to_appear_in_same_query!(households, visits);
 diesel::allow_tables_to_appear_in_same_query!(findings, visits);
+diesel::allow_tables_to_appear_in_same_query!(visit_blobs, visits);

@@ -40,6 +40,11 @@ pub struct VisitRow {
     /// *net* and *n* of the income rules, computed once at ingest.
     pub net_income_fen: i64,
     pub budget_members: i32,
+    /// The visit's position (WGS84), read back by the inspector's next visits.
+    pub geo_lat: Option<f64>,
+    pub geo_lon: Option<f64>,
+    /// [`checklist::Answers`]: what `process.answers_copied` compares.
+    pub answers_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -167,13 +172,16 @@ pub struct Checked {
     pub division_code: String,
     /// Referenced images not uploaded yet (as of the check).
     pub missing_blobs: Vec<String>,
+    pub answers: checklist::Answers,
 }
 
 /// Checks a visit the way a submission would, storing nothing: the
 /// household, the caller's right to it, the hard errors, the findings.
+/// `answers` is [`checklist::answers_fingerprint`] of the document `input` was read from.
 pub fn check(
     conn: &mut AnyConnection,
     input: VisitInput,
+    answers: checklist::Answers,
     user: &AuthUser,
     cfg: &RuleConfig,
     at: DateTime<FixedOffset>,
@@ -223,6 +231,7 @@ pub fn check(
     }
     let mut ctx = load_context(conn, &visit, household)?;
     ctx.water_scarce = cfg.water_scarce(&division);
+    ctx.history = super::integrity::history(conn, &visit, &user.user_id, &answers, cfg)?;
     let findings = checklist::evaluate(&visit, cfg, &ctx);
     let referenced = blob_refs(&visit);
     let present: Vec<String> = blobs::table
@@ -239,6 +248,7 @@ pub fn check(
         verified_on_site: ctx.card == CardScan::Current,
         division_code: division,
         missing_blobs,
+        answers,
     })
 }
 
@@ -272,6 +282,7 @@ pub fn prepare(sub: Submission, checked: Checked, user: &AuthUser, cfg: &RuleCon
         verified_on_site,
         division_code: division,
         missing_blobs,
+        answers,
     } = checked;
     let t = now();
     let id = sub.visit_id.to_string();
@@ -318,6 +329,9 @@ pub fn prepare(sub: Submission, checked: Checked, user: &AuthUser, cfg: &RuleCon
         reviewed_at: None,
         net_income_fen: checklist::income::net(&visit.income),
         budget_members: i32::try_from(checklist::income::n(&visit.members)).unwrap_or(i32::MAX),
+        geo_lat: visit.geo.map(|g| g.lat),
+        geo_lon: visit.geo.map(|g| g.lon),
+        answers_sha256: Some(answers.sha256),
     };
     NewVisit {
         visit: visit_row,
@@ -361,8 +375,8 @@ pub fn insert_group(
     }
     let rows: Vec<&VisitRow> = fresh.iter().map(|&i| &group[i].visit).collect();
     let mut inserted = std::collections::HashSet::new();
-    // A visit row has 23 columns, a finding 14, an image link 2.
-    for chunk in rows.chunks(MAX_BINDS / 23) {
+    // A visit row has 26 columns, a finding 14, an image link 2.
+    for chunk in rows.chunks(MAX_BINDS / 26) {
         inserted.extend(insert_new_visits(conn, chunk)?);
     }
     let mut stored = vec![false; group.len()];
@@ -613,6 +627,7 @@ fn load_context(
             .helpers_on_roster
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(0),
+        history: Default::default(), // loaded by the caller
     })
 }
 

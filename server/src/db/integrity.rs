@@ -1,0 +1,484 @@
+//! Visit integrity (防造假) in storage: what the cross-visit rules need for a
+//! visit, each a bounded indexed lookup (the inspector's neighbouring visits
+//! by `(inspector_user_id, started_at)`, the day's visits up to the limit,
+//! the answers by `(inspector_user_id, answers_sha256)`, images by digest and
+//! by dHash band); the dHash of each uploaded image, with the check of the
+//! visits that were waiting for it; and the per-inspector report.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{findings, image_hashes, visit_blobs, visits};
+use super::AnyConnection;
+use crate::checklist::{self, Answers, History, NearVisit, RuleConfig};
+use crate::domain::visit::{SignatureRole, Visit};
+use crate::error::ApiError;
+
+/// The cross-visit facts for `visit` by the user `inspector`, of household `household_id`.
+pub fn history(
+    conn: &mut AnyConnection,
+    visit: &Visit,
+    inspector: &str,
+    answers: &Answers,
+    cfg: &RuleConfig,
+) -> Result<History, ApiError> {
+    let hid = visit.household_id.to_string();
+    let start = visit.started_at.naive_utc();
+    let mine = || {
+        visits::table
+            .filter(visits::inspector_user_id.eq(inspector.to_string()))
+            .into_boxed()
+    };
+    type Near = (NaiveDateTime, NaiveDateTime, Option<f64>, Option<f64>);
+    let near = (
+        visits::started_at,
+        visits::ended_at,
+        visits::geo_lat,
+        visits::geo_lon,
+    );
+    let before: Option<Near> = mine()
+        .filter(visits::household_id.ne(&hid))
+        .filter(visits::started_at.le(start))
+        .order(visits::started_at.desc())
+        .select(near)
+        .limit(1)
+        .get_result(conn)
+        .optional()?;
+    let after: Option<Near> = mine()
+        .filter(visits::household_id.ne(&hid))
+        .filter(visits::started_at.gt(start))
+        .order(visits::started_at.asc())
+        .select(near)
+        .limit(1)
+        .get_result(conn)
+        .optional()?;
+    let neighbours = before
+        .into_iter()
+        .chain(after)
+        .map(|(s, e, lat, lon)| NearVisit {
+            started_at: s.and_utc(),
+            ended_at: e.and_utc(),
+            position: lat.zip(lon),
+        })
+        .collect();
+    // The day in the visit's own offset (the phone's clock), in UTC.
+    let local = visit.started_at.naive_local();
+    let midnight = local.date().and_hms_opt(0, 0, 0).unwrap_or(local);
+    let day_start = midnight - (local - start);
+    let replaced = visit.replaces.map(|r| r.to_string()).unwrap_or_default();
+    let that_day: Vec<i64> = mine()
+        .filter(visits::started_at.ge(day_start))
+        .filter(visits::started_at.lt(day_start + Duration::days(1)))
+        .filter(visits::superseded_by.is_null())
+        .filter(visits::id.ne(replaced))
+        .select(visits::seq)
+        .limit(i64::from(cfg.daily_max_visits) + 1)
+        .load(conn)?;
+    let answers_elsewhere = answers.count >= cfg.answers_min
+        && mine()
+            .filter(visits::answers_sha256.eq(&answers.sha256))
+            .filter(visits::household_id.ne(&hid))
+            .select(visits::seq)
+            .limit(1)
+            .get_result::<i64>(conn)
+            .optional()?
+            .is_some();
+    Ok(History {
+        neighbours,
+        images_elsewhere: images_elsewhere(conn, visit, &hid, cfg)?,
+        answer_count: answers.count,
+        answers_elsewhere,
+        visits_that_day: u32::try_from(that_day.len()).unwrap_or(u32::MAX),
+    })
+}
+
+/// The visit's photos and respondent's signature that are in a visit of
+/// another household, with how many dHash bits apart (0: the same file).
+fn images_elsewhere(
+    conn: &mut AnyConnection,
+    visit: &Visit,
+    hid: &str,
+    cfg: &RuleConfig,
+) -> Result<Vec<(String, u32)>, ApiError> {
+    let respondent = visit
+        .signatures
+        .iter()
+        .filter(|s| s.role == SignatureRole::Respondent)
+        .filter_map(|s| s.image_sha256.clone());
+    let own: Vec<String> = visit
+        .photo_sha256
+        .iter()
+        .cloned()
+        .chain(respondent)
+        .collect();
+    if own.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Candidates: each image itself, and the near duplicates of the photos
+    // uploaded already (their hashes are known).
+    let mut candidates: HashMap<String, (String, u32)> =
+        own.iter().map(|s| (s.clone(), (s.clone(), 0))).collect();
+    let hashes: Vec<(String, i64)> = image_hashes::table
+        .filter(image_hashes::sha256.eq_any(&visit.photo_sha256))
+        .select((image_hashes::sha256, image_hashes::dhash))
+        .load(conn)?;
+    for (photo, hash) in hashes {
+        for (near, bits) in near_duplicates(conn, hash as u64, cfg.photo_near_bits)? {
+            if !own.contains(&near) {
+                candidates.entry(near).or_insert((photo.clone(), bits));
+            }
+        }
+    }
+    let keys: Vec<&String> = candidates.keys().collect();
+    let used: Vec<String> = visit_blobs::table
+        .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
+        .filter(visit_blobs::sha256.eq_any(keys))
+        .filter(visits::household_id.ne(hid))
+        .select(visit_blobs::sha256)
+        .distinct()
+        .load(conn)?;
+    let mut found: Vec<(String, u32)> = used
+        .into_iter()
+        .filter_map(|s| candidates.get(&s).cloned())
+        .collect();
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// Stored images within `max_bits` of `hash` (itself included), by the band
+/// index: four lookups, each of the band's value and its 16 one-bit neighbours.
+fn near_duplicates(
+    conn: &mut AnyConnection,
+    hash: u64,
+    max_bits: u32,
+) -> Result<Vec<(String, u32)>, ApiError> {
+    if checklist::is_flat(hash) {
+        return Ok(Vec::new());
+    }
+    let [b0, b1, b2, b3] = checklist::band_neighbours(hash);
+    let rows: Vec<(String, i64)> = image_hashes::table
+        .filter(
+            image_hashes::band0
+                .eq_any(b0)
+                .or(image_hashes::band1.eq_any(b1))
+                .or(image_hashes::band2.eq_any(b2))
+                .or(image_hashes::band3.eq_any(b3)),
+        )
+        .select((image_hashes::sha256, image_hashes::dhash))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, h)| !checklist::is_flat(*h as u64))
+        .map(|(s, h)| (s, checklist::dhash_distance(hash, h as u64)))
+        .filter(|(_, bits)| *bits <= max_bits)
+        .collect())
+}
+
+/// Records a newly uploaded image's dHash, then checks the stored visits
+/// that have it as a photo and no `process.photo_reused` on it yet: a near
+/// duplicate of another household's photo raises one now. Runs in the
+/// upload's transaction. Returns the findings raised.
+pub fn image_uploaded(
+    conn: &mut AnyConnection,
+    sha256: &str,
+    dhash: u64,
+    cfg: &RuleConfig,
+) -> Result<usize, ApiError> {
+    let [band0, band1, band2, band3] = checklist::dhash_bands(dhash);
+    diesel::insert_into(image_hashes::table)
+        .values((
+            image_hashes::sha256.eq(sha256),
+            image_hashes::dhash.eq(dhash as i64),
+            image_hashes::band0.eq(band0),
+            image_hashes::band1.eq(band1),
+            image_hashes::band2.eq(band2),
+            image_hashes::band3.eq(band3),
+        ))
+        .execute(conn)?;
+    let waiting: Vec<(String, String, String, String)> = visit_blobs::table
+        .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
+        .filter(visit_blobs::sha256.eq(sha256))
+        .select((
+            visits::id,
+            visits::household_id,
+            visits::division_code,
+            visits::document,
+        ))
+        .load(conn)?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let near: Vec<String> = near_duplicates(conn, dhash, cfg.photo_near_bits)?
+        .into_iter()
+        .map(|(s, _)| s)
+        .filter(|s| s != sha256)
+        .collect();
+    let mut raised = 0;
+    for (visit_id, household_id, division, document) in waiting {
+        let photos = photo_digests(&document);
+        let Some(index) = photos.iter().position(|p| p == sha256) else {
+            continue; // a signature, not a photo
+        };
+        let field = format!("/photos/{index}");
+        let code = checklist::FindingCode::ProcessPhotoReused.as_str();
+        let already: i64 = findings::table
+            .filter(findings::visit_id.eq(&visit_id))
+            .filter(findings::code.eq(code))
+            .filter(findings::field.eq(&field))
+            .count()
+            .get_result(conn)?;
+        let elsewhere = !near.is_empty()
+            && visit_blobs::table
+                .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
+                .filter(visit_blobs::sha256.eq_any(&near))
+                .filter(visits::household_id.ne(&household_id))
+                .select(visits::seq)
+                .limit(1)
+                .get_result::<i64>(conn)
+                .optional()?
+                .is_some();
+        if already > 0 || !elsewhere {
+            continue;
+        }
+        let position: Option<i32> = findings::table
+            .filter(findings::visit_id.eq(&visit_id))
+            .select(diesel::dsl::max(findings::position))
+            .get_result(conn)?;
+        let at = super::now();
+        diesel::insert_into(findings::table)
+            .values(&super::visits::FindingRow {
+                id: super::visits::new_finding_id(),
+                visit_id: Some(visit_id),
+                household_id,
+                division_code: division,
+                position: position.map_or(0, |p| p + 1),
+                code: code.to_string(),
+                severity: "high".into(),
+                field: Some(field),
+                member_no: None,
+                status: "open".into(),
+                rule_version: cfg.version.clone(),
+                created_at: at,
+                updated_at: at,
+                seq: super::next_counter(conn, "finding_seq")?,
+            })
+            .execute(conn)?;
+        raised += 1;
+    }
+    Ok(raised)
+}
+
+/// The photo digests of a stored (canonical) visit document, in order.
+fn photo_digests(document: &str) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+    doc["photos"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            p["sha256"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// One inspector's row of the integrity report (核查质量).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InspectorRisk {
+    pub inspector: String,
+    pub visits: u32,
+    pub median_minutes: f64,
+    /// Visits verified on site by a scan of the household's own card, per mille.
+    pub verified_permille: u32,
+    /// Findings of each `process.*` code on the inspector's visits.
+    pub findings: std::collections::BTreeMap<&'static str, u32>,
+    /// [`risk_score`].
+    pub risk: f64,
+}
+
+/// The weight of a `process.*` finding in the risk score, by severity.
+fn weight(severity: &str) -> u32 {
+    match severity {
+        "high" => 10,
+        "medium" => 3,
+        "low" => 1,
+        _ => 0,
+    }
+}
+
+/// An inspector's risk: the weighted `process.*` findings per visit (high
+/// 10, medium 3, low 1), plus 2 × the share of visits not verified on site
+/// by a card scan; two decimals. One high finding per visit, as fabricated
+/// visits get, scores 10 or more; an honest inspector who scans every card
+/// scores about the low findings' share.
+pub fn risk_score(visits: u32, weighted: u32, verified: u32) -> f64 {
+    if visits == 0 {
+        return 0.0;
+    }
+    let n = f64::from(visits);
+    let score = f64::from(weighted) / n + 2.0 * (1.0 - f64::from(verified) / n);
+    (score * 100.0).round() / 100.0
+}
+
+/// The current visits (not superseded) of a scope whose start lies in
+/// `[from, to)` (UTC), as a boxed filter on `visits`.
+macro_rules! current_visits {
+    ($q:expr, $scope:expr, $from:expr, $to:expr) => {{
+        let (low, high) = $scope.code_range();
+        let mut q = $q
+            .filter(visits::division_code.between(low, high))
+            .filter(visits::superseded_by.is_null())
+            .into_boxed();
+        if let Some(from) = $from {
+            q = q.filter(visits::started_at.ge(from));
+        }
+        if let Some(to) = $to {
+            q = q.filter(visits::started_at.lt(to));
+        }
+        q
+    }};
+}
+
+/// Per inspector with visits in `scope` that started in `[from, to)`: the
+/// report, riskiest first.
+pub fn report(
+    conn: &mut AnyConnection,
+    scope: &crate::domain::RegionCode,
+    from: Option<NaiveDateTime>,
+    to: Option<NaiveDateTime>,
+) -> Result<Vec<InspectorRisk>, ApiError> {
+    let rows: Vec<(String, NaiveDateTime, NaiveDateTime, bool)> =
+        current_visits!(visits::table, scope, from, to)
+            .select((
+                visits::inspector_username,
+                visits::started_at,
+                visits::ended_at,
+                visits::verified_on_site,
+            ))
+            .load(conn)?;
+    let found: Vec<(String, String, String)> = current_visits!(
+        findings::table.inner_join(visits::table.on(findings::visit_id.eq(visits::id.nullable()))),
+        scope,
+        from,
+        to
+    )
+    .filter(findings::code.like("process.%"))
+    .select((
+        visits::inspector_username,
+        findings::code,
+        findings::severity,
+    ))
+    .load(conn)?;
+    let mut by: HashMap<String, (Vec<i64>, u32, u32, HashMap<String, u32>)> = HashMap::new();
+    for (who, started, ended, verified) in rows {
+        let e = by.entry(who).or_default();
+        e.0.push((ended - started).num_seconds());
+        e.1 += u32::from(verified);
+    }
+    for (who, code, severity) in found {
+        if let Some(e) = by.get_mut(&who) {
+            e.2 += weight(&severity);
+            *e.3.entry(code).or_default() += 1;
+        }
+    }
+    let process: Vec<&'static str> = checklist::FindingCode::ALL
+        .iter()
+        .filter(|c| c.family() == "process")
+        .map(|c| c.as_str())
+        .collect();
+    let mut out: Vec<InspectorRisk> = by
+        .into_iter()
+        .map(|(inspector, (mut seconds, verified, weighted, counts))| {
+            seconds.sort_unstable();
+            let visits = u32::try_from(seconds.len()).unwrap_or(u32::MAX);
+            let median = match seconds.len() {
+                0 => 0.0,
+                n if n % 2 == 1 => seconds[n / 2] as f64,
+                n => (seconds[n / 2 - 1] + seconds[n / 2]) as f64 / 2.0,
+            };
+            InspectorRisk {
+                inspector,
+                visits,
+                median_minutes: (median / 6.0).round() / 10.0,
+                verified_permille: verified * 1000 / visits.max(1),
+                findings: process
+                    .iter()
+                    .map(|c| (*c, counts.get(*c).copied().unwrap_or(0)))
+                    .collect(),
+                risk: risk_score(visits, weighted, verified),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.risk
+            .total_cmp(&a.risk)
+            .then(b.visits.cmp(&a.visits))
+            .then(a.inspector.cmp(&b.inspector))
+    });
+    Ok(out)
+}
+
+/// What a `risk` sample ranks households by: the weighted `process.*`
+/// findings on their current visits, and whether one of those is high or
+/// medium or an inspector at or above `risky_inspector` visited them.
+pub fn household_risk(
+    conn: &mut AnyConnection,
+    scope: &crate::domain::RegionCode,
+    risky_inspector: f64,
+) -> Result<HashMap<String, (u32, bool)>, ApiError> {
+    let risky: std::collections::HashSet<String> = report(conn, scope, None, None)?
+        .into_iter()
+        .filter(|r| r.risk >= risky_inspector)
+        .map(|r| r.inspector)
+        .collect();
+    let mut out: HashMap<String, (u32, bool)> = HashMap::new();
+    let visited: Vec<(String, String)> = current_visits!(
+        visits::table,
+        scope,
+        None::<NaiveDateTime>,
+        None::<NaiveDateTime>
+    )
+    .select((visits::household_id, visits::inspector_username))
+    .load(conn)?;
+    for (household, inspector) in visited {
+        if risky.contains(&inspector) {
+            out.entry(household).or_default().1 = true;
+        }
+    }
+    let found: Vec<(String, String)> = current_visits!(
+        findings::table.inner_join(visits::table.on(findings::visit_id.eq(visits::id.nullable()))),
+        scope,
+        None::<NaiveDateTime>,
+        None::<NaiveDateTime>
+    )
+    .filter(findings::code.like("process.%"))
+    .select((visits::household_id, findings::severity))
+    .load(conn)?;
+    for (household, severity) in found {
+        let e = out.entry(household).or_default();
+        e.0 += weight(&severity);
+        e.1 |= severity == "high" || severity == "medium";
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::risk_score;
+
+    #[test]
+    fn the_risk_score_weighs_findings_per_visit_and_unverified_visits() {
+        assert_eq!(risk_score(0, 0, 0), 0.0);
+        // Ten visits, all scanned, two low findings.
+        assert_eq!(risk_score(10, 2, 10), 0.2);
+        // The same, none scanned.
+        assert_eq!(risk_score(10, 2, 0), 2.2);
+        // Thirty invented visits: 29 high and 29 medium findings, 30 low, none scanned.
+        assert_eq!(risk_score(30, 29 * 10 + 29 * 3 + 30, 0), 15.57);
+    }
+}
