@@ -148,6 +148,15 @@ fn region(code: &str) -> Result<RegionCode, ApiError> {
     RegionCode::parse(code).ok_or_else(|| ApiError::internal(format!("bad demo region {code}")))
 }
 
+/// A made-up image digest (lower-case hex SHA-256) named by `what`.
+fn demo_digest(what: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(what.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A small deterministic generator: the demo is the same on every machine.
 struct Lcg(u64);
 
@@ -742,6 +751,14 @@ impl<'a> Campaign<'a> {
         }
         v["geo"]["fix_at"] = at(1).into();
         v["photos"][0]["taken_at"] = at(5).into();
+        // Each visit's own photo and signatures, as a phone makes them (the
+        // images themselves are not in the demo).
+        let image = |what: &str| demo_digest(&format!("{what} {} {}", h.id, level.as_str()));
+        v["photos"][0]["sha256"] = image("photo").into();
+        for sig in v["signatures"].as_array_mut().into_iter().flatten() {
+            let role = sig["role"].as_str().unwrap_or_default().to_string();
+            sig["image_sha256"] = image(&format!("signature {role}")).into();
+        }
         v["timing"] = json!({"started_at": at(0), "ended_at": at(minutes)});
         if self.rng.below(10) < 7 {
             v["card_scan"] = h.public_token.clone().into();
@@ -803,8 +820,7 @@ impl<'a> Campaign<'a> {
                 sigs.remove(1);
                 let mut photo = v["photos"][0].clone();
                 photo["kind"] = "inspector_with_household".into();
-                photo["sha256"] =
-                    "9b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a6c8e0b2d".into();
+                photo["sha256"] = image("photo with the inspector").into();
                 v["photos"].as_array_mut().expect("photos").push(photo);
             }
             36..=37 => v["members"][pick]["critical_illness_insurance"] = false.into(),
