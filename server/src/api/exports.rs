@@ -11,7 +11,7 @@ use crate::auth::AuthUser;
 use crate::db::{audit, now};
 use crate::domain::visit::VisitLevel;
 use crate::domain::Role;
-use crate::error::{ApiError, Code, Lang};
+use crate::error::{ApiError, Code};
 use crate::export::{self, Format, Kind, Options};
 use crate::AppState;
 
@@ -49,11 +49,7 @@ async fn export(
         }
         None => None,
     };
-    let headers = match q.headers.as_deref() {
-        None | Some("zh") => Lang::Zh,
-        Some("en") => Lang::En,
-        Some(_) => return Err(param_error("headers", Code::QueryInvalid)),
-    };
+    let headers = params::headers(q.headers.as_deref())?;
     let private = flag("private", q.private.as_deref())?;
     if private {
         user.require_role(&[Role::Admin])?;
@@ -80,11 +76,24 @@ async fn export(
         "to": opts.to.map(crate::db::rfc3339), "private": private, "all": opts.all,
     })
     .to_string();
-    let (actor, scope_code, entity_id) = (
-        user.username.clone(),
-        opts.scope.as_str().to_string(),
-        file.clone(),
-    );
+    let action = if private { "export_private" } else { "export" };
+    record(&state, &user, opts.scope.as_str(), &file, action, detail).await?;
+    let db = state.db.clone();
+    let body = crate::stream::from_writer(move |w| export::write(&db, kind, format, &opts, w));
+    Ok(attachment(content_type, &download, body))
+}
+
+/// Records an export in the audit log: who took which file of which scope,
+/// with what options (`detail`).
+pub async fn record(
+    state: &AppState,
+    user: &AuthUser,
+    scope: &str,
+    file: &str,
+    action: &'static str,
+    detail: String,
+) -> Result<(), ApiError> {
+    let (actor, scope, entity_id) = (user.username.clone(), scope.to_string(), file.to_string());
     state
         .db
         .write(move |c| {
@@ -95,22 +104,28 @@ async fn export(
                     actor: &actor,
                     entity: "export",
                     entity_id: &entity_id,
-                    scope: Some(&scope_code),
-                    action: if private { "export_private" } else { "export" },
+                    scope: Some(&scope),
+                    action,
                     old_version: None,
                     new_version: None,
                     detail: &detail,
                 },
             )
         })
-        .await?;
-    let db = state.db.clone();
-    let body = crate::stream::from_writer(move |w| export::write(&db, kind, format, &opts, w));
-    Ok(HttpResponse::Ok()
+        .await
+}
+
+/// A streamed file to download (`disposition`: the `Content-Disposition` value), never cached.
+pub fn attachment(
+    content_type: &str,
+    disposition: &str,
+    body: impl futures_util::Stream<Item = Result<actix_web::web::Bytes, std::io::Error>> + 'static,
+) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header((header::CONTENT_DISPOSITION, download))
+        .insert_header((header::CONTENT_DISPOSITION, disposition.to_string()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(body))
+        .streaming(body)
 }
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

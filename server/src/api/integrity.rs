@@ -2,16 +2,15 @@
 //! their median length, the share verified on site by a card scan, the
 //! `process.*` findings and a risk score, riskiest first; also as CSV and XLSX.
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::{param_error, params};
+use super::params;
 use crate::auth::AuthUser;
 use crate::db::integrity::{self, InspectorRisk};
-use crate::db::{audit, now, rfc3339};
+use crate::db::rfc3339;
 use crate::domain::{RegionCode, Role};
-use crate::error::{ApiError, Code, Lang};
+use crate::error::ApiError;
 use crate::export::Format;
 use crate::AppState;
 
@@ -69,11 +68,7 @@ async fn export(
     mut q: IntegrityQuery,
     format: Format,
 ) -> Result<HttpResponse, ApiError> {
-    let headers = match q.headers.take().as_deref() {
-        None | Some("zh") => Lang::Zh,
-        Some("en") => Lang::En,
-        Some(_) => return Err(param_error("headers", Code::QueryInvalid)),
-    };
+    let headers = params::headers(q.headers.take().as_deref())?;
     let r = report(&state, &user, q).await?;
     let (ext, content_type) = match format {
         Format::Csv => ("csv", "text/csv; charset=utf-8"),
@@ -82,40 +77,13 @@ async fn export(
     let file = format!("integrity.{ext}");
     let detail =
         serde_json::json!({"from": r.from.map(rfc3339), "to": r.to.map(rfc3339)}).to_string();
-    let (actor, scope, entity_id) = (
-        user.username.clone(),
-        r.scope.as_str().to_string(),
-        file.clone(),
-    );
-    state
-        .db
-        .write(move |c| {
-            audit::record(
-                c,
-                audit::Entry {
-                    at: now(),
-                    actor: &actor,
-                    entity: "export",
-                    entity_id: &entity_id,
-                    scope: Some(&scope),
-                    action: "export",
-                    old_version: None,
-                    new_version: None,
-                    detail: &detail,
-                },
-            )
-        })
-        .await?;
+    super::exports::record(&state, &user, r.scope.as_str(), &file, "export", detail).await?;
     let download = format!("attachment; filename=\"{}-{file}\"", r.scope.as_str());
     let rows = r.inspectors;
     let body = crate::stream::from_writer(move |w| {
         crate::export::write_integrity(&rows, format, headers, w)
     });
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((header::CONTENT_DISPOSITION, download))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(body))
+    Ok(super::exports::attachment(content_type, &download, body))
 }
 
 /// `GET /integrity.csv`.

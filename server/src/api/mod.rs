@@ -246,6 +246,15 @@ pub mod params {
         .transpose()
     }
 
+    /// `headers` of an export: `zh` (the default) or `en`.
+    pub fn headers(raw: Option<&str>) -> Result<crate::error::Lang, ApiError> {
+        match raw {
+            None | Some("zh") => Ok(crate::error::Lang::Zh),
+            Some("en") => Ok(crate::error::Lang::En),
+            Some(_) => Err(param_error("headers", Code::QueryInvalid)),
+        }
+    }
+
     /// `limit`: 1–500, 100 by default.
     pub fn limit(raw: Option<String>) -> Result<i64, ApiError> {
         match raw {

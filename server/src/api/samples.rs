@@ -163,59 +163,25 @@ async fn export(
 ) -> Result<HttpResponse, ApiError> {
     use crate::export::Format;
     user.require_role(&[Role::VillageOffice, Role::Supervisor, Role::Admin])?;
-    let headers = match q.headers.as_deref() {
-        None | Some("zh") => crate::error::Lang::Zh,
-        Some("en") => crate::error::Lang::En,
-        Some(_) => return Err(super::param_error("headers", Code::QueryInvalid)),
-    };
+    let headers = params::headers(q.headers.as_deref())?;
     let sample = sample_in_scope(&state, &user, id).await?;
     let (ext, content_type) = match format {
         Format::Csv => ("csv", "text/csv; charset=utf-8"),
         Format::Xlsx => ("xlsx", super::exports::XLSX),
     };
     let file = format!("sample-households.{ext}");
-    let (actor, scope, sid, entity_id) = (
-        user.username.clone(),
-        sample.scope.clone(),
-        sample.id.clone(),
-        file.clone(),
-    );
-    state
-        .db
-        .write(move |c| {
-            let detail = json!({ "sample_id": sid }).to_string();
-            crate::db::audit::record(
-                c,
-                crate::db::audit::Entry {
-                    at: crate::db::now(),
-                    actor: &actor,
-                    entity: "export",
-                    entity_id: &entity_id,
-                    scope: Some(&scope),
-                    action: "export",
-                    old_version: None,
-                    new_version: None,
-                    detail: &detail,
-                },
-            )
-        })
-        .await?;
+    let detail = json!({ "sample_id": sample.id }).to_string();
+    super::exports::record(&state, &user, &sample.scope, &file, "export", detail).await?;
     let db = state.db.clone();
     let sid = sample.id;
     let body = crate::stream::from_writer(move |w| {
         crate::export::write_sample(&db, &sid, format, headers, w)
     });
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"sample-{}-households.{ext}\"",
-                sample.scope
-            ),
-        ))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .streaming(body))
+    let download = format!(
+        "attachment; filename=\"sample-{}-households.{ext}\"",
+        sample.scope
+    );
+    Ok(super::exports::attachment(content_type, &download, body))
 }
 
 /// `GET /samples/{id}/households.csv`: the sample's households (抽查名单).
