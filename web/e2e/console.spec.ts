@@ -196,6 +196,27 @@ test('抽样: a supervisor draws a town sample and downloads its household list'
   expect(csv.trim().split('\n').length).toBeGreaterThan(1)
 })
 
+test('核查质量: a supervisor reads the inspectors by risk, downloads the table, and draws a 风险优先 sample', async ({ page }) => {
+  await signInToConsole(page, 'supervisor')
+  await page.getByRole('link', { name: '核查质量' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: '核查质量' })).toBeVisible()
+  const rows = page.locator('.el-table__body-wrapper tbody tr')
+  await expect(rows.first()).toBeVisible()
+  await expect(page.getByRole('columnheader', { name: '风险分' })).toBeVisible()
+  const downloading = page.waitForEvent('download')
+  await page.getByRole('button', { name: '下载 CSV' }).click()
+  const csv = readFileSync(await (await downloading).path()).toString('utf8')
+  expect(csv).toContain('风险分')
+  expect(csv.trim().split('\n').length).toBe((await rows.count()) + 1)
+
+  await page.getByRole('link', { name: '抽样' }).click()
+  await choose(page, page, '乡镇', '章古台镇')
+  await choose(page, page, '抽取方式', '风险优先')
+  await page.getByRole('button', { name: '抽样', exact: true }).click()
+  await expect(page.getByText(/乡镇互检 · 章古台镇 · 共 \d+ 户/)).toBeVisible()
+  await expect(page.getByRole('cell', { name: '风险优先' }).first()).toBeVisible()
+})
+
 test('导出: a supervisor exports the findings as Excel and sees the bytes arrive', async ({ page }) => {
   await signInToConsole(page, 'supervisor')
   await page.getByRole('link', { name: '导出' }).click()

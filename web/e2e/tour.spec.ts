@@ -12,7 +12,7 @@ test('the sign-in page is labelled, accessible and fits a phone', async ({ page 
 })
 
 test('every page an admin may open is accessible and fits a phone', async ({ page }) => {
-  test.setTimeout(300_000) // eleven pages, each through axe and two full-page screenshots
+  test.setTimeout(300_000) // twelve pages, each through axe and two full-page screenshots
   await signInToConsole(page, 'admin')
   const pages: [string, string, string][] = [
     ['工作台', '/', 'dashboard'],
@@ -20,6 +20,7 @@ test('every page an admin may open is accessible and fits a phone', async ({ pag
     ['打印明白卡', '/print', 'print'],
     ['整改清单', '/findings', 'findings'],
     ['审核', '/review', 'review'],
+    ['核查质量', '/integrity', 'integrity'],
     ['抽样', '/samples', 'samples'],
     ['导出', '/exports', 'exports'],
     ['用户管理', '/users', 'users'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FINDING_CODES, LEVELS, formatTime, levelOfScope, maskId, percent, scopeOf } from './labels'
+import { FINDING_CODES, LEVELS, PROCESS_SHORT, formatTime, levelOfScope, maskId, percent, scopeOf } from './labels'
 
 describe('scopeOf', () => {
   it('cuts a 12-digit code to its significant prefix', () => {
@@ -50,6 +50,10 @@ describe('the tables', () => {
       expect(c.zh).toMatch(/[\u4e00-\u9fff]/)
       expect(['high', 'medium', 'low', 'info']).toContain(c.severity)
     }
+  })
+  it('give every process code, and only those, a short name for the integrity report', () => {
+    const process = Object.keys(FINDING_CODES).filter((c) => c.startsWith('process.')).sort()
+    expect(Object.keys(PROCESS_SHORT).sort()).toEqual(process)
   })
   it('rounds a share to a tenth of a percent', () => {
     expect(percent(0.8567)).toBe('85.7%')

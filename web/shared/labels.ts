@@ -24,6 +24,26 @@ export const findingName = (code: string) => FINDING_CODES[code]?.zh ?? code
 
 export const SUPERVISORY_LEVELS = ['town_mutual', 'county_cross', 'city_supervision'] as const
 
+/** Short names of the `process.*` codes, as the integrity report's columns
+ * (the same as its CSV/XLSX headers, server/src/export.rs). */
+export const PROCESS_SHORT: Record<string, string> = {
+  'process.supervision_over_limit': '督导超次',
+  'process.single_inspector': '单人签字',
+  'process.no_gps': '无定位',
+  'process.gps_far': '定位过远',
+  'process.too_short': '时间过短',
+  'process.card_mismatch': '卡户不符',
+  'process.impossible_travel': '行程不可能',
+  'process.overlap': '时间重叠',
+  'process.photo_reused': '照片重复',
+  'process.signature_reused': '签名重复',
+  'process.answers_copied': '回答雷同',
+  'process.daily_volume': '单日过多',
+}
+
+/** How a sample is drawn (`POST /samples` `strategy`). */
+export const SAMPLE_STRATEGIES: Record<string, string> = { random: '随机抽取', risk: '风险优先' }
+
 export const SEVERITIES: Record<string, string> = { high: '高', medium: '中', low: '低', info: '提示' }
 
 export const FINDING_STATUSES: Record<string, string> = { open: '待整改', rectified: '已整改', closed: '已销号' }

@@ -22,6 +22,7 @@ export const PAGES: Page[] = [
   { path: '/print', name: 'print', title: '打印明白卡', roles: OFFICE, nav: true, component: () => import('./pages/PrintPage.vue') },
   { path: '/findings', name: 'findings', title: '整改清单', roles: OFFICE, nav: true, component: () => import('./pages/FindingsPage.vue') },
   { path: '/review', name: 'review', title: '审核', roles: SUPERVISION, nav: true, component: () => import('./pages/ReviewPage.vue') },
+  { path: '/integrity', name: 'integrity', title: '核查质量', roles: SUPERVISION, nav: true, component: () => import('./pages/IntegrityPage.vue') },
   { path: '/samples', name: 'samples', title: '抽样', roles: SUPERVISION, nav: true, component: () => import('./pages/SamplesPage.vue') },
   { path: '/exports', name: 'exports', title: '导出', roles: OFFICE, nav: true, component: () => import('./pages/ExportsPage.vue') },
   { path: '/users', name: 'users', title: '用户管理', roles: ['admin', 'village_office'], nav: true, component: () => import('./pages/UsersPage.vue') },
