@@ -298,7 +298,10 @@ fn a_near_duplicate_photo_is_caught_on_arrival_and_on_a_late_upload() {
     let shifted = scene_jpeg(1, 4, 85);
     let r = put(&app, &b, &visit(2, &shifted.1));
     assert!(!reused(&r), "{r}");
-    assert!(r["missing_blobs"].as_array().unwrap().contains(&json!(shifted.1)));
+    assert!(r["missing_blobs"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(shifted.1)));
     assert_eq!(upload(&app, &b, &shifted), 201);
     let stored = app.get(
         &format!("/api/v1/visits/{}", r["id"].as_str().unwrap()),
