@@ -660,13 +660,15 @@ pub fn distinct_ids(n: u32, household: &mut Value, visit: Option<&mut Value>) {
 }
 
 /// Makes a visit built on the clean example one of its own, as an honest
-/// enumerator's `n`th visit would be: `n` hours later (every time in it),
-/// its own photos and respondent's signature, and a wage a little higher.
-/// Without this, visits of many households by one user all share the
-/// example's time, photo, signature and answers, and the integrity rules
-/// (`process.overlap`, `process.photo_reused`, …) rightly flag them.
+/// enumerator's `n`th visit would be: in a slot of its own (sixteen a day,
+/// 45 minutes apart from 09:00, the days going back from the example's),
+/// with its own photos and respondent's signature, and a wage a little
+/// higher. Without this, visits of many households by one user all share
+/// the example's time, photo, signature and answers, and the integrity
+/// rules (`process.overlap`, `process.photo_reused`, …) rightly flag them.
 pub fn made_apart(v: &mut Value, n: u32) {
-    let shift = chrono::Duration::hours(i64::from(n));
+    let shift = chrono::Duration::minutes(i64::from(n % 16) * 45)
+        - chrono::Duration::days(i64::from(n / 16));
     let later = |t: &mut Value| {
         if let Some(at) = t
             .as_str()
@@ -689,7 +691,7 @@ pub fn made_apart(v: &mut Value, n: u32) {
         }
     }
     if let Some(gross) = v["income"]["wage"][0]["gross_fen"].as_i64() {
-        v["income"]["wage"][0]["gross_fen"] = (gross + i64::from(n) * 1000).into();
+        v["income"]["wage"][0]["gross_fen"] = (gross + i64::from(n) * 10).into();
     }
 }
 

@@ -1,11 +1,14 @@
 -- Visit integrity (防造假): what the cross-visit rules look up at ingest.
 -- A visit's position and the fingerprint of its answers, read back by the
--- same inspector's later visits through one index each.
+-- same inspector's later visits through one index each. The first index
+-- holds all that the neighbouring-visit and day lookups read, so they never
+-- touch the rows (whose documents make them long).
 ALTER TABLE visits ADD COLUMN geo_lat DOUBLE PRECISION;
 ALTER TABLE visits ADD COLUMN geo_lon DOUBLE PRECISION;
 ALTER TABLE visits ADD COLUMN answers_sha256 TEXT;  -- revisit answers, quality, income
-CREATE INDEX visits_inspector_started ON visits (inspector_user_id, started_at);
-CREATE INDEX visits_inspector_answers ON visits (inspector_user_id, answers_sha256);
+CREATE INDEX visits_inspector_started
+    ON visits (inspector_user_id, started_at, household_id, ended_at, geo_lat, geo_lon);
+CREATE INDEX visits_inspector_answers ON visits (inspector_user_id, answers_sha256, household_id);
 
 -- Each stored image's 64-bit difference hash (dHash), cut into four 16-bit
 -- bands: two hashes within 7 bits of each other agree on one band to within

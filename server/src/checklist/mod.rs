@@ -355,7 +355,8 @@ pub struct NearVisit {
 /// need, loaded by the caller with a few indexed lookups.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    /// The inspector's visits to other households just before and just after this one.
+    /// The inspector's visits to other households nearest in time before and
+    /// after this one, and at the same start.
     pub neighbours: Vec<NearVisit>,
     /// Images of this visit (photos, the respondent's signature) that are in a
     /// visit of another household: (sha256, dHash bits apart; 0 for the same file).
@@ -365,7 +366,7 @@ pub struct History {
     /// The same inspector's visit of another household has exactly these answers.
     pub answers_elsewhere: bool,
     /// The inspector's other visits that started on the same day (the visit's
-    /// own UTC offset), counted up to one past the limit.
+    /// own UTC offset); the one a correction replaces is not counted.
     pub visits_that_day: u32,
 }
 

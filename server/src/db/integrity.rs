@@ -16,81 +16,101 @@ use crate::checklist::{self, Answers, History, NearVisit, RuleConfig};
 use crate::domain::visit::{SignatureRole, Visit};
 use crate::error::ApiError;
 
-/// The cross-visit facts for `visit` by the user `inspector`, of household `household_id`.
+/// The cross-visit facts for `visit` by the user `inspector`; `uploaded`:
+/// the images it references that are stored already.
+///
+/// Every query is static and has no `LIMIT`: through diesel's multi-backend
+/// connection a `LIMIT` (like an `IN` list) makes SQLite prepare the
+/// statement afresh on every run, which cost more than the lookups
+/// themselves. A first row is found by `MIN`/`MAX` on an index instead, an
+/// existence by `EXISTS`.
 pub fn history(
     conn: &mut AnyConnection,
     visit: &Visit,
     inspector: &str,
     answers: &Answers,
+    uploaded: &[String],
     cfg: &RuleConfig,
 ) -> Result<History, ApiError> {
+    use diesel::dsl::{count_star, exists, max, min};
     let hid = visit.household_id.to_string();
     let start = visit.started_at.naive_utc();
-    let mine = || {
-        visits::table
-            .filter(visits::inspector_user_id.eq(inspector.to_string()))
-            .into_boxed()
-    };
-    type Near = (NaiveDateTime, NaiveDateTime, Option<f64>, Option<f64>);
-    let near = (
-        visits::started_at,
-        visits::ended_at,
-        visits::geo_lat,
-        visits::geo_lon,
-    );
-    let before: Option<Near> = mine()
-        .filter(visits::household_id.ne(&hid))
-        .filter(visits::started_at.le(start))
-        .order(visits::started_at.desc())
-        .select(near)
-        .limit(1)
-        .get_result(conn)
-        .optional()?;
-    let after: Option<Near> = mine()
-        .filter(visits::household_id.ne(&hid))
-        .filter(visits::started_at.gt(start))
-        .order(visits::started_at.asc())
-        .select(near)
-        .limit(1)
-        .get_result(conn)
-        .optional()?;
-    let neighbours = before
-        .into_iter()
-        .chain(after)
-        .map(|(s, e, lat, lon)| NearVisit {
-            started_at: s.and_utc(),
-            ended_at: e.and_utc(),
-            position: lat.zip(lon),
-        })
-        .collect();
+    let mine = visits::inspector_user_id.eq(inspector);
+    // The inspector's nearest start times before and after this one, then
+    // the visits from the one to the other: those at these two times and at
+    // this one's own, as nothing else lies between.
+    let before: Option<NaiveDateTime> = visits::table
+        .filter(mine.and(visits::started_at.lt(start)))
+        .select(max(visits::started_at))
+        .get_result(conn)?;
+    let after: Option<NaiveDateTime> = visits::table
+        .filter(mine.and(visits::started_at.gt(start)))
+        .select(min(visits::started_at))
+        .get_result(conn)?;
+    let near: Vec<(
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<f64>,
+        Option<f64>,
+    )> = visits::table
+        .filter(
+            mine.and(visits::started_at.between(before.unwrap_or(start), after.unwrap_or(start))),
+        )
+        .select((
+            visits::household_id,
+            visits::started_at,
+            visits::ended_at,
+            visits::geo_lat,
+            visits::geo_lon,
+        ))
+        .load(conn)?;
+    let mut neighbours: Vec<NearVisit> = Vec::new();
+    for (household, s, e, lat, lon) in near {
+        // One visit of another household per start time.
+        if household != hid && !neighbours.iter().any(|n| n.started_at == s.and_utc()) {
+            neighbours.push(NearVisit {
+                started_at: s.and_utc(),
+                ended_at: e.and_utc(),
+                position: lat.zip(lon),
+            });
+        }
+    }
     // The day in the visit's own offset (the phone's clock), in UTC.
     let local = visit.started_at.naive_local();
     let midnight = local.date().and_hms_opt(0, 0, 0).unwrap_or(local);
     let day_start = midnight - (local - start);
-    let replaced = visit.replaces.map(|r| r.to_string()).unwrap_or_default();
-    let that_day: Vec<i64> = mine()
-        .filter(visits::started_at.ge(day_start))
-        .filter(visits::started_at.lt(day_start + Duration::days(1)))
-        .filter(visits::superseded_by.is_null())
-        .filter(visits::id.ne(replaced))
-        .select(visits::seq)
-        .limit(i64::from(cfg.daily_max_visits) + 1)
-        .load(conn)?;
-    let answers_elsewhere = answers.count >= cfg.answers_min
-        && mine()
-            .filter(visits::answers_sha256.eq(&answers.sha256))
-            .filter(visits::household_id.ne(&hid))
-            .select(visits::seq)
-            .limit(1)
-            .get_result::<i64>(conn)
+    let day = day_start..day_start + Duration::days(1);
+    let that_day: i64 = visits::table
+        .filter(mine.and(visits::started_at.ge(day.start)))
+        .filter(visits::started_at.lt(day.end))
+        .select(count_star())
+        .get_result(conn)?;
+    // The visit a correction replaces is the same visit, made again.
+    let replaced_that_day = match visit.replaces {
+        Some(old) => visits::table
+            .find(old.to_string())
+            .filter(mine)
+            .select(visits::started_at)
+            .get_result::<NaiveDateTime>(conn)
             .optional()?
-            .is_some();
+            .is_some_and(|t| day.contains(&t)),
+        None => false,
+    };
+    let answers_elsewhere = answers.count >= cfg.answers_min
+        && diesel::select(exists(
+            visits::table.filter(
+                mine.and(visits::answers_sha256.eq(&answers.sha256))
+                    .and(visits::household_id.ne(&hid)),
+            ),
+        ))
+        .get_result::<bool>(conn)?;
     Ok(History {
         neighbours,
-        images_elsewhere: images_elsewhere(conn, visit, &hid, cfg)?,
+        images_elsewhere: images_elsewhere(conn, visit, &hid, uploaded, cfg)?,
         answer_count: answers.count,
         answers_elsewhere,
-        visits_that_day: u32::try_from(that_day.len()).unwrap_or(u32::MAX),
+        visits_that_day: u32::try_from(that_day - i64::from(replaced_that_day)).unwrap_or(u32::MAX),
     })
 }
 
@@ -100,6 +120,7 @@ fn images_elsewhere(
     conn: &mut AnyConnection,
     visit: &Visit,
     hid: &str,
+    uploaded: &[String],
     cfg: &RuleConfig,
 ) -> Result<Vec<(String, u32)>, ApiError> {
     let respondent = visit
@@ -120,10 +141,19 @@ fn images_elsewhere(
     // uploaded already (their hashes are known).
     let mut candidates: HashMap<String, (String, u32)> =
         own.iter().map(|s| (s.clone(), (s.clone(), 0))).collect();
-    let hashes: Vec<(String, i64)> = image_hashes::table
-        .filter(image_hashes::sha256.eq_any(&visit.photo_sha256))
-        .select((image_hashes::sha256, image_hashes::dhash))
-        .load(conn)?;
+    let photos_uploaded: Vec<&String> = visit
+        .photo_sha256
+        .iter()
+        .filter(|p| uploaded.contains(p))
+        .collect();
+    let hashes: Vec<(String, i64)> = if photos_uploaded.is_empty() {
+        Vec::new()
+    } else {
+        image_hashes::table
+            .filter(image_hashes::sha256.eq_any(photos_uploaded))
+            .select((image_hashes::sha256, image_hashes::dhash))
+            .load(conn)?
+    };
     for (photo, hash) in hashes {
         for (near, bits) in near_duplicates(conn, hash as u64, cfg.photo_near_bits)? {
             if !own.contains(&near) {
@@ -131,21 +161,37 @@ fn images_elsewhere(
             }
         }
     }
-    let keys: Vec<&String> = candidates.keys().collect();
-    let used: Vec<String> = visit_blobs::table
-        .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
-        .filter(visit_blobs::sha256.eq_any(keys))
-        .filter(visits::household_id.ne(hid))
-        .select(visit_blobs::sha256)
-        .distinct()
-        .load(conn)?;
-    let mut found: Vec<(String, u32)> = used
-        .into_iter()
-        .filter_map(|s| candidates.get(&s).cloned())
-        .collect();
+    let mut found = Vec::new();
+    for (sha, photo) in candidates {
+        let linked = diesel::select(diesel::dsl::exists(
+            visit_blobs::table
+                .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
+                .filter(visit_blobs::sha256.eq(&sha))
+                .filter(visits::household_id.ne(hid)),
+        ))
+        .get_result::<bool>(conn)?;
+        if linked {
+            found.push(photo);
+        }
+    }
     found.sort();
     found.dedup();
     Ok(found)
+}
+
+/// Whether one of `shas` is in a visit of a household other than `hid`.
+/// The first such link answers: an image in thousands of visits (a
+/// fabricator's one photo) costs no more than one in two.
+fn used_elsewhere(conn: &mut AnyConnection, shas: &[String], hid: &str) -> Result<bool, ApiError> {
+    Ok(visit_blobs::table
+        .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
+        .filter(visit_blobs::sha256.eq_any(shas))
+        .filter(visits::household_id.ne(hid))
+        .select(visits::household_id)
+        .limit(1)
+        .get_result::<String>(conn)
+        .optional()?
+        .is_some())
 }
 
 /// Stored images within `max_bits` of `hash` (itself included), by the band
@@ -230,16 +276,7 @@ pub fn image_uploaded(
             .filter(findings::field.eq(&field))
             .count()
             .get_result(conn)?;
-        let elsewhere = !near.is_empty()
-            && visit_blobs::table
-                .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
-                .filter(visit_blobs::sha256.eq_any(&near))
-                .filter(visits::household_id.ne(&household_id))
-                .select(visits::seq)
-                .limit(1)
-                .get_result::<i64>(conn)
-                .optional()?
-                .is_some();
+        let elsewhere = !near.is_empty() && used_elsewhere(conn, &near, &household_id)?;
         if already > 0 || !elsewhere {
             continue;
         }

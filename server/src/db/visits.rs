@@ -229,15 +229,15 @@ pub fn check(
             Some(None) => {}
         }
     }
-    let mut ctx = load_context(conn, &visit, household)?;
-    ctx.water_scarce = cfg.water_scarce(&division);
-    ctx.history = super::integrity::history(conn, &visit, &user.user_id, &answers, cfg)?;
-    let findings = checklist::evaluate(&visit, cfg, &ctx);
     let referenced = blob_refs(&visit);
     let present: Vec<String> = blobs::table
         .filter(blobs::sha256.eq_any(&referenced))
         .select(blobs::sha256)
         .load(conn)?;
+    let mut ctx = load_context(conn, &visit, household)?;
+    ctx.water_scarce = cfg.water_scarce(&division);
+    ctx.history = super::integrity::history(conn, &visit, &user.user_id, &answers, &present, cfg)?;
+    let findings = checklist::evaluate(&visit, cfg, &ctx);
     let missing_blobs = referenced
         .into_iter()
         .filter(|s| !present.contains(s))
