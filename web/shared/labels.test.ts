@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FINDING_CODES, LEVELS, PROCESS_SHORT, formatTime, levelOfScope, maskId, percent, scopeOf } from './labels'
+import { FINDING_CODES, LEVELS, PROCESS_SHORT, chinaDays, formatTime, levelOfScope, maskId, percent, scopeOf } from './labels'
 
 describe('scopeOf', () => {
   it('cuts a 12-digit code to its significant prefix', () => {
@@ -57,5 +57,16 @@ describe('the tables', () => {
   })
   it('rounds a share to a tenth of a percent', () => {
     expect(percent(0.8567)).toBe('85.7%')
+  })
+})
+
+describe('chinaDays', () => {
+  it('turns picked days into China-time [from, to) instants', () => {
+    // The picker gives local midnights; 1 and 2 December are meant.
+    const range = chinaDays([new Date(2026, 11, 1), new Date(2026, 11, 2)])
+    expect(range).toEqual({ from: '2026-11-30T16:00:00.000Z', to: '2026-12-02T16:00:00.000Z' })
+  })
+  it('gives nothing for no range', () => {
+    expect(chinaDays(null)).toEqual({})
   })
 })

@@ -89,4 +89,17 @@ export function formatTime(iso: string | null | undefined): string {
   return `${cn.getUTCFullYear()}-${p(cn.getUTCMonth() + 1)}-${p(cn.getUTCDate())} ${p(cn.getUTCHours())}:${p(cn.getUTCMinutes())}`
 }
 
+/**
+ * A date picker's range as the API's `[from, to)` instants: from the first
+ * day's China midnight to the one after the last day; nothing when unset.
+ */
+export function chinaDays(dates: [Date, Date] | null | undefined): { from?: string; to?: string } {
+  if (!dates) return {}
+  const midnight = (d: Date) => Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) - 8 * 3600_000
+  return {
+    from: new Date(midnight(dates[0])).toISOString(),
+    to: new Date(midnight(dates[1]) + 86_400_000).toISOString(),
+  }
+}
+
 export const percent = (x: number) => `${Math.round(x * 1000) / 10}%`

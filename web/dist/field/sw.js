@@ -2,8 +2,8 @@
 // in IndexedDB and requests to /api/ always go to the network, so the worker
 // never answers for the server. A new worker waits until the page says no
 // draft is open ("skip-waiting"); the page then reloads once.
-const VERSION = '4dd93a4e65f7'
-const SHELL = ["/app/","/app/manifest.webmanifest","/app/icon-192.png","/app/assets/CardScan-CFp5aBu3.js","/app/assets/EnrollPage-CA8MJHs7.js","/app/assets/HouseholdsPage-CPxIZm5x.js","/app/assets/LoginPage-FWP86scs.js","/app/assets/MePage-BZ_-40oB.js","/app/assets/OutboxPage-C-F16b5X.js","/app/assets/RejectedPage-DeDj7XJe.js","/app/assets/VisitPage-DF3gvouD.js","/app/assets/db-B9yu_elp.js","/app/assets/drafts-CADmN_xJ.js","/app/assets/form-BVJPxjSV.js","/app/assets/index-D8HQ_amC.css","/app/assets/index-DTHDYtSs.js","/app/assets/ponyfill-D1xGApM1.js","/app/assets/visit-IgoTdLr6.js"]
+const VERSION = '1762f875167f'
+const SHELL = ["/app/","/app/manifest.webmanifest","/app/icon-192.png","/app/assets/CardScan-HOgY2_CC.js","/app/assets/EnrollPage-mT2uLwVe.js","/app/assets/HouseholdsPage-Deu8MFFX.js","/app/assets/LoginPage-BoxrWtab.js","/app/assets/MePage-DDgyv_c2.js","/app/assets/OutboxPage-D6_xDRvJ.js","/app/assets/RejectedPage-DeDj7XJe.js","/app/assets/VisitPage-DcnZAfTx.js","/app/assets/db-B9yu_elp.js","/app/assets/drafts-CADmN_xJ.js","/app/assets/form-BVJPxjSV.js","/app/assets/index-CTx6I1Ym.js","/app/assets/index-D8HQ_amC.css","/app/assets/ponyfill-D1xGApM1.js","/app/assets/visit-IgoTdLr6.js"]
 const CACHE = `sancha-field-${VERSION}`
 const LAZY = 'sancha-field-lazy'
 

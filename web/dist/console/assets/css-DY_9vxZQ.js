@@ -1,0 +1,1 @@
+import"./api-CuAru1BQ.js";
