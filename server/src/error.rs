@@ -282,6 +282,17 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 ApiError::conflict(Code::Conflict)
             }
+            // The database, not the request, is at fault, and only for now: a
+            // connection lost or refused (SQLSTATE class 08, or 57P01 when the
+            // server shut it), a standby that takes no writes (25006, during a
+            // failover), a serialization conflict (40001). 503: retry soon.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::ReadOnlyTransaction
+                | DatabaseErrorKind::SerializationFailure,
+                _,
+            )
+            | Error::BrokenTransactionManager => crate::db::unavailable(e),
             other => ApiError::internal(other),
         }
     }

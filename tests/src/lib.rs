@@ -91,8 +91,8 @@ pub fn default_blob_url() -> Option<String> {
 
 /// A fresh PostgreSQL database, dropped (forcibly) when this is dropped.
 pub struct PgDatabase {
-    admin_url: String,
-    name: String,
+    pub admin_url: String,
+    pub name: String,
     pub url: String,
 }
 
@@ -152,16 +152,32 @@ impl TestApp {
 
     /// On `backend`, with the images in `blob_url` (`--blob-url`; `None`: the data dir).
     pub fn spawn_with(backend: Backend, blob_url: Option<String>) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(PgDatabase::create(
                 &postgres_admin_url().expect("SANCHA_TEST_DATABASE_URL"),
             )),
         };
+        let url = pg.as_ref().map(|p| p.url.clone());
+        TestApp::spawn_on_database(pg, url, blob_url)
+    }
+
+    /// On `pg` (or SQLite when `None`), reached through `database_url`, which
+    /// may name it differently (several hosts, `postgresql://`).
+    pub fn spawn_on_database(
+        pg: Option<PgDatabase>,
+        database_url: Option<String>,
+        blob_url: Option<String>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = if pg.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
         let config = Config {
             data_dir: dir.path().to_path_buf(),
-            database_url: pg.as_ref().map(|p| p.url.clone()),
+            database_url,
             blob_url,
             jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
             jwt_previous_secret: None,

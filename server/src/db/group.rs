@@ -128,36 +128,57 @@ impl Writer {
         let (mut batch, answers): (Vec<NewVisit>, Vec<_>) =
             group.into_iter().map(|p| (p.visit, p.answer)).unzip();
         let mut results: Vec<Answer> = Vec::with_capacity(size);
-        let committed = {
-            let _turn = self.core.turn();
-            match conn.transaction(|c| visits::insert_group(c, &mut batch)) {
-                Ok(stored) => {
-                    for (visit, stored) in batch.into_iter().zip(stored) {
-                        results.push(Ok(stored.then(|| visit.into_stored())));
-                    }
-                    true
+        let turn = self.core.turn();
+        let mut outcome = attempt(&mut conn, &mut batch);
+        // A connection the database closed (a restart, a failover) or that
+        // reached a standby: once more, on a new connection.
+        if matches!(&outcome, Outcome::Failed(e) if is_unavailable(e)) {
+            match self.connect() {
+                Ok(fresh) => {
+                    conn = fresh;
+                    outcome = attempt(&mut conn, &mut batch);
                 }
-                Err(e) if size == 1 => {
-                    results.push(Err(e));
-                    false
+                Err(e) => tracing::error!(error = %e, "the group-commit thread cannot connect"),
+            }
+        }
+        let committed = match outcome {
+            Outcome::Stored(stored) => {
+                for (visit, stored) in batch.into_iter().zip(stored) {
+                    results.push(Ok(stored.then(|| visit.into_stored())));
                 }
-                // Each on its own: only the visit at fault fails.
-                Err(e) => {
-                    tracing::warn!(
-                        size,
-                        code = e.code.as_str(),
-                        "a group failed; storing its visits one by one"
-                    );
-                    for mut visit in batch {
-                        let alone = conn.transaction(|c| {
-                            visits::insert_group(c, std::slice::from_mut(&mut visit))
-                        });
-                        results.push(alone.map(|s| s[0].then(|| visit.into_stored())));
-                    }
-                    results.iter().any(Result::is_ok)
+                true
+            }
+            // Never a 2xx: the phone keeps the visit and sends it again, and
+            // the resend finds it stored (200) or stores it (201), once.
+            Outcome::Unacknowledged(why) => {
+                tracing::error!(size, why, "a group's COMMIT is not acknowledged");
+                results.extend((0..size).map(|_| Err(not_acknowledged())));
+                false
+            }
+            Outcome::Failed(e) if size == 1 || is_unavailable(&e) => {
+                results.push(Err(e));
+                results.extend((1..size).map(|_| Err(not_acknowledged())));
+                false
+            }
+            // Each on its own: only the visit at fault fails.
+            Outcome::Failed(e) => {
+                tracing::warn!(
+                    size,
+                    code = e.code.as_str(),
+                    "a group failed; storing its visits one by one"
+                );
+                for mut visit in batch {
+                    let alone = match attempt(&mut conn, std::slice::from_mut(&mut visit)) {
+                        Outcome::Stored(s) => Ok(s[0].then(|| visit.into_stored())),
+                        Outcome::Unacknowledged(_) => Err(not_acknowledged()),
+                        Outcome::Failed(e) => Err(e),
+                    };
+                    results.push(alone);
                 }
+                results.iter().any(Result::is_ok)
             }
         };
+        drop(turn);
         // Keep the connection unless it is the reason the commit failed.
         if committed || conn.batch_execute("SELECT 1").is_ok() {
             self.conn = Some(conn);
@@ -175,6 +196,51 @@ impl Writer {
             let _ = answer.send(result);
         }
     }
+}
+
+/// How one try at storing a group ended.
+enum Outcome {
+    /// Committed: per visit, whether it was stored (false: its id was already).
+    Stored(Vec<bool>),
+    /// The inserts ran but the COMMIT failed (its outcome is unknown: the
+    /// connection may have been lost after the server committed) or came back
+    /// with a WARNING (PostgreSQL's "canceling wait for synchronous
+    /// replication": committed on this node only, lost if it fails over).
+    Unacknowledged(&'static str),
+    /// Nothing was committed.
+    Failed(ApiError),
+}
+
+/// Stores `batch` in one transaction. Nothing here cancels a COMMIT: a
+/// cancelled wait for the synchronous standby would report success.
+fn attempt(conn: &mut AnyConnection, batch: &mut [NewVisit]) -> Outcome {
+    let mut warnings_before_commit = None;
+    let result = conn.transaction(|c| {
+        let stored = visits::insert_group(c, batch)?;
+        warnings_before_commit = Some(pq_sys::warnings_on_this_thread());
+        Ok::<_, ApiError>(stored)
+    });
+    match (result, warnings_before_commit) {
+        (Ok(stored), Some(before)) if pq_sys::warnings_on_this_thread() == before => {
+            Outcome::Stored(stored)
+        }
+        (Ok(_), _) => Outcome::Unacknowledged("the COMMIT came back with a WARNING"),
+        (Err(_), Some(_)) => Outcome::Unacknowledged("the COMMIT failed"),
+        (Err(e), None) => Outcome::Failed(e),
+    }
+}
+
+/// A 503 from the database layer: a lost connection, a standby, a conflict.
+fn is_unavailable(e: &ApiError) -> bool {
+    e.status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+}
+
+/// 503 for a visit whose group was not (or not surely) stored.
+fn not_acknowledged() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        crate::error::Code::Unavailable,
+    )
 }
 
 /// SQLite: WAL frames (of 4 KiB, so 128 MiB) past which the checkpointer also resets

@@ -126,13 +126,46 @@ impl diesel::r2d2::ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
+    /// Run on every checkout. On PostgreSQL a connection must also take
+    /// writes: `SELECT 1` passes on a standby too, and a node that was the
+    /// primary when the connection opened may be one after a failover.
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        match conn {
+            AnyConnection::Sqlite(c) => c.batch_execute("SELECT 1"),
+            AnyConnection::Postgresql(c) => writable(c),
+        }
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// A connection whose transaction could not be ended is not reused.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            AnyConnection::Sqlite(c) => c.is_broken(),
+            AnyConnection::Postgresql(c) => c.is_broken(),
+        }
+    }
+}
+
+/// What `SHOW transaction_read_only` answers.
+#[derive(diesel::QueryableByName)]
+struct ReadOnly {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    transaction_read_only: String,
+}
+
+/// Ok when `conn` takes writes; SQLSTATE 25006 (read-only transaction) when
+/// it is on a standby, as a write there would fail.
+fn writable(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    let answer: ReadOnly = diesel::sql_query("SHOW transaction_read_only").get_result(conn)?;
+    if answer.transaction_read_only == "off" {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ReadOnlyTransaction,
+            Box::new("the connection is read-only (a standby)".to_string()),
+        ))
     }
 }
 
