@@ -155,6 +155,8 @@ fn a_database_that_takes_no_writes_is_unavailable_until_it_does() {
         Some(&f.enumerator),
     );
     assert_unavailable(&read, "a read on read-only connections");
+    // The load balancer sends no more requests here.
+    assert_unavailable(&f.app.get("/readyz", None), "/readyz while read-only");
 
     // Promoted: the same visit, sent again, is stored once.
     admin
@@ -163,6 +165,7 @@ fn a_database_that_takes_no_writes_is_unavailable_until_it_does() {
         ))
         .unwrap();
     terminate_connections(&mut admin, &db);
+    assert_eq!(f.app.get("/readyz", None).status, 200);
     let r = f.put(&id, &visit);
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(f.put(&id, &visit).status, 200);

@@ -3,7 +3,6 @@
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 
-use crate::db::AnyConnection;
 use crate::error::{ApiError, Code};
 use crate::AppState;
 
@@ -29,19 +28,19 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         )
         .with_detail(zh.to_string(), en.to_string())
     };
-    let writable = state
+    // A pooled connection takes writes (see `db::Manager::is_valid`), and a
+    // write commits: on PostgreSQL, once a synchronous standby has it.
+    let committed = state
         .db
-        .write(|c| writable(c).map_err(crate::db::unavailable))
+        .write(|c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("UPDATE counters SET value = value + 1 WHERE name = 'readyz'")
+                .execute(c)
+                .map_err(crate::db::unavailable)
+        })
         .await;
-    match writable {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(unready(
-                "数据库只读（备库）",
-                "the database is read-only (a standby)",
-            ))
-        }
-        Err(_) => return Err(unready("数据库不可写", "the database does not take writes")),
+    if committed.is_err() {
+        return Err(unready("数据库不可写", "the database does not take writes"));
     }
     let blobs = state.blobs.clone();
     let stored = web::block(move || blobs.ready())
@@ -57,28 +56,6 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({"status": "ready", "db": state.db.backend().as_str()})))
-}
-
-/// Whether a write commits here: a counter is bumped, and on PostgreSQL the
-/// session must not be read-only (a standby, or a primary demoted under us).
-fn writable(conn: &mut AnyConnection) -> diesel::QueryResult<bool> {
-    use diesel::RunQueryDsl;
-    if let AnyConnection::Postgresql(c) = conn {
-        #[derive(diesel::QueryableByName)]
-        struct Setting {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            value: String,
-        }
-        let s: Setting =
-            diesel::sql_query("SELECT current_setting('transaction_read_only') AS value")
-                .get_result(c)?;
-        if s.value != "off" {
-            return Ok(false);
-        }
-    }
-    diesel::sql_query("UPDATE counters SET value = value + 1 WHERE name = 'readyz'")
-        .execute(conn)?;
-    Ok(true)
 }
 
 /// `GET /metrics`: Prometheus text.
