@@ -12,6 +12,7 @@
 #   ha_restart_node DIR NAME          start that node's keeper again (it rejoins)
 #   ha_wait_state DIR NAME STATE T    wait up to T s for the monitor to report NAME in STATE
 #   ha_wait_writable DIR T            wait up to T s until a write through ha_uri succeeds
+#   ha_wait_sync DIR T                wait up to T s until the primary commits synchronously
 #   ha_stop_cluster DIR               stop everything; idempotent, fine in a trap
 #   ha_haproxy_config FILE PORT BACKEND_PORT...
 #   ha_haproxy_start FILE / ha_haproxy_stop [FILE] / ha_haproxy_servers FILE
@@ -35,10 +36,11 @@ HA_HEALTH_CHECK_TIMEOUT_MS=${HA_HEALTH_CHECK_TIMEOUT_MS:-1000}
 HA_HEALTH_CHECK_MAX_RETRIES=${HA_HEALTH_CHECK_MAX_RETRIES:-2}
 HA_HEALTH_CHECK_RETRY_DELAY_MS=${HA_HEALTH_CHECK_RETRY_DELAY_MS:-500}
 HA_UNHEALTHY_TIMEOUT_MS=${HA_UNHEALTHY_TIMEOUT_MS:-3000}
-HA_PRIMARY_DEMOTE_TIMEOUT_MS=${HA_PRIMARY_DEMOTE_TIMEOUT_MS:-3000}
+HA_PRIMARY_DEMOTE_TIMEOUT_MS=${HA_PRIMARY_DEMOTE_TIMEOUT_MS:-2000}
+HA_STARTUP_GRACE_PERIOD_MS=${HA_STARTUP_GRACE_PERIOD_MS:-3000}
 # Keeper side (seconds): an isolated primary demotes itself after this long. Keep it
 # below the primary demote timeout, so the old primary is gone before the new one writes.
-HA_NETWORK_PARTITION_TIMEOUT_S=${HA_NETWORK_PARTITION_TIMEOUT_S:-2}
+HA_NETWORK_PARTITION_TIMEOUT_S=${HA_NETWORK_PARTITION_TIMEOUT_S:-1}
 # Room for 3 app servers with ~20 pooled connections each, plus tests and tooling.
 HA_MAX_CONNECTIONS=${HA_MAX_CONNECTIONS:-200}
 
@@ -157,7 +159,7 @@ _ha_group_tree() {
 _ha_group_is_ours() {
   local dir=$1 pgid=$2 pid
   for pid in $(ps -eo pid=,pgid= | awk -v g="$pgid" '$2 == g { print $1 }'); do
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/" && return 0
+    tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -- "$dir/" && return 0
   done
   return 1
 }
@@ -168,7 +170,7 @@ _ha_postmaster_pid() {
   [ -f "$1/postmaster.pid" ] || return 0
   pid=$(head -1 "$1/postmaster.pid" 2>/dev/null || true)
   [ -n "$pid" ] || return 0
-  if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1"; then
+  if tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -- "$1"; then
     echo "$pid"
   fi
 }
@@ -184,7 +186,7 @@ _ha_kill_service() {
       kill -STOP -- "-$pgid" 2>/dev/null || true
       pids=$(_ha_group_tree "$pgid")
       # shellcheck disable=SC2086
-      [ -n "$pids" ] && kill -KILL $pids 2>/dev/null || true
+      if [ -n "$pids" ]; then kill -KILL $pids 2>/dev/null || true; fi
       kill -KILL -- "-$pgid" 2>/dev/null || true
     fi
   fi
@@ -247,8 +249,8 @@ _ha_config_keeper() {
 }
 
 # Waits until standby NAME is secondary, running CHECKPOINT on node1 meanwhile: the
-# standby's pg_basebackup waits for a checkpoint on the primary, which an idle test
-# primary would otherwise only do at checkpoint_timeout.
+# standby's pg_basebackup starts by waiting for a (spread) checkpoint on the primary,
+# which was seen to stall here until a CHECKPOINT was run by hand.
 _ha_wait_standby() {
   local dir=$1 name=$2 timeout=$3 deadline state
   deadline=$(($(date +%s) + timeout))
@@ -273,12 +275,24 @@ _ha_wait_standby() {
 # password `sancha`), with number-sync-standbys 1 and failover timeouts lowered for tests.
 # Returns once node1 is primary, node2 and node3 are secondary, and the primary's commits
 # wait for a standby (synchronous_standby_names set, a sync/quorum standby streaming).
+# On failure it stops whatever it started (the logs stay in DIR) and returns 1.
 ha_start_cluster() {
   local dir=${1:?usage: ha_start_cluster DIR BASEPORT} base=${2:?usage: ha_start_cluster DIR BASEPORT}
   dir=$(_ha_abs "$dir")
-  local started name port args
+  if ! _ha_start_cluster "$dir" "$base"; then
+    [ -f "$dir/baseport" ] && ha_stop_cluster "$dir"
+    return 1
+  fi
+}
+
+# The body of ha_start_cluster.
+_ha_start_cluster() {
+  local dir=$1 base=$2 started name port args
   started=$(date +%s)
-  command -v pg_autoctl > /dev/null || { _ha_log "pg_autoctl not found (apt-get install postgresql-15-auto-failover pg-auto-failover-cli)"; return 1; }
+  if ! command -v pg_autoctl > /dev/null; then
+    _ha_log "pg_autoctl not found (apt-get install postgresql-15-auto-failover pg-auto-failover-cli)"
+    return 1
+  fi
   if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
     _ha_log "$dir is not empty; give ha_start_cluster a fresh directory"
     return 1
@@ -286,22 +300,25 @@ ha_start_cluster() {
   for port in "$base" $((base + 1)) $((base + 2)) $((base + 3)); do
     if _ha_port_busy "$port"; then _ha_log "port $port is in use"; return 1; fi
   done
-  mkdir -p "$dir/xdg/config" "$dir/xdg/data" "$dir/xdg/run"
-  chmod 700 "$dir/xdg/run"
-  echo "$base" > "$dir/baseport"
-  for name in monitor "${HA_NODES[@]}"; do : >> "$dir/$name.log"; done
-  [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+  mkdir -p "$dir/xdg/config" "$dir/xdg/data" "$dir/xdg/run" || return 1
+  chmod 700 "$dir/xdg/run" || return 1
+  echo "$base" > "$dir/baseport" || return 1
+  for name in monitor "${HA_NODES[@]}"; do : >> "$dir/$name.log" || return 1; done
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir" || return 1; fi
 
   # Monitor. Its health checks drive failover: a node is failed over once it has not
   # reported for node_considered_unhealthy_timeout AND health_check_max_retries+1
   # connection attempts failed; the old primary then gets primary_demote_timeout to
   # stop by itself before the new one takes writes.
   _ha_log "creating monitor on port $base"
-  _ha_pg "$dir" pg_autoctl create monitor --pgdata "$dir/monitor" --pgctl "$HA_PG_BIN/pg_ctl" \
+  if ! _ha_pg "$dir" pg_autoctl create monitor --pgdata "$dir/monitor" --pgctl "$HA_PG_BIN/pg_ctl" \
     --pgport "$base" --hostname 127.0.0.1 --listen 127.0.0.1 --auth trust --no-ssl \
-    >> "$dir/monitor.log" 2>&1 || { _ha_log "monitor creation failed, see $dir/monitor.log"; return 1; }
+    >> "$dir/monitor.log" 2>&1; then
+    _ha_log "monitor creation failed, see $dir/monitor.log"
+    return 1
+  fi
   # pg_autoctl sizes shared_buffers at 25% of RAM per instance; keep test instances small.
-  _ha_pg "$dir" tee -a "$dir/monitor/postgresql.auto.conf" > /dev/null <<EOF
+  _ha_pg "$dir" tee -a "$dir/monitor/postgresql.auto.conf" > /dev/null <<EOF || return 1
 # ha_start_cluster: test-sized instance, fast failover
 shared_buffers = '128MB'
 pgautofailover.health_check_period = $HA_HEALTH_CHECK_PERIOD_MS
@@ -310,27 +327,38 @@ pgautofailover.health_check_max_retries = $HA_HEALTH_CHECK_MAX_RETRIES
 pgautofailover.health_check_retry_delay = $HA_HEALTH_CHECK_RETRY_DELAY_MS
 pgautofailover.node_considered_unhealthy_timeout = $HA_UNHEALTHY_TIMEOUT_MS
 pgautofailover.primary_demote_timeout = $HA_PRIMARY_DEMOTE_TIMEOUT_MS
+pgautofailover.startup_grace_period = $HA_STARTUP_GRACE_PERIOD_MS
 EOF
   _ha_spawn "$dir" monitor pg_autoctl run --pgdata "$dir/monitor" || return 1
-  _ha_until 30 _ha_monitor_sql "$dir" 'select 1 from pgautofailover.formation' \
-    || { _ha_log "monitor did not come up, see $dir/monitor.log"; return 1; }
+  if ! _ha_until 30 _ha_monitor_sql "$dir" 'select 1 from pgautofailover.formation'; then
+    _ha_log "monitor did not come up, see $dir/monitor.log"
+    return 1
+  fi
 
   # node1: created (initdb, registered as single) without running, so that its settings
   # are in place before its first start; standbys copy them with pg_basebackup.
   _ha_log "creating node1 on port $((base + 1))"
   mapfile -t args < <(_ha_create_node_args "$dir" node1)
-  _ha_pg "$dir" "${args[@]}" >> "$dir/node1.log" 2>&1 \
-    || { _ha_log "node1 creation failed, see $dir/node1.log"; return 1; }
-  _ha_pg "$dir" tee -a "$dir/node1/postgresql.auto.conf" > /dev/null <<EOF
-# ha_start_cluster: test-sized instance, room for 3 app servers x ~20 connections
+  if ! _ha_pg "$dir" "${args[@]}" >> "$dir/node1.log" 2>&1; then
+    _ha_log "node1 creation failed, see $dir/node1.log"
+    return 1
+  fi
+  _ha_pg "$dir" tee -a "$dir/node1/postgresql.auto.conf" > /dev/null <<EOF || return 1
+# ha_start_cluster: test-sized instance, room for 3 app servers x ~20 connections;
+# cluster_name tags the postgres processes of this cluster in ps.
 shared_buffers = '128MB'
 max_connections = $HA_MAX_CONNECTIONS
+cluster_name = 'sancha_ha_$base'
 EOF
-  _ha_config_keeper "$dir" node1
+  _ha_config_keeper "$dir" node1 || return 1
   _ha_spawn "$dir" node1 pg_autoctl run --pgdata "$dir/node1" || return 1
   ha_wait_state "$dir" node1 single 60 || return 1
-  _ha_node_sql "$dir" node1 "CREATE ROLE sancha LOGIN SUPERUSER PASSWORD 'sancha'" > /dev/null
-  _ha_node_sql "$dir" node1 'ALTER DATABASE sancha OWNER TO sancha' > /dev/null
+  if ! _ha_until 60 _ha_node_sql "$dir" node1 'select 1'; then
+    _ha_log "node1 does not accept connections, see $dir/node1.log"
+    return 1
+  fi
+  _ha_node_sql "$dir" node1 "CREATE ROLE sancha LOGIN SUPERUSER PASSWORD 'sancha'" > /dev/null || return 1
+  _ha_node_sql "$dir" node1 'ALTER DATABASE sancha OWNER TO sancha' > /dev/null || return 1
 
   # Standbys, one after the other (each one's pg_basebackup needs a checkpoint).
   for name in node2 node3; do
@@ -338,45 +366,45 @@ EOF
     mapfile -t args < <(_ha_create_node_args "$dir" "$name")
     _ha_spawn "$dir" "$name" "${args[@]}" --run || return 1
     _ha_wait_standby "$dir" "$name" 120 || return 1
-    _ha_config_keeper "$dir" "$name"
-    _ha_pg "$dir" pg_autoctl reload --pgdata "$dir/$name" > /dev/null 2>&1 || true
+    _ha_config_keeper "$dir" "$name" || return 1
+    _ha_pg "$dir" pg_autoctl reload --pgdata "$dir/$name" > /dev/null 2>&1 || return 1
   done
 
   # A commit now returns only once one standby has flushed it; with 2 standbys a single
-  # failed one does not block writes.
-  _ha_pg "$dir" pg_autoctl set formation number-sync-standbys 1 --pgdata "$dir/monitor" \
-    >> "$dir/monitor.log" 2>&1 || { _ha_log "set number-sync-standbys failed"; return 1; }
-  _ha_until 60 _ha_cluster_is_sync "$dir" || {
+  # failed one does not block writes. (This is what `pg_autoctl set formation
+  # number-sync-standbys 1` calls; that command fails here with "value 1 is not valid",
+  # as it tests a stale errno after strtol.)
+  if ! _ha_monitor_sql "$dir" "select pgautofailover.set_formation_number_sync_standbys('default', 1)" > /dev/null; then
+    _ha_log "could not set number-sync-standbys to 1"
+    return 1
+  fi
+  if ! _ha_until 60 _ha_cluster_is_sync "$dir"; then
     _ha_log "cluster did not reach primary + 2 secondaries with synchronous replication"
     _ha_show_state "$dir"
     _ha_node_sql "$dir" node1 'show synchronous_standby_names' >&2 || true
     return 1
-  }
+  fi
   _ha_log "cluster up in $(($(date +%s) - started))s: $(ha_uri "$dir")"
 }
 
-# Runs a command every 0.5 s until it succeeds (its output discarded) or T seconds pass.
+# Runs a command every 0.25 s until it succeeds (its output discarded) or T seconds pass.
 _ha_until() {
   local deadline=$(($(date +%s) + $1))
   shift
   until "$@" > /dev/null 2>&1; do
     [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.5
+    sleep 0.25
   done
 }
 
 # True when the monitor sees one primary and two secondaries, all settled, number-sync-
 # standbys is 1, and the primary has synchronous_standby_names set and a sync standby.
 _ha_cluster_is_sync() {
-  local dir=$1 states primary sync_names sync_count
+  local dir=$1 states
   states=$(_ha_monitor_sql "$dir" "select string_agg(reportedstate::text, ',' order by reportedstate::text) from pgautofailover.node where reportedstate = goalstate") || return 1
   [ "$states" = primary,secondary,secondary ] || return 1
   [ "$(_ha_monitor_sql "$dir" "select number_sync_standbys from pgautofailover.formation where formationid = 'default'")" = 1 ] || return 1
-  primary=$(ha_primary "$dir") || return 1
-  sync_names=$(_ha_node_sql "$dir" "$primary" 'show synchronous_standby_names') || return 1
-  [ -n "$sync_names" ] || return 1
-  sync_count=$(_ha_node_sql "$dir" "$primary" "select count(*) from pg_stat_replication where sync_state in ('sync', 'quorum')") || return 1
-  [ "$sync_count" -ge 1 ]
+  _ha_primary_is_sync "$dir"
 }
 
 # ha_uri DIR
@@ -405,7 +433,7 @@ ha_primary() {
       order by nodeid") || return 1
   [ -n "$name" ] || return 1
   if [ "$(printf '%s\n' "$name" | wc -l)" -ne 1 ]; then
-    _ha_log "more than one writable node per the monitor: $(echo $name)"
+    _ha_log "more than one writable node per the monitor: $(tr '\n' ' ' <<< "$name")"
     return 1
   fi
   echo "$name"
@@ -485,12 +513,39 @@ ha_wait_writable() {
   done
 }
 
+# ha_wait_sync DIR TIMEOUT_S
+# Waits until the primary commits synchronously again: state primary (not wait_primary)
+# on the monitor, synchronous_standby_names set and a sync/quorum standby streaming.
+# After a failover the new primary takes writes first as wait_primary, with
+# synchronous_standby_names = '' (pg_auto_failover's rule whatever number-sync-standbys
+# says), until a standby has rejoined: commits acknowledged in that window (~1 s here)
+# exist on one node only. On timeout prints `pg_autoctl show state` and fails.
+ha_wait_sync() {
+  local dir=${1:?usage: ha_wait_sync DIR TIMEOUT_S} timeout=${2:?usage: ha_wait_sync DIR TIMEOUT_S}
+  dir=$(_ha_abs "$dir")
+  if ! _ha_until "$timeout" _ha_primary_is_sync "$dir"; then
+    _ha_log "no synchronous primary after ${timeout}s"
+    _ha_show_state "$dir"
+    return 1
+  fi
+}
+
+# True when the writable node is settled in state primary and has a synchronous standby.
+_ha_primary_is_sync() {
+  local dir=$1 primary
+  primary=$(ha_primary "$dir") || return 1
+  [ "$(_ha_monitor_sql "$dir" "select reportedstate||'/'||goalstate from pgautofailover.node where nodename = '$primary'")" = primary/primary ] || return 1
+  [ -n "$(_ha_node_sql "$dir" "$primary" 'show synchronous_standby_names')" ] || return 1
+  [ "$(_ha_node_sql "$dir" "$primary" "select count(*) from pg_stat_replication where state = 'streaming' and sync_state in ('sync', 'quorum')")" -ge 1 ]
+}
+
 # ha_stop_cluster DIR
 # Stops every service of the cluster: SIGTERM to each pg_autoctl group (a clean postgres
-# shutdown), then SIGKILL to whatever is left after 15 s. Never leaves a process behind,
+# shutdown) and SIGINT to any postmaster of DIR, then SIGKILL to whatever is left after
+# 15 s. Never leaves a process behind,
 # never fails, and does nothing on a directory already stopped (or never started).
 ha_stop_cluster() {
-  local dir=${1:?usage: ha_stop_cluster DIR} name pgid deadline alive
+  local dir=${1:?usage: ha_stop_cluster DIR} name pgid pm deadline alive
   dir=$(_ha_abs "$dir")
   [ -d "$dir" ] || return 0
   for name in "${HA_NODES[@]}" monitor; do
@@ -500,6 +555,11 @@ ha_stop_cluster() {
         kill -TERM -- "-$pgid" 2>/dev/null || true
       fi
     fi
+  done
+  # A postmaster left without its keeper (e.g. start interrupted): fast shutdown.
+  for name in "${HA_NODES[@]}" monitor; do
+    pm=$(_ha_postmaster_pid "$dir/$name")
+    if [ -n "$pm" ]; then kill -INT "$pm" 2>/dev/null || true; fi
   done
   deadline=$(($(date +%s) + 15))
   while :; do
@@ -592,7 +652,8 @@ ha_haproxy_start() {
   fi
   rm -f "$file.pid"
   # shellcheck disable=SC2016
-  setsid bash -c 'echo $$ > "$0"; exec haproxy -db -f "$1"' "$file.pid" "$file" >> "$file.log" 2>&1 < /dev/null &
+  # In a subshell, so that haproxy is not a child of the caller (whose `wait` would hang).
+  (setsid bash -c 'echo $$ > "$0"; exec haproxy -db -f "$1"' "$file.pid" "$file" >> "$file.log" 2>&1 < /dev/null &)
   HA_HAPROXY_LAST=$file
   port=$(awk '$1 == "bind" { sub(/.*:/, "", $2); print $2; exit }' "$file")
   for i in $(seq 1 50); do
@@ -614,7 +675,7 @@ ha_haproxy_stop() {
   local file=${1:-$HA_HAPROXY_LAST} pid i
   [ -n "$file" ] && [ -s "$file.pid" ] || return 0
   pid=$(cat "$file.pid")
-  if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q haproxy; then
+  if tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -q haproxy; then
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
