@@ -618,6 +618,9 @@ defaults
     timeout check 1s
     retries 2
     option redispatch
+    # With no replica up (the database failing over), HAProxy answers as sancha does:
+    # 503 with Retry-After and a problem, so phones keep the visit and send it again.
+    http-error status 503 content-type "application/problem+json" hdr Retry-After 5 hdr Content-Language zh-CN string '{"type":"urn:sancha:problem:unavailable","title":"服务暂时不可用，请稍后重试","status":503,"code":"unavailable","errors":[]}'
 
 frontend sancha
     bind 127.0.0.1:$port
