@@ -330,8 +330,15 @@ fn a_near_duplicate_photo_is_caught_on_arrival_and_on_a_late_upload() {
     );
     assert!(!reused(&stored.body), "{}", stored.text);
 
-    // The respondent's signature of household 0, in household 4's visit.
+    // The respondent's signature of household 0, in household 4's visit,
+    // after four photos of its own (so it is looked up past the first four).
     let mut copied = visit(4, &sha256_hex(b"a photo of its own"));
+    let first = copied["photos"][0].clone();
+    for k in 1..4 {
+        let mut p = first.clone();
+        p["sha256"] = sha256_hex(format!("photo {k} of its own").as_bytes()).into();
+        copied["photos"].as_array_mut().unwrap().push(p);
+    }
     let signature_of_0 = visit(0, "")["signatures"].clone();
     copied["signatures"] = signature_of_0;
     let r = put(&app, &a, &copied);

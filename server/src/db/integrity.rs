@@ -16,14 +16,23 @@ use crate::checklist::{self, Answers, History, NearVisit, RuleConfig};
 use crate::domain::visit::{SignatureRole, Visit};
 use crate::error::ApiError;
 
+/// Images looked up together in one statement: a fixed number, so the
+/// statement is the same every time (an `IN` list of any length would make
+/// SQLite prepare it afresh); unused places hold a digest no image has.
+const IMAGES_AT_ONCE: usize = 4;
+
 /// The cross-visit facts for `visit` by the user `inspector`; `uploaded`:
 /// the images it references that are stored already.
 ///
-/// Every query is static and has no `LIMIT`: through diesel's multi-backend
-/// connection a `LIMIT` (like an `IN` list) makes SQLite prepare the
-/// statement afresh on every run, which cost more than the lookups
-/// themselves. A first row is found by `MIN`/`MAX` on an index instead, an
-/// existence by `EXISTS`.
+/// Two statements in all, as each is a round trip on PostgreSQL: one row of
+/// subqueries (the inspector's nearest start times before and after, the
+/// day's count, the same answers elsewhere, each image elsewhere), then the
+/// visits at those times. Every
+/// statement has a fixed shape and no `LIMIT`: through diesel's
+/// multi-backend connection a `LIMIT` (like an `IN` list) makes SQLite
+/// prepare the statement afresh on every run, which cost more than the
+/// lookups themselves. A first row is found by `MIN`/`MAX` on an index
+/// instead, an existence by `EXISTS`.
 pub fn history(
     conn: &mut AnyConnection,
     visit: &Visit,
@@ -32,21 +41,81 @@ pub fn history(
     uploaded: &[String],
     cfg: &RuleConfig,
 ) -> Result<History, ApiError> {
-    use diesel::dsl::{count_star, exists, max, min};
+    use diesel::dsl::{exists, max, min};
     let hid = visit.household_id.to_string();
     let start = visit.started_at.naive_utc();
     let mine = visits::inspector_user_id.eq(inspector);
-    // The inspector's nearest start times before and after this one, then
-    // the visits from the one to the other: those at these two times and at
-    // this one's own, as nothing else lies between.
-    let before: Option<NaiveDateTime> = visits::table
+    // The inspector's nearest start times before and after this one.
+    let before = visits::table
         .filter(mine.and(visits::started_at.lt(start)))
         .select(max(visits::started_at))
-        .get_result(conn)?;
-    let after: Option<NaiveDateTime> = visits::table
+        .single_value();
+    let after = visits::table
         .filter(mine.and(visits::started_at.gt(start)))
         .select(min(visits::started_at))
-        .get_result(conn)?;
+        .single_value();
+    // The day in the visit's own offset (the phone's clock), in UTC.
+    let local = visit.started_at.naive_local();
+    let midnight = local.date().and_hms_opt(0, 0, 0).unwrap_or(local);
+    let day_start = midnight - (local - start);
+    let day = day_start..day_start + Duration::days(1);
+    let that_day = visits::table
+        .filter(mine.and(visits::started_at.ge(day.start)))
+        .filter(visits::started_at.lt(day.end))
+        .count()
+        .single_value();
+    let same_answers = exists(
+        visits::table.filter(
+            mine.and(visits::answers_sha256.eq(&answers.sha256))
+                .and(visits::household_id.ne(&hid)),
+        ),
+    );
+    let candidates = image_candidates(conn, visit, uploaded, cfg)?;
+    let shas: Vec<&str> = candidates.iter().map(|(sha, _)| sha.as_str()).collect();
+    let mut places = shas.chunks(IMAGES_AT_ONCE);
+    let [a, b, c, d] = padded(places.next().unwrap_or_default());
+    type Row = (
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<i64>,
+        bool,
+        (bool, bool, bool, bool),
+    );
+    let (before, after, that_day, same_answers, (a, b, c, d)) = diesel::select((
+        before,
+        after,
+        that_day,
+        same_answers,
+        (
+            linked_elsewhere(a, &hid),
+            linked_elsewhere(b, &hid),
+            linked_elsewhere(c, &hid),
+            linked_elsewhere(d, &hid),
+        ),
+    ))
+    .get_result::<Row>(conn)?;
+    let mut linked = vec![a, b, c, d];
+    // More images than places (near duplicates of several photos): the rest.
+    for more in places {
+        let [a, b, c, d] = padded(more);
+        let (a, b, c, d) = diesel::select((
+            linked_elsewhere(a, &hid),
+            linked_elsewhere(b, &hid),
+            linked_elsewhere(c, &hid),
+            linked_elsewhere(d, &hid),
+        ))
+        .get_result::<(bool, bool, bool, bool)>(conn)?;
+        linked.extend([a, b, c, d]);
+    }
+    let mut images_elsewhere: Vec<(String, u32)> = candidates
+        .into_iter()
+        .zip(linked)
+        .filter_map(|((_, photo), linked)| linked.then_some(photo))
+        .collect();
+    images_elsewhere.sort();
+    images_elsewhere.dedup();
+    // The visits from the one to the other: those at these two times and at
+    // this one's own, as nothing else lies between.
     let near: Vec<(
         String,
         NaiveDateTime,
@@ -76,16 +145,6 @@ pub fn history(
             });
         }
     }
-    // The day in the visit's own offset (the phone's clock), in UTC.
-    let local = visit.started_at.naive_local();
-    let midnight = local.date().and_hms_opt(0, 0, 0).unwrap_or(local);
-    let day_start = midnight - (local - start);
-    let day = day_start..day_start + Duration::days(1);
-    let that_day: i64 = visits::table
-        .filter(mine.and(visits::started_at.ge(day.start)))
-        .filter(visits::started_at.lt(day.end))
-        .select(count_star())
-        .get_result(conn)?;
     // The visit a correction replaces is the same visit, made again.
     let replaced_that_day = match visit.replaces {
         Some(old) => visits::table
@@ -97,32 +156,58 @@ pub fn history(
             .is_some_and(|t| day.contains(&t)),
         None => false,
     };
-    let answers_elsewhere = answers.count >= cfg.answers_min
-        && diesel::select(exists(
-            visits::table.filter(
-                mine.and(visits::answers_sha256.eq(&answers.sha256))
-                    .and(visits::household_id.ne(&hid)),
-            ),
-        ))
-        .get_result::<bool>(conn)?;
     Ok(History {
         neighbours,
-        images_elsewhere: images_elsewhere(conn, visit, &hid, uploaded, cfg)?,
+        images_elsewhere,
         answer_count: answers.count,
-        answers_elsewhere,
-        visits_that_day: u32::try_from(that_day - i64::from(replaced_that_day)).unwrap_or(u32::MAX),
+        answers_elsewhere: answers.count >= cfg.answers_min && same_answers,
+        visits_that_day: u32::try_from(that_day.unwrap_or(0) - i64::from(replaced_that_day))
+            .unwrap_or(u32::MAX),
     })
 }
 
-/// The visit's photos and respondent's signature that are in a visit of
-/// another household, with how many dHash bits apart (0: the same file).
-fn images_elsewhere(
+/// `shas` in [`IMAGES_AT_ONCE`] places, the unused ones empty (no image's digest).
+fn padded<'a>(shas: &[&'a str]) -> [&'a str; IMAGES_AT_ONCE] {
+    let mut places = [""; IMAGES_AT_ONCE];
+    places[..shas.len()].copy_from_slice(shas);
+    places
+}
+
+/// Whether the image `sha` is in a visit of a household other than `hid`.
+fn linked_elsewhere<'a>(
+    sha: &'a str,
+    hid: &'a str,
+) -> diesel::dsl::exists<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            diesel::dsl::InnerJoinOn<
+                visit_blobs::table,
+                visits::table,
+                diesel::dsl::Eq<visits::seq, visit_blobs::visit_seq>,
+            >,
+            diesel::dsl::Eq<visit_blobs::sha256, &'a str>,
+        >,
+        diesel::dsl::NotEq<visits::household_id, &'a str>,
+    >,
+> {
+    diesel::dsl::exists(
+        visit_blobs::table
+            .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
+            .filter(visit_blobs::sha256.eq(sha))
+            .filter(visits::household_id.ne(hid)),
+    )
+}
+
+/// The images to look for in other households' visits, each with the image
+/// of this visit it stands for and how many dHash bits apart (0: itself):
+/// the visit's photos and respondent's signature, and the near duplicates
+/// of the photos uploaded already (their hashes are known).
+fn image_candidates(
     conn: &mut AnyConnection,
     visit: &Visit,
-    hid: &str,
     uploaded: &[String],
     cfg: &RuleConfig,
-) -> Result<Vec<(String, u32)>, ApiError> {
+) -> Result<Vec<(String, (String, u32))>, ApiError> {
     let respondent = visit
         .signatures
         .iter()
@@ -134,49 +219,28 @@ fn images_elsewhere(
         .cloned()
         .chain(respondent)
         .collect();
-    if own.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Candidates: each image itself, and the near duplicates of the photos
-    // uploaded already (their hashes are known).
-    let mut candidates: HashMap<String, (String, u32)> =
+    let mut candidates: Vec<(String, (String, u32))> =
         own.iter().map(|s| (s.clone(), (s.clone(), 0))).collect();
     let photos_uploaded: Vec<&String> = visit
         .photo_sha256
         .iter()
         .filter(|p| uploaded.contains(p))
         .collect();
-    let hashes: Vec<(String, i64)> = if photos_uploaded.is_empty() {
-        Vec::new()
-    } else {
-        image_hashes::table
-            .filter(image_hashes::sha256.eq_any(photos_uploaded))
-            .select((image_hashes::sha256, image_hashes::dhash))
-            .load(conn)?
-    };
+    if photos_uploaded.is_empty() {
+        return Ok(candidates);
+    }
+    let hashes: Vec<(String, i64)> = image_hashes::table
+        .filter(image_hashes::sha256.eq_any(photos_uploaded))
+        .select((image_hashes::sha256, image_hashes::dhash))
+        .load(conn)?;
     for (photo, hash) in hashes {
         for (near, bits) in near_duplicates(conn, hash as u64, cfg.photo_near_bits)? {
-            if !own.contains(&near) {
-                candidates.entry(near).or_insert((photo.clone(), bits));
+            if !own.contains(&near) && !candidates.iter().any(|(c, _)| *c == near) {
+                candidates.push((near, (photo.clone(), bits)));
             }
         }
     }
-    let mut found = Vec::new();
-    for (sha, photo) in candidates {
-        let linked = diesel::select(diesel::dsl::exists(
-            visit_blobs::table
-                .inner_join(visits::table.on(visits::seq.eq(visit_blobs::visit_seq)))
-                .filter(visit_blobs::sha256.eq(&sha))
-                .filter(visits::household_id.ne(hid)),
-        ))
-        .get_result::<bool>(conn)?;
-        if linked {
-            found.push(photo);
-        }
-    }
-    found.sort();
-    found.dedup();
-    Ok(found)
+    Ok(candidates)
 }
 
 /// Whether one of `shas` is in a visit of a household other than `hid`.

@@ -12,6 +12,8 @@
 //!
 //! sancha-load [--server target/release/sancha] [--connections 64] [--seconds 10]
 //!             [--database-url postgres://…] [--hostile]
+//! sancha-load --url http://HOST:PORT …   (servers already running on the demo county,
+//!             behind a load balancer say: no server is started, no CPU is measured)
 //!
 //! Exits non-zero on any 5xx, on a transport error, or when an acknowledged
 //! visit cannot be read back.
@@ -31,6 +33,7 @@ struct Args {
     connections: usize,
     seconds: u64,
     database_url: Option<String>,
+    url: Option<String>,
     hostile: bool,
 }
 
@@ -40,6 +43,7 @@ fn args() -> Args {
         connections: 64,
         seconds: 10,
         database_url: None,
+        url: None,
         hostile: false,
     };
     let mut it = std::env::args().skip(1);
@@ -54,6 +58,7 @@ fn args() -> Args {
             "--connections" => a.connections = value.parse().expect("--connections N"),
             "--seconds" => a.seconds = value.parse().expect("--seconds N"),
             "--database-url" => a.database_url = Some(value),
+            "--url" => a.url = Some(value),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -298,11 +303,11 @@ fn report(name: &str, t: &mut Tally, seconds: u64, server_cpu: Option<f64>) -> f
 }
 
 /// `f` and the server CPU seconds it took.
-fn timed<T>(server: &ServerProcess, f: impl FnOnce() -> T) -> (T, Option<f64>) {
-    let before = server.cpu_seconds();
+fn timed<T>(server: Option<&ServerProcess>, f: impl FnOnce() -> T) -> (T, Option<f64>) {
+    let before = server.and_then(ServerProcess::cpu_seconds);
     let out = f();
     let cpu = server
-        .cpu_seconds()
+        .and_then(ServerProcess::cpu_seconds)
         .zip(before)
         .map(|(after, before)| after - before);
     (out, cpu)
@@ -311,17 +316,25 @@ fn timed<T>(server: &ServerProcess, f: impl FnOnce() -> T) -> (T, Option<f64>) {
 fn main() {
     let a = args();
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = ServerProcess::start(
-        std::path::Path::new(&a.server),
-        dir.path(),
-        a.database_url.as_deref(),
-        &["--demo"],
-    );
+    let server = a.url.is_none().then(|| {
+        ServerProcess::start(
+            std::path::Path::new(&a.server),
+            dir.path(),
+            a.database_url.as_deref(),
+            &["--demo"],
+        )
+    });
+    let base = match (&a.url, &server) {
+        (Some(url), _) => url.clone(),
+        (None, Some(s)) => s.base.clone(),
+        (None, None) => unreachable!("a server is started when no --url is given"),
+    };
+    let memory = || server.as_ref().and_then(ServerProcess::memory_kib);
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(60))
         .build();
     let token = agent
-        .post(&format!("{}/api/v1/auth/token", server.base))
+        .post(&format!("{}/api/v1/auth/token", base))
         .send_json(json!({"username": "admin", "password": "sancha-demo"}))
         .expect("sign in")
         .into_json::<Value>()
@@ -330,7 +343,7 @@ fn main() {
         .expect("access_token")
         .to_string();
     let auth = format!("Bearer {token}");
-    let households = list_all(&server.base, &auth, "/api/v1/households");
+    let households = list_all(&base, &auth, "/api/v1/households");
     let template: Value =
         serde_json::from_str(include_str!("../../../api-spec/examples/visit-clean.json"))
             .expect("example");
@@ -339,20 +352,20 @@ fn main() {
         households.len(),
         a.connections,
         a.seconds,
-        if a.database_url.is_some() {
-            "postgres"
-        } else {
-            "sqlite"
+        match (&a.url, &a.database_url) {
+            (Some(url), _) => url.as_str(),
+            (None, Some(_)) => "postgres",
+            (None, None) => "sqlite",
         }
     );
 
-    let (mut stored, cpu) = timed(&server, || {
-        run(&server.base, &token, &template, &households, &a, false)
+    let (mut stored, cpu) = timed(server.as_ref(), || {
+        run(&base, &token, &template, &households, &a, false)
     });
     let store_rate = report("PUT /visits (stored)", &mut stored, a.seconds, cpu);
-    let memory_after_good = server.memory_kib();
-    let (mut checked, cpu) = timed(&server, || {
-        run(&server.base, &token, &template, &households, &a, true)
+    let memory_after_good = memory();
+    let (mut checked, cpu) = timed(server.as_ref(), || {
+        run(&base, &token, &template, &households, &a, true)
     });
     let validate_rate = report(
         "POST /visits/validate (no storage)",
@@ -372,16 +385,16 @@ fn main() {
         let stop = AtomicBool::new(false);
         let peak_kib = std::sync::atomic::AtomicU64::new(0);
         let bad = std::thread::scope(|s| {
-            let bad = s.spawn(|| hostile(&server.base, &token, &households[0], &template, &stop));
+            let bad = s.spawn(|| hostile(&base, &token, &households[0], &template, &stop));
             s.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
-                    if let Some((rss, _)) = server.memory_kib() {
+                    if let Some((rss, _)) = memory() {
                         peak_kib.fetch_max(rss, Ordering::Relaxed);
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }
             });
-            under_attack = run(&server.base, &token, &template, &households, &a, false);
+            under_attack = run(&base, &token, &template, &households, &a, false);
             stop.store(true, Ordering::Relaxed);
             bad.join().expect("hostile clients")
         });
@@ -424,7 +437,7 @@ fn main() {
     }
 
     // Every acknowledged visit is stored, exactly once.
-    let visits = list_all(&server.base, &auth, "/api/v1/visits");
+    let visits = list_all(&base, &auth, "/api/v1/visits");
     let rows = visits.len();
     let listed: HashSet<String> = visits
         .iter()
