@@ -280,6 +280,7 @@ fn run(cli: Cli) -> Result<(), String> {
         } => {
             let state = AppState::open(&config)?;
             let report = import::households_file(&state.db, &file, dry_run)?;
+            state.db.analyze().map_err(|e| e.to_string())?;
             println!("{report}");
             if report.errors.is_empty() {
                 Ok(())
@@ -318,6 +319,9 @@ fn serve(
 ) -> Result<(), String> {
     let state = AppState::open(&config)?;
     let seeded = seed_demo && demo::seed_if_empty(&state.db, &state.rules)?;
+    if seeded {
+        state.db.analyze().map_err(|e| e.to_string())?;
+    }
     let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });

@@ -240,6 +240,19 @@ impl Db {
         self.core.target.backend
     }
 
+    /// PostgreSQL: refreshes the planner's statistics after a bulk load (the
+    /// demo county, a roster import). Until autovacuum reaches a table that
+    /// grew from empty, each connection's cached statements keep plans made
+    /// for an empty table, which read every row: in `sancha-load` on a fresh
+    /// demo database, thousands of full scans of `visit_blobs` and
+    /// `household_members` a second.
+    pub fn analyze(&self) -> Result<(), ApiError> {
+        if self.backend() == Backend::Postgres {
+            self.read_blocking(|c| c.batch_execute("ANALYZE").map_err(ApiError::from))?;
+        }
+        Ok(())
+    }
+
     /// Runs `f` on a pooled connection, blocking the calling thread.
     pub fn read_blocking<T>(
         &self,
