@@ -107,6 +107,20 @@ fn postgres(test: &str) -> Option<String> {
     url
 }
 
+/// An app on a new database of the server behind `admin_url`: the app, the
+/// database's name and URL, and an admin connection to that server.
+fn on_new_database(admin_url: &str) -> (Field, String, String, PgConnection) {
+    let pg = PgDatabase::create(admin_url);
+    let (db, db_url) = (pg.name.clone(), pg.url.clone());
+    let f = field(TestApp::spawn_on_database(
+        Some(pg),
+        Some(db_url.clone()),
+        default_blob_url(),
+    ));
+    let admin = PgConnection::establish(admin_url).expect("admin connection");
+    (f, db, db_url, admin)
+}
+
 #[test]
 fn a_url_with_several_hosts_reaches_the_one_that_is_up() {
     let Some(admin) = postgres("several hosts") else {
@@ -130,15 +144,7 @@ fn a_database_that_takes_no_writes_is_unavailable_until_it_does() {
     let Some(admin_url) = postgres("read-only database") else {
         return;
     };
-    let pg = PgDatabase::create(&admin_url);
-    let (db, db_url) = (pg.name.clone(), pg.url.clone());
-    let url = db_url.clone();
-    let f = field(TestApp::spawn_on_database(
-        Some(pg),
-        Some(url),
-        default_blob_url(),
-    ));
-    let mut admin = PgConnection::establish(&admin_url).expect("admin connection");
+    let (f, db, db_url, mut admin) = on_new_database(&admin_url);
 
     // As a standby is: every new session read-only, the old ones gone.
     admin
@@ -245,15 +251,7 @@ fn a_commit_that_fails_or_warns_is_answered_503_and_stored_once_when_resent() {
         );
         return;
     };
-    let pg = PgDatabase::create(&admin_url);
-    let (db, db_url) = (pg.name.clone(), pg.url.clone());
-    let url = db_url.clone();
-    let f = field(TestApp::spawn_on_database(
-        Some(pg),
-        Some(url),
-        default_blob_url(),
-    ));
-    let mut admin = PgConnection::establish(&admin_url).expect("admin connection");
+    let (f, db, db_url, mut admin) = on_new_database(&admin_url);
     let (cancelled, terminated) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
     let visit = f.visit();
     {
