@@ -159,14 +159,27 @@ export async function screenshots(page: Page, name: string) {
   await page.screenshot({ path: join(SHOTS, `console-${name}-desktop.png`), fullPage: true })
   await page.setViewportSize({ width: 360, height: 740 })
   // Tables lay themselves out again after a resize; wait for that before judging.
-  await expect
-    .poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), {
-      message: `${name} overflows a 360 px screen`,
-      timeout: 5000,
-    })
-    .toBeLessThanOrEqual(0)
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  await expect.poll(overflow, { timeout: 5000 }).toBeLessThanOrEqual(0).catch(async () => {
+    throw new Error(`${name} overflows a 360 px screen by ${await overflow()} px: ${(await outside(page)).join('; ')}`)
+  })
   await page.screenshot({ path: join(SHOTS, `console-${name}-phone.png`), fullPage: true })
   await page.setViewportSize({ width: 1366, height: 768 })
+}
+
+/** The elements that reach past the right edge of the window, outside any scroller. */
+function outside(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const scrolls = (el: Element) => getComputedStyle(el).overflowX !== 'visible'
+    const clipped = (el: Element) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) if (scrolls(p)) return true
+      return false
+    }
+    return Array.from(document.querySelectorAll('body *'))
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !clipped(el))
+      .slice(0, 8)
+      .map((el) => `${el.tagName.toLowerCase()}.${String(el.className).trim().replace(/\s+/g, '.')} (right ${Math.round(el.getBoundingClientRect().right)})`)
+  })
 }
 
 /** Picks `option` in the Element Plus select labelled `label` (the label names its input). */
