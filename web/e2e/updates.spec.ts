@@ -9,8 +9,8 @@
 // the worker (its cache name follows the version).
 import { createServer, request, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { expect, guard, test, type Server } from './fixtures'
-import { PHONE_CONTEXT, answerSteps, goToStep, householdsOf, row, signInAndSync, STEP_NAMES } from './field'
+import { expect, expectAccessible, guard, test, type Server } from './fixtures'
+import { PHONE_CONTEXT, answerSteps, goToStep, householdsOf, phoneShot, row, signInAndSync, STEP_NAMES } from './field'
 
 interface Release {
   url: string
@@ -100,6 +100,8 @@ test('a new version waits while a visit form is open, is offered on the list, re
     await expect(row(page, h).getByText('草稿')).toBeVisible()
     const banner = page.getByRole('status').filter({ hasText: '有新版本' })
     await expect(banner).toBeVisible()
+    await expectAccessible(page, 'the update offer')
+    await phoneShot(page, 'update', false)
     expect(loads).toBe(loadsBefore)
 
     // 更新: one reload, under the new worker, with its cache alone; the draft is there.

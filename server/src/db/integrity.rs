@@ -81,19 +81,21 @@ pub fn history(
         bool,
         (bool, bool, bool, bool),
     );
-    let (before, after, that_day, same_answers, (a, b, c, d)) = diesel::select((
-        before,
-        after,
-        that_day,
-        same_answers,
-        (
-            linked_elsewhere(a, &hid),
-            linked_elsewhere(b, &hid),
-            linked_elsewhere(c, &hid),
-            linked_elsewhere(d, &hid),
-        ),
-    ))
-    .get_result::<Row>(conn)?;
+    let (before, after, that_day, same_answers, (a, b, c, d)): Row = super::get_result_native(
+        conn,
+        diesel::select((
+            before,
+            after,
+            that_day,
+            same_answers,
+            (
+                linked_elsewhere(a, &hid),
+                linked_elsewhere(b, &hid),
+                linked_elsewhere(c, &hid),
+                linked_elsewhere(d, &hid),
+            ),
+        )),
+    )?;
     let mut linked = vec![a, b, c, d];
     // More images than places (near duplicates of several photos): the rest.
     for more in places {
@@ -122,18 +124,21 @@ pub fn history(
         NaiveDateTime,
         Option<f64>,
         Option<f64>,
-    )> = visits::table
-        .filter(
-            mine.and(visits::started_at.between(before.unwrap_or(start), after.unwrap_or(start))),
-        )
-        .select((
-            visits::household_id,
-            visits::started_at,
-            visits::ended_at,
-            visits::geo_lat,
-            visits::geo_lon,
-        ))
-        .load(conn)?;
+    )> =
+        super::load_native(
+            conn,
+            visits::table
+                .filter(mine.and(
+                    visits::started_at.between(before.unwrap_or(start), after.unwrap_or(start)),
+                ))
+                .select((
+                    visits::household_id,
+                    visits::started_at,
+                    visits::ended_at,
+                    visits::geo_lat,
+                    visits::geo_lon,
+                )),
+        )?;
     let mut neighbours: Vec<NearVisit> = Vec::new();
     for (household, s, e, lat, lon) in near {
         // One visit of another household per start time.

@@ -42,6 +42,39 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs a one-row query on the connection's own backend. Through
+/// [`AnyConnection`] every statement is wrapped in a type that has no static
+/// query id, so diesel builds its whole SQL text to look it up in the
+/// statement cache, each time; on the backend's own connection the lookup is
+/// by type. Worth it for a large statement on the hot path (the integrity
+/// lookups: the text cost as much as SQLite running it).
+pub fn get_result_native<'q, Q, U>(conn: &mut AnyConnection, query: Q) -> diesel::QueryResult<U>
+where
+    Q: diesel::RunQueryDsl<SqliteConnection>
+        + diesel::RunQueryDsl<PgConnection>
+        + diesel::query_dsl::LoadQuery<'q, SqliteConnection, U>
+        + diesel::query_dsl::LoadQuery<'q, PgConnection, U>,
+{
+    match conn {
+        AnyConnection::Sqlite(c) => diesel::RunQueryDsl::get_result(query, c),
+        AnyConnection::Postgresql(c) => diesel::RunQueryDsl::get_result(query, c),
+    }
+}
+
+/// [`get_result_native`] for many rows.
+pub fn load_native<'q, Q, U>(conn: &mut AnyConnection, query: Q) -> diesel::QueryResult<Vec<U>>
+where
+    Q: diesel::RunQueryDsl<SqliteConnection>
+        + diesel::RunQueryDsl<PgConnection>
+        + diesel::query_dsl::LoadQuery<'q, SqliteConnection, U>
+        + diesel::query_dsl::LoadQuery<'q, PgConnection, U>,
+{
+    match conn {
+        AnyConnection::Sqlite(c) => diesel::RunQueryDsl::load(query, c),
+        AnyConnection::Postgresql(c) => diesel::RunQueryDsl::load(query, c),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -106,10 +106,8 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, ApiErr
     // Key lookups use `get_result`, not `first`: diesel binds `first`'s
     // LIMIT as a parameter, and SQLite then prepares the statement afresh on
     // every run instead of reusing the cached one.
-    let Some(visit) = visits::table
-        .find(id)
-        .get_result::<VisitRow>(conn)
-        .optional()?
+    let Some(visit) =
+        super::get_result_native::<_, VisitRow>(conn, visits::table.find(id)).optional()?
     else {
         return Ok(None);
     };
@@ -553,9 +551,9 @@ fn household_facts(
         .filter(visits::id.ne(replaced))
         .count()
         .single_value();
-    Ok(households::table
-        .find(hid)
-        .select((
+    Ok(super::get_result_native(
+        conn,
+        households::table.find(hid).select((
             households::division_code,
             households::lat,
             households::lon,
@@ -564,9 +562,9 @@ fn household_facts(
             registered,
             on_roster,
             prior,
-        ))
-        .get_result(conn)
-        .optional()?)
+        )),
+    )
+    .optional()?)
 }
 
 /// What the checklist needs from storage, read once per visit.
