@@ -81,21 +81,20 @@ pub fn history(
         bool,
         (bool, bool, bool, bool),
     );
-    let (before, after, that_day, same_answers, (a, b, c, d)): Row = super::get_result_native(
-        conn,
-        diesel::select((
-            before,
-            after,
-            that_day,
-            same_answers,
-            (
-                linked_elsewhere(a, &hid),
-                linked_elsewhere(b, &hid),
-                linked_elsewhere(c, &hid),
-                linked_elsewhere(d, &hid),
-            ),
-        )),
-    )?;
+    let query = diesel::select((
+        before,
+        after,
+        that_day,
+        same_answers,
+        (
+            linked_elsewhere(a, &hid),
+            linked_elsewhere(b, &hid),
+            linked_elsewhere(c, &hid),
+            linked_elsewhere(d, &hid),
+        ),
+    ));
+    let (before, after, that_day, same_answers, (a, b, c, d)) =
+        super::native!(conn, |c| query.get_result::<Row>(c))?;
     let mut linked = vec![a, b, c, d];
     // More images than places (near duplicates of several photos): the rest.
     for more in places {
@@ -118,27 +117,25 @@ pub fn history(
     images_elsewhere.dedup();
     // The visits from the one to the other: those at these two times and at
     // this one's own, as nothing else lies between.
-    let near: Vec<(
+    let query = visits::table
+        .filter(
+            mine.and(visits::started_at.between(before.unwrap_or(start), after.unwrap_or(start))),
+        )
+        .select((
+            visits::household_id,
+            visits::started_at,
+            visits::ended_at,
+            visits::geo_lat,
+            visits::geo_lon,
+        ));
+    type Near = (
         String,
         NaiveDateTime,
         NaiveDateTime,
         Option<f64>,
         Option<f64>,
-    )> =
-        super::load_native(
-            conn,
-            visits::table
-                .filter(mine.and(
-                    visits::started_at.between(before.unwrap_or(start), after.unwrap_or(start)),
-                ))
-                .select((
-                    visits::household_id,
-                    visits::started_at,
-                    visits::ended_at,
-                    visits::geo_lat,
-                    visits::geo_lon,
-                )),
-        )?;
+    );
+    let near: Vec<Near> = super::native!(conn, |c| query.load(c))?;
     let mut neighbours: Vec<NearVisit> = Vec::new();
     for (household, s, e, lat, lon) in near {
         // One visit of another household per start time.

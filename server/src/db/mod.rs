@@ -42,38 +42,22 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
-/// Runs a one-row query on the connection's own backend. Through
-/// [`AnyConnection`] every statement is wrapped in a type that has no static
-/// query id, so diesel builds its whole SQL text to look it up in the
-/// statement cache, each time; on the backend's own connection the lookup is
-/// by type. Worth it for a large statement on the hot path (the integrity
-/// lookups: the text cost as much as SQLite running it).
-pub fn get_result_native<'q, Q, U>(conn: &mut AnyConnection, query: Q) -> diesel::QueryResult<U>
-where
-    Q: diesel::RunQueryDsl<SqliteConnection>
-        + diesel::RunQueryDsl<PgConnection>
-        + diesel::query_dsl::LoadQuery<'q, SqliteConnection, U>
-        + diesel::query_dsl::LoadQuery<'q, PgConnection, U>,
-{
-    match conn {
-        AnyConnection::Sqlite(c) => diesel::RunQueryDsl::get_result(query, c),
-        AnyConnection::Postgresql(c) => diesel::RunQueryDsl::get_result(query, c),
-    }
+/// Runs `$body` with `$c` bound to the connection's own backend, as in
+/// `native!(conn, |c| query.get_result(c))`. Through [`AnyConnection`] every
+/// statement is wrapped in a type that has no static query id, so diesel
+/// builds its whole SQL text to look it up in the statement cache, each time;
+/// on the backend's own connection the lookup is by type. Worth it for large
+/// statements on the hot path (the integrity lookups: building the text cost
+/// as much as SQLite running it).
+macro_rules! native {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+        }
+    };
 }
-
-/// [`get_result_native`] for many rows.
-pub fn load_native<'q, Q, U>(conn: &mut AnyConnection, query: Q) -> diesel::QueryResult<Vec<U>>
-where
-    Q: diesel::RunQueryDsl<SqliteConnection>
-        + diesel::RunQueryDsl<PgConnection>
-        + diesel::query_dsl::LoadQuery<'q, SqliteConnection, U>
-        + diesel::query_dsl::LoadQuery<'q, PgConnection, U>,
-{
-    match conn {
-        AnyConnection::Sqlite(c) => diesel::RunQueryDsl::load(query, c),
-        AnyConnection::Postgresql(c) => diesel::RunQueryDsl::load(query, c),
-    }
-}
+pub(crate) use native;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -107,7 +107,7 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, ApiErr
     // LIMIT as a parameter, and SQLite then prepares the statement afresh on
     // every run instead of reusing the cached one.
     let Some(visit) =
-        super::get_result_native::<_, VisitRow>(conn, visits::table.find(id)).optional()?
+        super::native!(conn, |c| visits::table.find(id).get_result::<VisitRow>(c)).optional()?
     else {
         return Ok(None);
     };
@@ -551,20 +551,17 @@ fn household_facts(
         .filter(visits::id.ne(replaced))
         .count()
         .single_value();
-    Ok(super::get_result_native(
-        conn,
-        households::table.find(hid).select((
-            households::division_code,
-            households::lat,
-            households::lon,
-            households::datum,
-            households::public_token,
-            registered,
-            on_roster,
-            prior,
-        )),
-    )
-    .optional()?)
+    let query = households::table.find(hid).select((
+        households::division_code,
+        households::lat,
+        households::lon,
+        households::datum,
+        households::public_token,
+        registered,
+        on_roster,
+        prior,
+    ));
+    Ok(super::native!(conn, |c| query.get_result(c)).optional()?)
 }
 
 /// What the checklist needs from storage, read once per visit.
